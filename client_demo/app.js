@@ -1,0 +1,81 @@
+// Photo Tips demo: a seller's listing screen. Each photo goes to the server over
+// Socket.IO; the photo check's tips come back at once, the final score and the
+// listing's hero suggestion follow.
+(function () {
+  "use strict";
+  const socket = io({ transports: ["websocket", "polling"] });
+  const listingId = "demo-" + Math.random().toString(36).slice(2, 10);
+  const tiles = new Map(); // ref -> tile element
+  const refOfPhoto = new Map(); // photo_id -> ref
+  let nextRef = 1;
+
+  const $ = (sel) => document.querySelector(sel);
+  const status = $("#status");
+  socket.on("connect", () => { status.dataset.state = "online"; status.textContent = "live"; });
+  socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = "offline"; });
+
+  $("#photo-input").addEventListener("change", (ev) => {
+    for (const file of ev.target.files) send(file);
+    ev.target.value = "";
+  });
+
+  function send(file) {
+    const ref = String(nextRef++);
+    const tile = $("#photo-template").content.firstElementChild.cloneNode(true);
+    tile.dataset.ref = ref;
+    tile.querySelector("img").src = URL.createObjectURL(file);
+    $("#photos").appendChild(tile);
+    tiles.set(ref, tile);
+    file.arrayBuffer().then((image) => {
+      socket.timeout(30000).emit("photo", {
+        listing_id: listingId, ref, image,
+        item_type: $("#item-type").value, locale: $("#locale").value,
+      }, (err, ack) => {
+        if (err) return fail(tile, "The server did not answer. Try again.");
+        if (ack.error) return fail(tile, ack.error.message);
+        tile.dataset.photoId = ack.photo_id;
+        refOfPhoto.set(ack.photo_id, ref);
+      });
+    });
+  }
+
+  function fail(tile, message) {
+    tile.dataset.state = "error";
+    tile.querySelector(".summary").textContent = message;
+    tile.querySelector(".badge").textContent = "!";
+  }
+
+  function show(msg, state) {
+    const tile = tiles.get(String(msg.ref));
+    if (!tile) return;
+    refOfPhoto.set(msg.photo_id, String(msg.ref));
+    tile.dataset.photoId = msg.photo_id;
+    if (msg.error) return fail(tile, msg.error.message);
+    tile.dataset.state = state;
+    tile.querySelector(".badge").textContent = msg.rating + "/5";
+    tile.querySelector(".summary").textContent = msg.justification;
+    const list = tile.querySelector(".tips");
+    list.replaceChildren(...msg.tips.map((tip) => {
+      const li = document.createElement("li");
+      li.textContent = tip.text;
+      li.dataset.tip = tip.id;
+      return li;
+    }));
+  }
+
+  socket.on("tips", (msg) => show(msg, "tips"));
+  socket.on("score", (msg) => show(msg, "scored"));
+  socket.on("hero", (msg) => {
+    if (msg.listing_id !== listingId) return;
+    for (const tile of tiles.values()) {
+      const isHero = tile.dataset.photoId === msg.hero;
+      tile.classList.toggle("hero", isHero);
+      tile.querySelector(".hero-mark").hidden = !isHero;
+    }
+    const top = msg.ranking[0];
+    const note = $("#hero-note");
+    note.hidden = !top;
+    if (top) note.textContent = "★ Suggested first photo: " + top.reasons.join(" ");
+    document.body.dataset.hero = msg.hero || "";
+  });
+})();

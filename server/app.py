@@ -1,0 +1,46 @@
+"""Build the Flask app and its Socket.IO server; serve the demo page at /."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, send_from_directory
+from flask_socketio import SocketIO
+
+from . import paths
+from .api.http import bp, register_errors
+from .api.live import register_live
+from .config import Settings
+from .service import PhotoService
+
+# Engine.IO frames carry the photo plus a little JSON.
+SOCKET_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    svc = PhotoService(settings)
+    app = Flask(__name__, static_folder=None)
+    app.json.sort_keys = False
+    # Multipart adds a little to the photo; the photo's own size is checked exactly in the service.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + SOCKET_OVERHEAD
+    app.extensions["phototips"] = svc
+    app.register_blueprint(bp)
+    register_errors(app)
+
+    @app.get("/")
+    def index():
+        return send_from_directory(paths.CLIENT_DEMO, "index.html")
+
+    @app.get("/demo/<path:name>")
+    def demo_file(name: str):
+        return send_from_directory(paths.CLIENT_DEMO, name)
+
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
+        message_queue=settings.message_queue or None,
+    )
+    register_live(socketio, svc)
+    return app, socketio

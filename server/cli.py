@@ -1,0 +1,111 @@
+"""The `phototips` command: serve, score photos, suggest a hero."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import load_settings, with_overrides
+from .errors import PhotoTipsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="phototips", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP + Socket.IO server with the demo page at /")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+
+    s = sub.add_parser("score", help="score photos; one result per photo")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--scorer", help="scorer name (default: the configured chain)")
+    s.add_argument("--item-type")
+    s.add_argument("--locale")
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    s = sub.add_parser("hero", help="rank the photos of one listing and suggest the hero")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--item-type")
+    s.add_argument("--locale")
+    s.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "serve":
+            return _serve(with_overrides(settings, host=args.host, port=args.port))
+        from .service import PhotoService
+
+        svc = PhotoService(settings)
+        if args.command == "score":
+            return _score(svc, args)
+        return _hero(svc, args)
+    except PhotoTipsError as exc:
+        print(f"phototips: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings) -> int:
+    from .app import create_app
+
+    app, socketio = create_app(settings)
+    print(f"Photo Tips on http://{settings.host}:{settings.port}/ (scorers: {', '.join(settings.scorers)})", flush=True)
+    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
+    return 0
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise PhotoTipsError("unreadable_file", f"cannot read {path}: {exc.strerror}", 400) from None
+
+
+def _score(svc, args) -> int:
+    failed = 0
+    for path in args.paths:
+        try:
+            out = svc.score_bytes(_read(path), item_type=args.item_type, locale=args.locale,
+                                  scorer=args.scorer, file=path)
+        except PhotoTipsError as exc:
+            failed += 1
+            out = {"file": path, "error": exc.to_dict()}
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+        elif "error" in out:
+            print(f"{path}: error: {out['error']['message']}", flush=True)
+        else:
+            print(f"{path}: {out['score']:.2f} ({out['rating']}/5) by {out['scorer']} — {out['justification']}")
+            for tip in out["tips"]:
+                print(f"  • {tip['text']}")
+    return 1 if failed else 0
+
+
+def _hero(svc, args) -> int:
+    req = svc.make_request(args.item_type, args.locale)
+    candidates, errors = [], []
+    for path in args.paths:
+        try:
+            photo = svc.decode(_read(path))
+            candidates.append(svc.candidate(path, photo, svc.full(photo, req)))
+        except PhotoTipsError as exc:
+            errors.append({"file": path, "error": exc.to_dict()})
+    out = svc.ranking(candidates, req.locale)
+    for entry in out["ranking"]:
+        entry["file"] = entry.pop("key")
+    out["errors"] = errors
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        for i, entry in enumerate(out["ranking"], 1):
+            mark = "★" if entry["file"] == out["hero"] else " "
+            print(f"{mark} {i}. {entry['file']}: {entry['score']:.2f} — {' '.join(entry['reasons'])}")
+        for e in errors:
+            print(f"  {e['file']}: error: {e['error']['message']}")
+    return 1 if errors or not candidates else 0

@@ -1,0 +1,1 @@
+"""Image intake: bytes from a phone to a bounded, upright RGB array."""

@@ -1,0 +1,107 @@
+"""Decode uploaded photo bytes (JPEG, PNG, WebP, HEIC) into an upright RGB array of bounded size.
+
+The header is read first and anything declaring more than `max_pixels` is refused
+before a byte of pixel data is decoded, so a 100-megapixel bomb costs nothing.
+JPEGs are decoded reduced by libjpeg's DCT scaling (1/2, 1/4, 1/8) to about the
+analysis size: judging a 12-megapixel photo does not need 12 megapixels.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import PhotoTipsError
+
+pillow_heif.register_heif_opener()
+# Our own max_pixels check runs first; Pillow's global guard would only duplicate it.
+Image.MAX_IMAGE_PIXELS = None
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+
+
+@dataclass
+class DecodedPhoto:
+    rgb: np.ndarray  # H×W×3 uint8, EXIF orientation applied, long side about `analysis_side` or less
+    width: int  # original size, upright: what a buyer's screen gets
+    height: int
+    format: str  # JPEG, PNG, WEBP or HEIF
+    pil: Image.Image  # the same pixels as `rgb`, for hashing and thumbnails
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+
+def _orientation_swaps(img: Image.Image) -> bool:
+    try:
+        return img.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except Exception:  # a broken EXIF block is no reason to refuse the photo
+        return False
+
+
+def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int) -> DecodedPhoto:
+    """Decode `data` or raise PhotoTipsError with a code the caller can show."""
+    if not data:
+        raise PhotoTipsError("empty_file", "the uploaded file is empty (0 bytes)", 400)
+    try:
+        img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise PhotoTipsError(
+            "unsupported_media", "not an image this service reads (JPEG, PNG, WebP or HEIC)", 415
+        ) from None
+    except Exception as exc:
+        raise PhotoTipsError("corrupt_image", f"the image header is unreadable: {exc}", 422) from None
+    fmt = img.format
+    if fmt not in FORMATS:
+        raise PhotoTipsError(
+            "unsupported_media", f"{fmt} images are not accepted; send JPEG, PNG, WebP or HEIC", 415
+        )
+    width, height = img.size
+    if width * height > max_pixels:
+        raise PhotoTipsError(
+            "image_too_large",
+            f"the image is {width}×{height} ({width * height / 1e6:.0f} megapixels); "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels",
+            413,
+        )
+    if width < 16 or height < 16:
+        raise PhotoTipsError("image_too_small", f"the image is only {width}×{height} pixels", 422)
+
+    swaps = _orientation_swaps(img)
+    if fmt == "JPEG":
+        # draft() keeps the size at or above the request, so quality is not lost below analysis_side.
+        scale = analysis_side / max(width, height)
+        img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img.load()
+        img = ImageOps.exif_transpose(img)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoTipsError("corrupt_image", f"the image data is truncated or corrupt: {exc}", 422) from None
+
+    img = _to_rgb(img)
+    if max(img.size) > analysis_side:
+        img.thumbnail((analysis_side, analysis_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if swaps:
+        width, height = height, width
+    return DecodedPhoto(rgb=np.asarray(img), width=width, height=height, format=fmt, pil=img)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Transparent product cut-outs are shown on white by marketplaces.
+        rgba = img.convert("RGBA")
+        out = Image.new("RGB", rgba.size, (255, 255, 255))
+        out.paste(rgba, mask=rgba.getchannel("A"))
+    elif img.mode in ("I;16", "I"):
+        out = Image.fromarray((np.asarray(img, dtype=np.float32) / 257.0).clip(0, 255).astype(np.uint8)).convert("RGB")
+    else:
+        out = img.convert("RGB")
+    return out

@@ -1,0 +1,64 @@
+"""What every scorer returns: the shared vocabulary of aspects, findings and scores."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# The study's survey aspects, in the order tips and reports list them.
+ASPECTS = ("lighting", "sharpness", "resolution", "framing", "visibility", "background", "angle")
+
+
+@dataclass
+class Finding:
+    verdict: str  # "good" or "improve"
+    severity: float  # 0–1
+    value: float | None = None  # the measurement behind it, where one exists
+    problem: str | None = None  # which way it needs improving, e.g. "too_dark"
+
+
+@dataclass
+class ScoreRequest:
+    item_type: str = "item"
+    locale: str = "en"
+    want_justification: bool = True
+    deadline: float | None = None  # time.monotonic() by which an answer is needed
+
+
+@dataclass
+class ScoreResult:
+    score: float  # continuous 1–5
+    aspects: dict[str, Finding]
+    justification: str
+    scorer: str
+    model: str = ""
+    prompt: dict | None = None  # {"id", "version"} for prompt-driven scorers
+    usage: dict = field(default_factory=dict)  # tokens in/out where a model reports them
+    latency_ms: float = 0.0
+    skipped: list[dict] = field(default_factory=list)  # earlier scorers in the chain and why
+
+    @property
+    def rating(self) -> int:
+        return rating_of(self.score)
+
+    def to_dict(self) -> dict:
+        out = {
+            "score": round(self.score, 3),
+            "rating": self.rating,
+            "aspects": {name: asdict(f) for name, f in self.aspects.items()},
+            "justification": self.justification,
+            "scorer": self.scorer,
+            "model": self.model,
+            "latency_ms": round(self.latency_ms, 1),
+        }
+        if self.prompt:
+            out["prompt"] = self.prompt
+        if self.usage:
+            out["usage"] = self.usage
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
+
+
+def rating_of(score: float) -> int:
+    """Round half up and clamp to 1–5 (Python's round() would send 2.5 to 2)."""
+    return int(min(5, max(1, int(score + 0.5))))

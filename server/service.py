@@ -1,0 +1,104 @@
+"""The service core shared by HTTP, Socket.IO and the CLI: decode, check, score, tip, rank."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from . import paths
+from .config import Settings
+from .errors import PhotoTipsError
+from .hero import Candidate, load_hero_rules, perceptual_hash, rank
+from .imaging.decode import DecodedPhoto, decode_photo
+from .listings import ListingStore
+from .photocheck.judge import load_judgement
+from .scoring.chain import LAST_RESORT, ScorerChain
+from .scoring.registry import create_scorer
+from .scoring.result import ScoreRequest, ScoreResult
+from .tips.catalog import load_catalog
+from .tips.select import select_tips
+
+MAX_TEXT_FIELD = 100
+
+
+def new_photo_id() -> str:
+    return "ph_" + uuid.uuid4().hex[:20]
+
+
+class PhotoService:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.catalog = load_catalog(settings.tips_file)
+        self.weights = load_judgement(settings.photo_check_model).weights
+        self.hero_rules = load_hero_rules(str(paths.MODELS / "hero.yaml"))
+        self.catalog.check_locale(settings.default_locale)
+        self.chain = ScorerChain.from_names(settings.scorers, settings)
+        self.photo_check = self.chain.get(LAST_RESORT)
+        self.listings = ListingStore(settings.max_listings, settings.max_photos_per_listing)
+        self._extra_scorers: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    # -- input ---------------------------------------------------------------
+    def decode(self, data: bytes) -> DecodedPhoto:
+        if len(data) > self.settings.max_upload_bytes:
+            raise PhotoTipsError(
+                "file_too_large",
+                f"the file is {len(data) / 1e6:.1f} MB; the limit is {self.settings.max_upload_mb:g} MiB",
+                413,
+            )
+        return decode_photo(data, max_pixels=self.settings.max_pixels, analysis_side=self.settings.analysis_side)
+
+    def make_request(self, item_type=None, locale=None) -> ScoreRequest:
+        item_type = text_field("item_type", item_type) or "item"
+        locale = self.catalog.check_locale(text_field("locale", locale) or self.settings.default_locale)
+        return ScoreRequest(item_type=item_type, locale=locale)
+
+    def scorer_named(self, name: str):
+        name = text_field("scorer", name)
+        found = self.chain.get(name)
+        if found is not None:
+            return found
+        with self._lock:
+            if name not in self._extra_scorers:
+                self._extra_scorers[name] = create_scorer(name, self.settings)
+            return self._extra_scorers[name]
+
+    # -- scoring -------------------------------------------------------------
+    def instant(self, photo: DecodedPhoto, request: ScoreRequest) -> ScoreResult:
+        return self.photo_check.score(photo, request)
+
+    def full(self, photo: DecodedPhoto, request: ScoreRequest, scorer: str | None = None) -> ScoreResult:
+        if scorer:
+            return self.scorer_named(scorer).score(photo, request)
+        return self.chain.score(photo, request)
+
+    def present(self, result: ScoreResult, locale: str, **extra) -> dict:
+        """The public JSON of a score: the result, its tips, and any ids the caller adds."""
+        tips = select_tips(result.aspects, self.catalog, locale, self.weights)
+        return {**extra, **result.to_dict(), "tips": tips}
+
+    def score_bytes(self, data: bytes, *, item_type=None, locale=None, scorer=None, **extra) -> dict:
+        request = self.make_request(item_type, locale)
+        if scorer:
+            self.scorer_named(scorer)  # an unknown name is the caller's error, before decoding
+        photo = self.decode(data)
+        return self.present(self.full(photo, request, scorer), request.locale, **extra)
+
+    # -- hero ----------------------------------------------------------------
+    def candidate(self, key: str, photo: DecodedPhoto, result: ScoreResult) -> Candidate:
+        return Candidate(key, result, perceptual_hash(photo.pil))
+
+    def ranking(self, candidates: list[Candidate], locale: str) -> dict:
+        ranked = rank(candidates, self.hero_rules, self.catalog, locale)
+        return {"hero": ranked[0]["key"] if ranked else None, "ranking": ranked}
+
+
+def text_field(name: str, value) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PhotoTipsError("bad_field", f"{name} must be a string", 400)
+    value = value.strip()
+    if len(value) > MAX_TEXT_FIELD:
+        raise PhotoTipsError("bad_field", f"{name} is longer than {MAX_TEXT_FIELD} characters", 400)
+    return value or None

@@ -1,0 +1,99 @@
+"""Load and check the tip catalog (content/tips.yaml): tips, wording variants, locales, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..errors import PhotoTipsError
+from ..scoring.result import ASPECTS
+
+
+@dataclass(frozen=True)
+class Tip:
+    id: str
+    aspect: str
+    problem: str
+    variants: dict[str, dict[str, str]]  # variant id -> locale -> text
+
+    @property
+    def default_variant(self) -> str:
+        return next(iter(self.variants))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    locales: tuple[str, ...]
+    aspect_names: dict[str, dict[str, str]]
+    problem_phrases: dict[str, dict[str, str]]
+    tips: dict[str, Tip]
+    all_good: dict[str, str]
+    headings: dict[str, dict[str, str]]
+    hero_reasons: dict[str, dict[str, str]]
+
+    def tip_for(self, aspect: str, problem: str | None) -> Tip:
+        """The tip for this problem, or the aspect's first tip when a scorer names no problem."""
+        for tip in self.tips.values():
+            if tip.aspect == aspect and tip.problem == problem:
+                return tip
+        return next(t for t in self.tips.values() if t.aspect == aspect)
+
+    def check_locale(self, locale: str) -> str:
+        if locale not in self.locales:
+            raise PhotoTipsError(
+                "unknown_locale", f"locale {locale!r} is not supported; use one of {', '.join(self.locales)}", 400
+            )
+        return locale
+
+
+@lru_cache(maxsize=8)
+def load_catalog(path: str) -> Catalog:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PhotoTipsError("bad_config", f"tip catalog {path}: {exc}") from exc
+    locales = tuple(data.get("locales") or ())
+    problems: list[str] = []
+
+    def texts(where: str, entry) -> dict[str, str]:
+        entry = entry or {}
+        for loc in locales:
+            if not isinstance(entry.get(loc), str) or not entry[loc].strip():
+                problems.append(f"{where}: no text for locale {loc!r}")
+        return {loc: str(entry.get(loc, "")) for loc in locales}
+
+    if not locales:
+        problems.append("locales: list at least one locale")
+    aspect_names = {a: texts(f"aspects.{a}", data.get("aspects", {}).get(a)) for a in ASPECTS}
+    phrases = {p: texts(f"problems.{p}", e) for p, e in (data.get("problems") or {}).items()}
+    tips = {}
+    for tip_id, spec in (data.get("tips") or {}).items():
+        aspect, problem = spec.get("aspect"), spec.get("problem")
+        if aspect not in ASPECTS:
+            problems.append(f"tips.{tip_id}: unknown aspect {aspect!r}")
+        if problem not in phrases:
+            problems.append(f"tips.{tip_id}: problem {problem!r} is not described under problems")
+        variants = {}
+        for i, v in enumerate(spec.get("variants") or []):
+            vid = str(v.get("id", i))
+            if vid in variants:
+                problems.append(f"tips.{tip_id}: variant id {vid!r} used twice")
+            variants[vid] = texts(f"tips.{tip_id}.variants.{vid}", {k: v.get(k) for k in locales})
+        if not variants:
+            problems.append(f"tips.{tip_id}: give at least one variant")
+        tips[tip_id] = Tip(tip_id, aspect, problem, variants)
+    for aspect in ASPECTS:
+        if not any(t.aspect == aspect for t in tips.values()):
+            problems.append(f"no tip for aspect {aspect!r}")
+    all_good = texts("all_good", data.get("all_good"))
+    headings = {h: texts(f"headings.{h}", (data.get("headings") or {}).get(h)) for h in ("improve", "good")}
+    hero_reasons = {
+        r: texts(f"hero_reasons.{r}", (data.get("hero_reasons") or {}).get(r))
+        for r in ("only_photo", "best_score", "better_aspect", "duplicate")
+    }
+    if problems:
+        raise PhotoTipsError("bad_config", f"tip catalog {path}:\n  " + "\n  ".join(problems))
+    return Catalog(locales, aspect_names, phrases, tips, all_good, headings, hero_reasons)

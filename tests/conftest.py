@@ -1,0 +1,74 @@
+"""Shared fixtures: a real server process on a free port, and sample photo files."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from photos import SAMPLES, encode, sample
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, env: dict[str, str], tmp: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / f"server-{self.port}.log"
+        full_env = {**os.environ, **env, "PHOTOTIPS_PORT": str(self.port), "PHOTOTIPS_HOST": "127.0.0.1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "phototips", "serve"], env=full_env,
+            stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log.read_text()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and requests.get(self.url + "/healthz", timeout=5).ok
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv = ServerProcess({"PHOTOTIPS_MAX_UPLOAD_MB": "3", "PHOTOTIPS_LOG_LEVEL": "WARNING"},
+                        tmp_path_factory.mktemp("server"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def photo_files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("photos")
+    out = {}
+    for name in SAMPLES:
+        p = d / f"{name}.jpg"
+        p.write_bytes(encode(sample(name)))
+        out[name] = p
+    return out

@@ -1,0 +1,83 @@
+"""Image intake: formats, orientation, reduced JPEG decoding, and every kind of bad file."""
+
+import io
+
+import numpy as np
+import pillow_heif
+import pytest
+from PIL import Image
+
+from phototips.errors import PhotoTipsError
+from phototips.imaging.decode import decode_photo
+from photos import encode, png_bomb, sample, truncated_jpeg
+
+LIMITS = dict(max_pixels=60_000_000, analysis_side=1000)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_reads_every_phone_format(fmt):
+    rgb = sample("chelsea")
+    if fmt == "HEIF":
+        data = pillow_heif.from_pillow(Image.fromarray(rgb))
+        buf = io.BytesIO()
+        data.save(buf, quality=90)
+        raw = buf.getvalue()
+    else:
+        raw = encode(rgb, fmt)
+    photo = decode_photo(raw, **LIMITS)
+    assert photo.format == fmt
+    assert (photo.width, photo.height) == (451, 300)
+    assert photo.rgb.shape == (300, 451, 3)
+    # The decoded pixels are the photo, not a blank or shifted image.
+    assert np.abs(photo.rgb.astype(int) - rgb.astype(int)).mean() < 6
+
+
+def test_exif_orientation_is_applied():
+    rgb = np.zeros((200, 400, 3), np.uint8)
+    rgb[:, :200] = (255, 0, 0)  # left half red
+    img = Image.fromarray(rgb)
+    exif = img.getexif()
+    exif[0x0112] = 6  # the camera was turned: view rotated 90° clockwise
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif.tobytes(), quality=95)
+    photo = decode_photo(buf.getvalue(), **LIMITS)
+    assert (photo.width, photo.height) == (200, 400)
+    assert photo.rgb.shape[:2] == (400, 200)
+    top, bottom = photo.rgb[:100].mean(axis=(0, 1)), photo.rgb[-100:].mean(axis=(0, 1))
+    assert top[0] > 200 and bottom[0] < 60  # red went from left to top
+
+
+def test_large_jpeg_is_decoded_reduced_but_reports_its_real_size():
+    rgb = np.asarray(Image.fromarray(sample("coffee")).resize((4000, 3000)))
+    photo = decode_photo(encode(rgb), **LIMITS)
+    assert (photo.width, photo.height) == (4000, 3000)
+    assert max(photo.rgb.shape) == 1000
+
+
+def test_transparent_png_is_shown_on_white():
+    rgba = np.zeros((64, 64, 4), np.uint8)
+    photo = decode_photo(encode(rgba, "PNG"), **LIMITS)
+    assert photo.rgb.min() == 255
+
+
+@pytest.mark.parametrize(
+    "raw, code, status",
+    [
+        (b"", "empty_file", 400),
+        (b"this is a text file, not a photo" * 10, "unsupported_media", 415),
+        (b"%PDF-1.4\n" + b"0" * 500, "unsupported_media", 415),
+        (None, "corrupt_image", 422),  # truncated JPEG
+        (None, "image_too_large", 413),  # 20000×20000 PNG
+        (None, "image_too_small", 422),
+    ],
+    ids=["zero-bytes", "text", "pdf", "truncated", "bomb", "tiny"],
+)
+def test_bad_files_get_clear_errors(raw, code, status, request):
+    if raw is None:
+        raw = {"truncated": truncated_jpeg, "bomb": png_bomb,
+               "tiny": lambda: encode(np.zeros((4, 4, 3), np.uint8), "PNG")}[request.node.callspec.id]()
+    with pytest.raises(PhotoTipsError) as exc:
+        decode_photo(raw, **LIMITS)
+    assert exc.value.code == code
+    assert exc.value.status == status
+    assert exc.value.message

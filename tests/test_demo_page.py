@@ -1,0 +1,62 @@
+"""The demo page in real headless Chromium: a seller adds photos, sees tips appear, sees the hero marked."""
+
+import os
+import shutil
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = os.environ.get("PHOTOTIPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    page.select_option("#locale", "fr")
+
+    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(photo_files["astronaut"])])
+    tiles = page.locator(".photo")
+    expect(tiles).to_have_count(2)
+    for i in range(2):
+        tile = tiles.nth(i)
+        expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
+        expect(tile.locator(".tips li").first).to_be_visible()
+        expect(tile.locator(".badge")).to_have_text(__import__("re").compile(r"^[1-5]/5$"))
+    # French wording reached the page.
+    expect(tiles.nth(0).locator(".summary")).to_contain_text("améliorer")
+
+    hero = page.locator(".photo.hero")
+    expect(hero).to_have_count(1, timeout=20000)
+    expect(hero.locator(".hero-mark")).to_be_visible()
+    expect(page.locator("#hero-note")).to_contain_text("★")
+    hero_id = page.evaluate("document.body.dataset.hero")
+    assert hero_id.startswith("ph_")
+    assert hero.get_attribute("data-photo-id") == hero_id
+
+    # A broken file shows an error on its own tile and leaves the others as they were.
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image at all")
+    page.set_input_files("#photo-input", [str(broken)])
+    expect(tiles).to_have_count(3)
+    expect(tiles.nth(2)).to_have_attribute("data-state", "error", timeout=15000)
+    expect(tiles.nth(2).locator(".summary")).to_contain_text("not an image")
+    expect(page.locator(".photo.hero")).to_have_count(1)
+    expect(tiles.nth(0)).to_have_attribute("data-state", "scored")
+
+    page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
+    if os.environ.get("PHOTOTIPS_SCREENSHOT"):
+        shutil.copy(tmp_path / "demo.png", os.environ["PHOTOTIPS_SCREENSHOT"])
+    assert not errors, errors

@@ -1,0 +1,120 @@
+"""The HTTP API of a real server process: scores, hero, health, OpenAPI, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+import photos
+
+
+def post_score(server, data: bytes, name="photo.jpg", **fields):
+    return requests.post(server.url + "/v1/score", files={"photo": (name, data)}, data=fields, timeout=30)
+
+
+def test_score_returns_the_documented_object(server, photo_files):
+    r = post_score(server, photo_files["coffee"].read_bytes(), item_type="cup", locale="de", seller_id="s1")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["photo_id"].startswith("ph_")
+    assert 1 <= body["score"] <= 5 and body["rating"] in range(1, 6)
+    assert body["scorer"] == "photo-check"
+    assert set(body["aspects"]) == {"lighting", "sharpness", "resolution", "framing", "visibility", "background", "angle"}
+    assert body["tips"] and all({"id", "aspect", "text"} <= set(t) for t in body["tips"])
+    assert "Foto" in body["justification"] or "Hintergrund" in body["justification"]
+
+
+@pytest.mark.parametrize(
+    "make, status, code",
+    [
+        (lambda: b"", 400, "empty_file"),
+        (lambda: b"GIF89a-not-really", 415, "unsupported_media"),
+        (lambda: b"plain text, not a photo", 415, "unsupported_media"),
+        (photos.truncated_jpeg, 422, "corrupt_image"),
+        (photos.png_bomb, 413, "image_too_large"),
+        (lambda: b"\xff\xd8" + b"\0" * (4 * 1024 * 1024), 413, "file_too_large"),
+    ],
+    ids=["zero-bytes", "gif-garbage", "text", "truncated-jpeg", "20000x20000-png", "over-upload-limit"],
+)
+def test_bad_photos_get_json_errors_and_the_server_keeps_serving(server, photo_files, make, status, code):
+    r = post_score(server, make())
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+    assert r.json()["error"]["message"]
+    assert post_score(server, photo_files["chelsea"].read_bytes()).status_code == 200
+
+
+def test_wrong_fields_and_requests(server, photo_files):
+    data = photo_files["coffee"].read_bytes()
+    r = requests.post(server.url + "/v1/score", files={"image": ("a.jpg", data)}, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field")
+    r = requests.post(server.url + "/v1/score", data={"item_type": "bag"}, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "missing_field")
+    r = post_score(server, data, locale="es")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_locale")
+    r = post_score(server, data, scorer="gpt-9")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_scorer")
+    r = requests.post(server.url + "/v1/score", data=b'{"photo": ', headers={"Content-Type": "application/json"}, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (415, "bad_content_type")
+    r = requests.get(server.url + "/v1/nothing", timeout=10)
+    assert r.status_code == 404 and "error" in r.json()
+    r = requests.get(server.url + "/v1/score", timeout=10)
+    assert r.status_code == 405 and "error" in r.json()
+
+
+def test_hero_ranks_photos_and_reports_bad_ones_without_losing_the_rest(server, photo_files):
+    files = [("photos", (n + ".jpg", photo_files[n].read_bytes())) for n in ("coffee", "astronaut", "chelsea")]
+    files.append(("photos", ("copy-of-coffee.jpg", photo_files["coffee"].read_bytes())))
+    files.append(("photos", ("broken.jpg", photos.truncated_jpeg())))
+    r = requests.post(server.url + "/v1/hero", files=files, data={"locale": "fr"}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ranking = body["ranking"]
+    assert body["hero"] == ranking[0]["file"]
+    assert ranking[0]["reasons"]
+    assert {e["file"] for e in body["errors"]} == {"broken.jpg"}
+    dupes = [e for e in ranking if "duplicate_of" in e]
+    assert len(dupes) == 1 and {dupes[0]["file"], dupes[0]["duplicate_of"]} == {"coffee.jpg", "copy-of-coffee.jpg"}
+    assert ranking[-1] is dupes[0]  # duplicates do not crowd the ranking
+    scores = [e["hero_score"] for e in ranking if "duplicate_of" not in e]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hero_with_only_bad_photos_is_422(server):
+    r = requests.post(server.url + "/v1/hero", files=[("photos", ("x.jpg", b"nope"))], timeout=10)
+    assert r.status_code == 422 and r.json()["errors"][0]["error"]["code"] == "unsupported_media"
+
+
+def test_health_and_openapi(server):
+    assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok", "scorers": ["photo-check"]}
+    spec = requests.get(server.url + "/openapi.json", timeout=5).json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/v1/score", "/v1/hero", "/healthz"} <= set(spec["paths"])
+    from openapi_spec_validator import validate
+
+    validate(spec)
+
+
+def test_cli_scores_json_lines_and_exits_nonzero_after_a_failure(photo_files, tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(photos.truncated_jpeg())
+    paths = [str(photo_files["coffee"]), str(bad), str(photo_files["chelsea"])]
+    run = subprocess.run([sys.executable, "-m", "phototips", "score", *paths, "--json", "--locale", "fr"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["file"] for line in lines] == paths
+    assert lines[1]["error"]["code"] == "corrupt_image"
+    for line in (lines[0], lines[2]):
+        assert {"score", "rating", "aspects", "tips", "justification", "scorer"} <= set(line)
+
+
+def test_cli_hero_json(photo_files):
+    paths = [str(photo_files[n]) for n in ("coffee", "astronaut")]
+    run = subprocess.run([sys.executable, "-m", "phototips", "hero", *paths, "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["hero"] in paths and {e["file"] for e in out["ranking"]} == set(paths)

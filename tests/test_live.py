@@ -1,0 +1,111 @@
+"""Live tips over Socket.IO against a real server process, driven by the python-socketio client."""
+
+import threading
+import time
+
+import socketio
+
+import photos
+
+
+class Seller:
+    """A python-socketio client that records every event it receives."""
+
+    def __init__(self, url: str):
+        self.events: list[tuple[str, dict]] = []
+        self.cond = threading.Condition()
+        self.sio = socketio.Client()
+        for name in ("tips", "score", "hero"):
+            self.sio.on(name, self._recorder(name))
+        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+
+    def _recorder(self, name):
+        def record(msg):
+            with self.cond:
+                self.events.append((name, msg))
+                self.cond.notify_all()
+        return record
+
+    def wait_for(self, predicate, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = [m for m in self.events if predicate(*m)]
+                if found:
+                    return found
+                left = deadline - time.monotonic()
+                assert left > 0, f"timed out; got {[(n, m.get('photo_id')) for n, m in self.events]}"
+                self.cond.wait(left)
+
+    def send(self, **payload):
+        return self.sio.call("photo", payload, timeout=30)
+
+
+def test_photo_gets_ack_tips_score_and_hero(server, photo_files):
+    seller = Seller(server.url)
+    try:
+        ack = seller.send(listing_id="L1", image=photo_files["coffee"].read_bytes(), locale="fr", ref="a")
+        assert ack["photo_id"].startswith("ph_") and ack["ref"] == "a"
+        pid = ack["photo_id"]
+        tips = seller.wait_for(lambda n, m: n == "tips" and m["photo_id"] == pid)[0][1]
+        assert tips["listing_id"] == "L1" and tips["ref"] == "a"
+        assert tips["tips"] and tips["tips"][0]["text"]
+        assert "À améliorer" in tips["justification"]
+        score = seller.wait_for(lambda n, m: n == "score" and m["photo_id"] == pid)[0][1]
+        assert 1 <= score["score"] <= 5 and score["scorer"] == "photo-check"
+        hero = seller.wait_for(lambda n, m: n == "hero")[0][1]
+        assert hero["hero"] == pid
+
+        ack2 = seller.send(listing_id="L1", image=photo_files["astronaut"].read_bytes(), ref="b")
+        hero = seller.wait_for(lambda n, m: n == "hero" and len(m["ranking"]) == 2)[0][1]
+        assert {e["photo_id"] for e in hero["ranking"]} == {pid, ack2["photo_id"]}
+        assert hero["hero"] == hero["ranking"][0]["photo_id"]
+    finally:
+        seller.sio.disconnect()
+
+
+def test_bad_photos_are_refused_and_the_listing_keeps_its_photos(server, photo_files):
+    seller = Seller(server.url)
+    try:
+        good = seller.send(listing_id="L2", image=photo_files["chelsea"].read_bytes())
+        cases = {
+            "empty_file": dict(listing_id="L2", image=b""),
+            "unsupported_media": dict(listing_id="L2", image=b"definitely not an image"),
+            "corrupt_image": dict(listing_id="L2", image=photos.truncated_jpeg()),
+            "image_too_large": dict(listing_id="L2", image=photos.png_bomb()),
+            "missing_field": dict(image=photo_files["chelsea"].read_bytes()),
+            "unknown_locale": dict(listing_id="L2", image=photo_files["chelsea"].read_bytes(), locale="xx"),
+            "unknown_field": dict(listing_id="L2", image=b"x", colour="red"),
+        }
+        for code, payload in cases.items():
+            ack = seller.send(**payload)
+            assert ack["error"]["code"] == code, (code, ack)
+        # The string "photo" is not a payload object.
+        assert seller.sio.call("photo", "hello", timeout=10)["error"]["code"] == "bad_payload"
+        later = seller.send(listing_id="L2", image=photo_files["rocket"].read_bytes())
+        hero = seller.wait_for(lambda n, m: n == "hero" and len(m["ranking"]) == 2)[0][1]
+        assert {e["photo_id"] for e in hero["ranking"]} == {good["photo_id"], later["photo_id"]}
+    finally:
+        seller.sio.disconnect()
+    assert server.alive()
+
+
+def test_listings_are_separate_and_concurrent_sellers_are_served(server, photo_files):
+    sellers = [Seller(server.url) for _ in range(4)]
+    try:
+        acks = [None] * len(sellers)
+
+        def go(i):
+            acks[i] = sellers[i].send(listing_id=f"par-{i}", image=photo_files[photos.SAMPLES[i]].read_bytes())
+
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(sellers))]
+        [t.start() for t in threads]
+        [t.join(60) for t in threads]
+        for i, seller in enumerate(sellers):
+            hero = seller.wait_for(lambda n, m, i=i: n == "hero" and m["listing_id"] == f"par-{i}")[0][1]
+            assert hero["hero"] == acks[i]["photo_id"]
+            # Nobody receives another listing's events.
+            assert all(m["listing_id"] == f"par-{i}" for _, m in seller.events)
+    finally:
+        for s in sellers:
+            s.sio.disconnect()

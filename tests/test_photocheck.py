@@ -1,0 +1,79 @@
+"""The photo check moves the right way: a worse copy of a real photo scores lower and flags why."""
+
+import numpy as np
+import pytest
+
+from phototips.config import load_settings
+from phototips.imaging.decode import decode_photo
+from phototips.photocheck.judge import ramp
+from phototips.scoring import create_scorer
+from phototips.scoring.result import ASPECTS, ScoreRequest, rating_of
+import photos
+
+SCORER = create_scorer("photo-check", load_settings({}))
+
+
+def check(rgb: np.ndarray):
+    photo = decode_photo(photos.encode(rgb, "PNG"), max_pixels=60_000_000, analysis_side=1000)
+    return SCORER.score(photo, ScoreRequest())
+
+
+# (degradation, aspect it must flag, sample photos it applies to). Tilt needs straight
+# lines to measure, so it is checked on the photos that have them.
+CASES = [
+    (photos.darker, "lighting", photos.SAMPLES),
+    (photos.overexposed, "lighting", ("astronaut", "chelsea", "rocket")),
+    (photos.blurrier, "sharpness", photos.SAMPLES),
+    (photos.noisier, "sharpness", photos.SAMPLES),
+    (photos.smaller, "resolution", photos.SAMPLES),
+    (photos.tilted, "angle", ("astronaut", "chelsea", "rocket")),
+    (photos.item_far_away, "framing", photos.SAMPLES),
+]
+
+
+@pytest.mark.parametrize(
+    "degrade, aspect, name",
+    [(d, a, n) for d, a, names in CASES for n in names],
+    ids=[f"{d.__name__}-{n}" for d, a, names in CASES for n in names],
+)
+def test_degraded_copy_scores_lower_and_flags_the_aspect(degrade, aspect, name):
+    original = check(photos.sample(name))
+    worse = check(degrade(photos.sample(name)))
+    assert worse.score < original.score - 0.3, (original.score, worse.score)
+    assert worse.aspects[aspect].verdict == "improve"
+    assert worse.aspects[aspect].severity > original.aspects[aspect].severity
+
+
+def test_product_photo_on_busy_background_flags_background():
+    plain = check(photos.product(photos.plain_backdrop()))
+    busy = check(photos.product(photos.busy_backdrop()))
+    assert plain.aspects["background"].verdict == "good"
+    assert busy.aspects["background"].verdict == "improve"
+    assert busy.score < plain.score
+
+
+def test_product_cut_off_at_the_edge_flags_visibility():
+    whole = check(photos.product(photos.plain_backdrop()))
+    cut = check(photos.product(photos.plain_backdrop(), dx=330))
+    assert whole.aspects["visibility"].verdict == "good"
+    assert cut.aspects["visibility"].verdict == "improve"
+    assert cut.aspects["visibility"].problem == "cut_off"
+    assert cut.score < whole.score
+
+
+def test_result_shape_and_ranges():
+    r = check(photos.sample("astronaut"))
+    assert 1.0 <= r.score <= 5.0
+    assert r.rating == rating_of(r.score)
+    assert set(r.aspects) == set(ASPECTS)
+    for f in r.aspects.values():
+        assert f.verdict in ("good", "improve")
+        assert 0.0 <= f.severity <= 1.0
+        assert (f.problem is not None) == (f.verdict == "improve")
+    assert r.justification
+
+
+def test_ramp_and_rating_rounding():
+    assert ramp(0.3, 0.3, 0.1) == 0.0 and ramp(0.2, 0.3, 0.1) == pytest.approx(0.5) and ramp(0.0, 0.3, 0.1) == 1.0
+    assert ramp(8, 4, 12) == pytest.approx(0.5)
+    assert [rating_of(s) for s in (1.0, 1.49, 2.5, 3.5, 4.49, 5.0)] == [1, 1, 3, 4, 4, 5]

@@ -1,0 +1,130 @@
+"""Tip catalog, tip ordering, hero ranking with near-duplicates, and start-up configuration."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from phototips import paths
+from phototips.config import load_settings
+from phototips.errors import PhotoTipsError
+from phototips.hero import Candidate, load_hero_rules, perceptual_hash, rank
+from phototips.scoring.result import ASPECTS, Finding, ScoreResult
+from phototips.tips.catalog import load_catalog
+from phototips.tips.select import describe, select_tips
+import photos
+
+CATALOG = load_catalog(str(paths.CONTENT / "tips.yaml"))
+RULES = load_hero_rules(str(paths.MODELS / "hero.yaml"))
+
+
+def findings(**severities) -> dict[str, Finding]:
+    problems = {"lighting": "too_dark", "background": "cluttered", "visibility": "cut_off", "angle": "tilted"}
+    return {
+        a: Finding("improve" if severities.get(a, 0) >= 0.2 else "good", severities.get(a, 0.0), None,
+                   problems.get(a) if severities.get(a, 0) >= 0.2 else None)
+        for a in ASPECTS
+    }
+
+
+def test_every_aspect_has_tips_with_two_variants_in_every_locale():
+    assert set(CATALOG.locales) >= {"en", "fr", "de"}
+    for aspect in ASPECTS:
+        tips = [t for t in CATALOG.tips.values() if t.aspect == aspect]
+        assert tips, aspect
+        for tip in tips:
+            assert len(tip.variants) >= 2, tip.id
+            for texts in tip.variants.values():
+                assert all(len(texts[loc]) > 20 for loc in ("en", "fr", "de")), tip.id
+    assert len({t.id for t in CATALOG.tips.values()}) == len(CATALOG.tips)
+
+
+def test_tips_are_ordered_by_expected_gain_and_localised():
+    weights = {a: 1.0 for a in ASPECTS} | {"lighting": 2.0}
+    f = findings(lighting=0.4, background=0.9, angle=0.3)
+    tips = select_tips(f, CATALOG, "fr", weights)
+    assert [t["aspect"] for t in tips] == ["background", "lighting", "angle"]  # 0.9, 0.8, 0.3
+    assert tips[0]["id"] == "background.cluttered"
+    assert tips[0]["text"] == CATALOG.tips["background.cluttered"].variants["a"]["fr"]
+    assert "fenêtre" in tips[1]["text"]
+    assert select_tips(findings(), CATALOG, "en", weights) == []
+
+
+def test_justification_is_in_the_sellers_language():
+    f = findings(lighting=0.8)
+    assert "trop sombre" in describe(f, 3.0, CATALOG, "fr")
+    assert "zu dunkel" in describe(f, 3.0, CATALOG, "de")
+    assert describe(findings(), 5.0, CATALOG, "en") == CATALOG.all_good["en"]
+
+
+def test_unknown_locale_is_a_clear_error():
+    with pytest.raises(PhotoTipsError) as exc:
+        CATALOG.check_locale("es")
+    assert exc.value.code == "unknown_locale" and "en" in exc.value.message
+
+
+def test_catalog_validation_names_the_problem(tmp_path):
+    bad = tmp_path / "tips.yaml"
+    bad.write_text((paths.CONTENT / "tips.yaml").read_text().replace(
+        "        de: Geh ans Fenster oder schalte eine Lampe ein; verzichte auf den Blitz, er erzeugt harte Reflexe.\n", ""))
+    with pytest.raises(PhotoTipsError) as exc:
+        load_catalog(str(bad))
+    assert "tips.lighting.too_dark.variants.a: no text for locale 'de'" in exc.value.message
+
+
+def result(score: float, **sev) -> ScoreResult:
+    return ScoreResult(score=score, aspects=findings(**sev), justification="", scorer="test")
+
+
+def hashed(rgb) -> object:
+    return perceptual_hash(Image.fromarray(rgb))
+
+
+def test_hero_ranking_prefers_whole_item_and_drops_near_duplicates():
+    cat, cup, astro = photos.sample("chelsea"), photos.sample("coffee"), photos.sample("astronaut")
+    cands = [
+        Candidate("cat", result(4.0), hashed(cat)),
+        # A slightly brighter copy of the cat photo: a near-duplicate with a better score.
+        Candidate("cat-again", result(4.2), hashed(np.clip(cat.astype(int) + 12, 0, 255).astype(np.uint8))),
+        # Best raw score but the item is cut off: the hero must show the whole item.
+        Candidate("cup-cut", result(4.4, visibility=0.9), hashed(cup)),
+        Candidate("astro", result(2.5, lighting=0.8), hashed(astro)),
+    ]
+    ranked = rank(cands, RULES, CATALOG, "en")
+    keys = [r["key"] for r in ranked]
+    assert keys[0] == "cat-again"
+    assert keys[-1] == "cat" and ranked[-1]["duplicate_of"] == "cat-again"
+    assert keys.index("cup-cut") < keys.index("astro")
+    assert ranked[0]["reasons"][0].startswith("Highest score")
+    assert any("visibility" in r for r in ranked[0]["reasons"])
+    assert "cut off" in " ".join(ranked[1]["reasons"])
+
+
+def test_single_photo_is_the_hero():
+    ranked = rank([Candidate("only", result(3.0), hashed(photos.sample("coffee")))], RULES, CATALOG, "de")
+    assert ranked[0]["reasons"] == [CATALOG.hero_reasons["only_photo"]["de"]]
+
+
+def test_settings_from_environment_and_file(tmp_path):
+    cfg = tmp_path / "phototips.toml"
+    cfg.write_text('port = 9000\nscorers = ["photo-check"]\nmax_upload_mb = 5\n')
+    s = load_settings({"PHOTOTIPS_CONFIG": str(cfg), "PHOTOTIPS_PORT": "9100", "PHOTOTIPS_DEFAULT_LOCALE": "de"})
+    assert (s.port, s.max_upload_mb, s.default_locale, s.scorers) == (9100, 5.0, "de", ("photo-check",))
+    assert s.max_upload_bytes == 5 * 1024 * 1024
+
+
+def test_bad_settings_are_all_reported_at_once():
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_PORT": "eighty", "PHOTOTIPS_MAX_UPLOAD_MB": "lots"})
+    assert "PHOTOTIPS_PORT must be int, got 'eighty'" in exc.value.message
+    assert "PHOTOTIPS_MAX_UPLOAD_MB must be float" in exc.value.message
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_PORT": "70000", "PHOTOTIPS_ANALYSIS_SIDE": "10"})
+    assert "PORT must be between" in exc.value.message and "ANALYSIS_SIDE" in exc.value.message
+
+
+def test_unknown_scorer_in_chain_fails_at_start():
+    from phototips.service import PhotoService
+
+    with pytest.raises(PhotoTipsError) as exc:
+        PhotoService(load_settings({"PHOTOTIPS_SCORERS": "no-such-model,photo-check"}))
+    assert exc.value.code == "unknown_scorer" and "photo-check" in exc.value.message
