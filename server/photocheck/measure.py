@@ -35,16 +35,22 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
 
 
 def _lighting(gray: np.ndarray, subject: Subject) -> dict[str, float]:
-    y = gray.astype(np.float32) / 255.0
-    item = y[subject.mask] if subject.found else y.ravel()
-    p5, p95 = np.percentile(y, [5, 95])
+    # Histograms, not sorts: 256 bins are exact for 8-bit pixels and cost a single pass.
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel() / gray.size
+    item_mask = subject.mask.astype(np.uint8) if subject.found else None
+    item = cv2.calcHist([gray], [0], item_mask, [256], [0, 256]).ravel()
+    item /= max(item.sum(), 1.0)
+    levels = np.arange(256) / 255.0
+    cdf = np.cumsum(hist)
+    p5, p95 = np.searchsorted(cdf, [0.05, 0.95]) / 255.0
+    bright = levels >= 0.98
     return {
-        "brightness": float(y.mean()),
-        "clipped": float((y >= 0.98).mean()),
-        "item_brightness": float(item.mean()),
+        "brightness": float(hist @ levels),
+        "clipped": float(hist[bright].sum()),
+        "item_brightness": float(item @ levels),
         # Clipping on a white backdrop is fine; clipping on the item loses its detail.
-        "item_clipped": float((item >= 0.98).mean()),
-        "item_crushed": float((item <= 0.02).mean()),
+        "item_clipped": float(item[bright].sum()),
+        "item_crushed": float(item[levels <= 0.02].sum()),
         "contrast": float(p95 - p5),
     }
 
