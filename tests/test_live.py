@@ -76,6 +76,8 @@ def test_bad_photos_are_refused_and_the_listing_keeps_its_photos(server, photo_f
             "missing_field": dict(image=photo_files["chelsea"].read_bytes()),
             "unknown_locale": dict(listing_id="L2", image=photo_files["chelsea"].read_bytes(), locale="xx"),
             "unknown_field": dict(listing_id="L2", image=b"x", colour="red"),
+            # The test server's limit is 3 MiB.
+            "file_too_large": dict(listing_id="L2", image=b"\xff\xd8" + bytes(3 * 1024 * 1024 + 10_000)),
         }
         for code, payload in cases.items():
             ack = seller.send(**payload)
