@@ -39,6 +39,36 @@ class Settings:
     message_queue: str = ""
     log_level: str = "INFO"
 
+    # Scorer chain behaviour: a request gets an answer within `deadline_s`; a scorer
+    # failing `breaker_failures` times in a row is skipped for `breaker_cooldown_s`.
+    deadline_s: float = 20.0
+    breaker_failures: int = 3
+    breaker_cooldown_s: float = 30.0
+
+    # qwen-local: a local directory, or a hub id looked up in the Hugging Face cache only.
+    qwen_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    qwen_mode: str = "expected"  # expected (one forward pass) or generate
+    qwen_prompt: str = "guided"
+    qwen_device: str = "auto"  # auto, cuda, cuda:N or cpu
+    qwen_min_pixels: int = 100_352  # 128 visual tokens of 28×28
+    qwen_max_pixels: int = 401_408  # 512 visual tokens
+    qwen_max_batch: int = 32
+    qwen_max_wait_ms: float = 8.0
+    qwen_max_new_tokens: int = 160
+
+    # bedrock: region, endpoint and credentials come from the standard AWS configuration.
+    bedrock_model_id: str = "amazon.nova-lite-v1:0"
+    bedrock_prompt: str = "guided"
+    bedrock_timeout_s: float = 15.0
+    bedrock_max_attempts: int = 4
+    bedrock_max_tokens: int = 300
+
+    # openai: any OpenAI-compatible chat endpoint with image input (vLLM, GPT-4o mini).
+    openai_base_url: str = "http://127.0.0.1:8001/v1"
+    openai_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    openai_prompt: str = "guided"
+    openai_timeout_s: float = 15.0
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
@@ -73,6 +103,16 @@ def _problems(s: Settings) -> list[str]:
     for name in ("tips_file", "photo_check_model"):
         if not Path(getattr(s, name)).is_file():
             out.append(f"{ENV_PREFIX}{name.upper()}: no such file {getattr(s, name)}")
+    if s.qwen_mode not in ("expected", "generate"):
+        out.append(f"{ENV_PREFIX}QWEN_MODE must be expected or generate, got {s.qwen_mode!r}")
+    if not 0 < s.qwen_min_pixels <= s.qwen_max_pixels:
+        out.append(f"{ENV_PREFIX}QWEN_MIN_PIXELS must be positive and at most QWEN_MAX_PIXELS")
+    for name in ("deadline_s", "breaker_cooldown_s", "bedrock_timeout_s", "openai_timeout_s", "qwen_max_wait_ms"):
+        if getattr(s, name) <= 0:
+            out.append(f"{ENV_PREFIX}{name.upper()} must be positive")
+    for name in ("breaker_failures", "qwen_max_batch", "qwen_max_new_tokens", "bedrock_max_attempts", "bedrock_max_tokens"):
+        if getattr(s, name) < 1:
+            out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         out.append(f"{ENV_PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     return out

@@ -2,12 +2,15 @@
 
 The photo check never needs a GPU or the network, so it always ends the chain:
 every request gets a score. Each result names the scorer that answered and why
-the earlier ones were skipped.
+the earlier ones were skipped: a failure, the request's deadline, or an open
+circuit breaker (a scorer that failed several times in a row is skipped for a
+while instead of making every seller wait for its time-out).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from ..errors import PhotoTipsError
@@ -18,16 +21,49 @@ log = logging.getLogger(__name__)
 LAST_RESORT = "photo-check"
 
 
+class Breaker:
+    """Consecutive-failure circuit breaker: open after `failures`, half-open after `cooldown` seconds."""
+
+    def __init__(self, failures: int, cooldown: float, clock=time.monotonic):
+        self.failures, self.cooldown, self.clock = failures, cooldown, clock
+        self._count = 0
+        self._opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def allows(self) -> bool:
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            # Half-open: let one request through to probe; a failure re-opens.
+            return self.clock() - self._opened_at >= self.cooldown
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._count, self._opened_at = 0, None
+            else:
+                self._count += 1
+                if self._count >= self.failures:
+                    self._opened_at = self.clock()
+
+    @property
+    def retry_in(self) -> float:
+        return 0.0 if self._opened_at is None else max(0.0, self.cooldown - (self.clock() - self._opened_at))
+
+
 class ScorerChain:
-    def __init__(self, scorers: list[Scorer]):
+    def __init__(self, scorers: list[Scorer], *, deadline_s: float = 20.0, failures: int = 3, cooldown_s: float = 30.0):
         self.scorers = scorers
+        self.deadline_s = deadline_s
+        self.breakers = {s.name: Breaker(failures, cooldown_s) for s in scorers}
 
     @classmethod
     def from_names(cls, names, settings) -> "ScorerChain":
         names = list(dict.fromkeys(names))
         if LAST_RESORT not in names:
             names.append(LAST_RESORT)
-        return cls([create_scorer(n, settings) for n in names])
+        return cls([create_scorer(n, settings) for n in names], deadline_s=settings.deadline_s,
+                   failures=settings.breaker_failures, cooldown_s=settings.breaker_cooldown_s)
 
     @property
     def names(self) -> list[str]:
@@ -37,19 +73,30 @@ class ScorerChain:
         return next((s for s in self.scorers if s.name == name), None)
 
     def score(self, photo, request: ScoreRequest) -> ScoreResult:
+        if request.deadline is None:
+            request.deadline = time.monotonic() + self.deadline_s
         skipped = []
         for scorer in self.scorers:
-            if request.deadline is not None and time.monotonic() > request.deadline and scorer.name != LAST_RESORT:
+            last = scorer.name == LAST_RESORT
+            breaker = self.breakers[scorer.name]
+            if not last and time.monotonic() >= request.deadline:
                 skipped.append({"scorer": scorer.name, "reason": "deadline passed"})
+                continue
+            if not last and not breaker.allows():
+                skipped.append({"scorer": scorer.name,
+                                "reason": f"circuit open after repeated failures; retry in {breaker.retry_in:.0f} s"})
                 continue
             try:
                 result = scorer.score(photo, request)
             except PhotoTipsError as exc:
+                breaker.record(False)
                 skipped.append({"scorer": scorer.name, "reason": str(exc)})
             except Exception as exc:  # a scorer's own failure must not fail the photo
                 log.exception("scorer %s failed", scorer.name)
+                breaker.record(False)
                 skipped.append({"scorer": scorer.name, "reason": f"{type(exc).__name__}: {exc}"})
             else:
+                breaker.record(True)
                 result.skipped = skipped
                 return result
         raise PhotoTipsError("no_scorer", "every scorer failed: " + "; ".join(s["reason"] for s in skipped), 503)

@@ -14,6 +14,8 @@ class Finding:
     severity: float  # 0–1
     value: float | None = None  # the measurement behind it, where one exists
     problem: str | None = None  # which way it needs improving, e.g. "too_dark"
+    # measured (photo check), mentioned (in a model's justification) or not_mentioned
+    source: str = "measured"
 
 
 @dataclass
@@ -22,6 +24,12 @@ class ScoreRequest:
     locale: str = "en"
     want_justification: bool = True
     deadline: float | None = None  # time.monotonic() by which an answer is needed
+    prompt: str | None = None  # prompt id for prompt-driven scorers; None: the scorer's configured one
+
+    def seconds_left(self, default: float) -> float:
+        import time
+
+        return default if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
 @dataclass
