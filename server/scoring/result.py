@@ -43,6 +43,7 @@ class ScoreResult:
     usage: dict = field(default_factory=dict)  # tokens in/out where a model reports them
     latency_ms: float = 0.0
     skipped: list[dict] = field(default_factory=list)  # earlier scorers in the chain and why
+    details: dict = field(default_factory=dict)  # scorer-specific, e.g. the score-token probabilities
 
     @property
     def rating(self) -> int:
@@ -64,6 +65,8 @@ class ScoreResult:
             out["usage"] = self.usage
         if self.skipped:
             out["skipped"] = self.skipped
+        if self.details:
+            out["details"] = self.details
         return out
 
 
