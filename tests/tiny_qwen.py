@@ -17,7 +17,7 @@ def teach(src: Path, dst: Path, image, system: str, user: str, steps: int = 200)
     from phototips.config import Settings
 
     # The same visual tokens as the scorer will see with the default settings.
-    engine = QwenEngine(src, "cpu", Settings.qwen_min_pixels, Settings.qwen_max_pixels)
+    engine = QwenEngine.from_dir(src, "cpu", Settings.qwen_min_pixels, Settings.qwen_max_pixels)
     model = Qwen2_5_VLForConditionalGeneration.from_pretrained(src, dtype=torch.float32).train()
     prompt = engine._inputs([_job(image, system, user)], "")
     answer = engine.tokenizer(ANSWER + "<|im_end|>", return_tensors="pt", add_special_tokens=False)["input_ids"]

@@ -67,20 +67,14 @@ class Job:
 class QwenEngine:
     """One loaded model, tokenizer and image processor; calls are serialised by a lock."""
 
-    def __init__(self, model_dir: Path, device: str, min_pixels: int, max_pixels: int):
+    def __init__(self, model, tokenizer, image_processor, device: str, name: str):
         import torch
-        from transformers import AutoTokenizer, Qwen2_5_VLForConditionalGeneration
-        from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
         self.torch = torch
+        self.model, self.tokenizer, self.images = model, tokenizer, image_processor
         self.device = device
-        self.dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
-            model_dir, dtype=self.dtype, local_files_only=True).to(device).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        self.dtype = next(model.parameters()).dtype
         self.tokenizer.padding_side = "left"  # the last position is the next token for every row
-        self.images = Qwen2VLImageProcessorPil.from_pretrained(
-            model_dir, min_pixels=min_pixels, max_pixels=max_pixels, local_files_only=True)
         self.image_token_id = self.tokenizer.convert_tokens_to_ids(IMAGE_PAD)
         self.digit_ids = []
         for d in DIGITS:
@@ -88,8 +82,19 @@ class QwenEngine:
             if len(ids) != 1:
                 raise PhotoTipsError("bad_model", f"the tokenizer splits the digit {d!r}; expected-score mode needs one token", 503)
             self.digit_ids.append(ids[0])
-        self.name = model_dir.name
+        self.name = name
         self.lock = threading.Lock()
+
+    @classmethod
+    def from_dir(cls, model_dir: Path, device: str, min_pixels: int, max_pixels: int) -> "QwenEngine":
+        import torch
+        from transformers import AutoTokenizer, Qwen2_5_VLForConditionalGeneration
+
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
+            model_dir, dtype=dtype, local_files_only=True).to(device).eval()
+        tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        return cls(model, tokenizer, load_image_processor(model_dir, min_pixels, max_pixels), device, model_dir.name)
 
     def _inputs(self, jobs: list[Job], answer_prefix: str) -> dict:
         vision = self.images(images=[j.image for j in jobs], return_tensors="pt")
@@ -131,6 +136,13 @@ class QwenEngine:
                 for i, t in enumerate(texts)]
 
 
+def load_image_processor(model_dir: Path, min_pixels: int, max_pixels: int):
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    return Qwen2VLImageProcessorPil.from_pretrained(
+        model_dir, min_pixels=min_pixels, max_pixels=max_pixels, local_files_only=True)
+
+
 def pick_device(setting: str) -> str:
     import torch
 
@@ -148,7 +160,7 @@ def get_engine(model_ref: str, device: str, min_pixels: int, max_pixels: int) ->
     with _engines_lock:
         if key not in _engines:
             log.info("loading Qwen2.5-VL from %s on %s", model_dir, device)
-            _engines[key] = QwenEngine(model_dir, device, min_pixels, max_pixels)
+            _engines[key] = QwenEngine.from_dir(model_dir, device, min_pixels, max_pixels)
         return _engines[key]
 
 

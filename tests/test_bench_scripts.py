@@ -1,0 +1,35 @@
+"""The GPU benchmark script works (smoke run on CPU with a tiny model) and its random 7B is the real size."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def test_random_7b_architecture_has_the_published_parameter_count():
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from vlm_gpu import QWEN_7B_TEXT, QWEN_7B_VISION
+
+    config = Qwen2_5_VLConfig(text_config=QWEN_7B_TEXT, vision_config=QWEN_7B_VISION)
+    with torch.device("meta"):  # shapes only, no memory
+        model = Qwen2_5_VLForConditionalGeneration._from_config(config, dtype=torch.bfloat16)
+    assert abs(sum(p.numel() for p in model.parameters()) / 1e9 - 8.29) < 0.01
+
+
+def test_vlm_benchmark_smoke_run_on_cpu(tmp_path):
+    out = tmp_path / "vlm.json"
+    run = subprocess.run(
+        [sys.executable, "bench/vlm_gpu.py", "--tiny", "--device", "cpu", "--batch-sizes", "1,3", "--repeats", "2",
+         "--photos", "3", "--max-new-tokens", "4", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert [(r["mode"], r["batch"]) for r in result["rows"]] == [
+        ("expected", 1), ("expected", 3), ("generate", 1), ("generate", 3)]
+    assert all(r["images_per_s"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0 for r in result["rows"])
