@@ -5,6 +5,9 @@
   "use strict";
   const socket = io({ transports: ["websocket", "polling"] });
   const listingId = "demo-" + Math.random().toString(36).slice(2, 10);
+  // A seller id that survives reloads, so the A/B assignment stays the same for this browser.
+  const sellerId = localStorage.getItem("phototips-seller") || "demo-seller-" + Math.random().toString(36).slice(2, 10);
+  localStorage.setItem("phototips-seller", sellerId);
   const tiles = new Map(); // ref -> tile element
   const refOfPhoto = new Map(); // photo_id -> ref
   let nextRef = 1;
@@ -28,7 +31,7 @@
     tiles.set(ref, tile);
     file.arrayBuffer().then((image) => {
       socket.timeout(30000).emit("photo", {
-        listing_id: listingId, ref, image,
+        listing_id: listingId, seller_id: sellerId, ref, image,
         item_type: $("#item-type").value, locale: $("#locale").value,
       }, (err, ack) => {
         if (err) return fail(tile, "The server did not answer. Try again.");

@@ -8,6 +8,7 @@ from flask import Flask, send_from_directory
 from flask_socketio import SocketIO
 
 from . import paths
+from .api.experiments import bp as experiments_bp
 from .api.http import bp, register_errors
 from .api.live import register_live
 from .config import Settings
@@ -26,11 +27,16 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + SOCKET_OVERHEAD
     app.extensions["phototips"] = svc
     app.register_blueprint(bp)
+    app.register_blueprint(experiments_bp)
     register_errors(app)
 
     @app.get("/")
     def index():
         return send_from_directory(paths.CLIENT_DEMO, "index.html")
+
+    @app.get("/experiments")
+    def experiments_page():
+        return send_from_directory(paths.CLIENT_DEMO, "experiments.html")
 
     @app.get("/demo/<path:name>")
     def demo_file(name: str):

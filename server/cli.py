@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--locale")
     s.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    s = sub.add_parser("experiments", help="A/B tests of tip wording")
+    s.add_argument("action", choices=["list", "report"])
+    s.add_argument("experiment_id", nargs="?")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("db", help="the event database")
+    s.add_argument("action", choices=["upgrade", "current"])
+
     s = sub.add_parser("hero", help="rank the photos of one listing and suggest the hero")
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--item-type")
@@ -40,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "serve":
             return _serve(with_overrides(settings, host=args.host, port=args.port))
+        if args.command == "db":
+            return _db(settings, args)
         from .service import PhotoService
 
         svc = PhotoService(settings)
         if args.command == "score":
             return _score(svc, args)
+        if args.command == "experiments":
+            return _experiments(svc, args)
         return _hero(svc, args)
     except PhotoTipsError as exc:
         print(f"phototips: {exc.message}", file=sys.stderr)
@@ -109,3 +121,43 @@ def _hero(svc, args) -> int:
         for e in errors:
             print(f"  {e['file']}: error: {e['error']['message']}")
     return 1 if errors or not candidates else 0
+
+
+def _db(settings, args) -> int:
+    from .storage.db import current_revision, make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade":
+        migrate(engine)
+    print(f"{engine.url.render_as_string(hide_password=True)}: revision {current_revision(engine)}")
+    return 0
+
+
+def _experiments(svc, args) -> int:
+    from .experiments.report import experiment_report
+
+    exps = svc.experiments.experiments
+    if args.action == "list":
+        for e in exps.values():
+            print(f"{e.id}: {', '.join(e.tips)} — {', '.join(v.id for v in e.variants)} ({e.start:%Y-%m-%d} → {e.end:%Y-%m-%d})")
+        return 0
+    if args.experiment_id not in exps:
+        raise PhotoTipsError("unknown_experiment", f"no experiment {args.experiment_id!r}; see `phototips experiments list`")
+    rep = experiment_report(svc.engine, exps[args.experiment_id], svc.experiments.event_types,
+                            svc.settings.min_sellers_per_variant)
+    if args.json:
+        print(json.dumps(rep, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{rep['experiment']}: {rep['verdict']}")
+    metrics = list(rep["variants"][0]["rates"])
+    print("variant".ljust(12) + "sellers".rjust(9) + "".join(m.rjust(11) for m in metrics) + "  score Δ")
+    for v in rep["variants"]:
+        rates = "".join((f"{v['rates'][m]:.1%}" if v["rates"][m] is not None else "—").rjust(11) for m in metrics)
+        delta = f"{v['mean_score_change']:+.2f}" if v["mean_score_change"] is not None else "—"
+        print(f"{v['variant'][:12]:12}{v['sellers']:9d}{rates}  {delta}")
+        for m, d in (v.get("vs_control") or {}).items():
+            if d:
+                print(f"   {m} vs control: {d['diff']:+.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}], p={d['p_value']:.3g}")
+    if rep["srm"]:
+        print(f"sample ratio check: p={rep['srm']['p_value']:.3g}{' MISMATCH' if rep['srm']['mismatch'] else ''}")
+    return 0

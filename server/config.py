@@ -35,6 +35,11 @@ class Settings:
     max_photos_per_listing: int = 30
     tips_file: str = str(paths.CONTENT / "tips.yaml")
     photo_check_model: str = str(paths.MODELS / "photo-check.yaml")
+    experiments_file: str = str(paths.CONTENT / "experiments.yaml")
+    # SQLAlchemy URL of the event store: a SQLite file by default, postgresql+psycopg://... at scale.
+    database_url: str = f"sqlite:///{paths.HOME / 'var' / 'phototips.db'}"
+    migrate_on_start: int = 1
+    min_sellers_per_variant: int = 100
     # Redis URL shared by several server processes for Socket.IO rooms; empty: in-process.
     message_queue: str = ""
     log_level: str = "INFO"
@@ -100,7 +105,11 @@ def _problems(s: Settings) -> list[str]:
     for name in ("max_listings", "max_photos_per_listing"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")
-    for name in ("tips_file", "photo_check_model"):
+    if not s.database_url.startswith(("sqlite:", "postgresql")):
+        out.append(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+    if s.min_sellers_per_variant < 1:
+        out.append(f"{ENV_PREFIX}MIN_SELLERS_PER_VARIANT must be at least 1")
+    for name in ("tips_file", "photo_check_model", "experiments_file"):
         if not Path(getattr(s, name)).is_file():
             out.append(f"{ENV_PREFIX}{name.upper()}: no such file {getattr(s, name)}")
     if s.qwen_mode not in ("expected", "generate"):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
+from dataclasses import asdict
 
 from . import paths
 from .config import Settings
 from .errors import PhotoTipsError
+from .experiments.config import load_experiments
 from .hero import Candidate, load_hero_rules, perceptual_hash, rank
 from .imaging.decode import DecodedPhoto, decode_photo
 from .listings import ListingStore
@@ -15,10 +18,13 @@ from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
 from .scoring.registry import create_scorer
 from .scoring.result import ScoreRequest, ScoreResult
+from .storage.db import make_engine, migrate
+from .storage.events import EventStore
 from .tips.catalog import load_catalog
 from .tips.select import select_tips
 
 MAX_TEXT_FIELD = 100
+log = logging.getLogger(__name__)
 
 
 def new_photo_id() -> str:
@@ -35,6 +41,11 @@ class PhotoService:
         self.chain = ScorerChain.from_names(settings.scorers, settings)
         self.photo_check = self.chain.get(LAST_RESORT)
         self.listings = ListingStore(settings.max_listings, settings.max_photos_per_listing)
+        self.experiments = load_experiments(settings.experiments_file, self.catalog)
+        self.engine = make_engine(settings.database_url)
+        if settings.migrate_on_start:
+            migrate(self.engine)
+        self.events = EventStore(self.engine)
         self._extra_scorers: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -72,17 +83,35 @@ class PhotoService:
             return self.scorer_named(scorer).score(photo, request)
         return self.chain.score(photo, request)
 
-    def present(self, result: ScoreResult, locale: str, **extra) -> dict:
-        """The public JSON of a score: the result, its tips, and any ids the caller adds."""
-        tips = select_tips(result.aspects, self.catalog, locale, self.weights)
-        return {**extra, **result.to_dict(), "tips": tips}
+    def present(self, result: ScoreResult, locale: str, *, seller_id: str | None = None,
+                listing_id: str | None = None, **extra) -> dict:
+        """The public JSON of a score: the result, its tips (in the seller's A/B wording), and the caller's ids.
 
-    def score_bytes(self, data: bytes, *, item_type=None, locale=None, scorer=None, **extra) -> dict:
+        For a known seller, experiment tips are recorded as exposures and the
+        photo is checked against earlier tips of the same listing (`improved`).
+        """
+        tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_id))
+        if seller_id and extra.get("photo_id"):
+            try:
+                self.events.record_photo(
+                    seller_id=seller_id, listing_id=listing_id, photo_id=extra["photo_id"], score=result.score,
+                    aspects={a: asdict(f) for a, f in result.aspects.items()}, tips=tips)
+            except Exception:  # the seller still gets their tips; the report loses one exposure
+                log.exception("could not record exposures for %s", extra["photo_id"])
+        for tip in tips:
+            tip.pop("counted", None)
+        ids = {"listing_id": listing_id} if listing_id else {}
+        return {**extra, **ids, **result.to_dict(), "tips": tips}
+
+    def score_bytes(self, data: bytes, *, item_type=None, locale=None, scorer=None, seller_id=None,
+                    listing_id=None, **extra) -> dict:
         request = self.make_request(item_type, locale)
+        seller_id, listing_id = text_field("seller_id", seller_id), text_field("listing_id", listing_id)
         if scorer:
             self.scorer_named(scorer)  # an unknown name is the caller's error, before decoding
         photo = self.decode(data)
-        return self.present(self.full(photo, request, scorer), request.locale, **extra)
+        return self.present(self.full(photo, request, scorer), request.locale, seller_id=seller_id,
+                            listing_id=listing_id, **extra)
 
     # -- hero ----------------------------------------------------------------
     def candidate(self, key: str, photo: DecodedPhoto, result: ScoreResult) -> Candidate:

@@ -17,6 +17,19 @@ from photos import SAMPLES, encode, sample
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_database(tmp_path_factory):
+    """Every server and service the tests start writes to a throw-away SQLite file, never the repo's var/."""
+    db = tmp_path_factory.mktemp("db") / "phototips.db"
+    old = os.environ.get("PHOTOTIPS_DATABASE_URL")
+    os.environ["PHOTOTIPS_DATABASE_URL"] = f"sqlite:///{db}"
+    yield db
+    if old is None:
+        os.environ.pop("PHOTOTIPS_DATABASE_URL", None)
+    else:
+        os.environ["PHOTOTIPS_DATABASE_URL"] = old
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,7 +4,10 @@ import os
 import shutil
 
 import pytest
+import requests
 from playwright.sync_api import expect, sync_playwright
+
+import photos
 
 CHROMIUM = os.environ.get("PHOTOTIPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -59,4 +62,27 @@ def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp
     page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
     if os.environ.get("PHOTOTIPS_SCREENSHOT"):
         shutil.copy(tmp_path / "demo.png", os.environ["PHOTOTIPS_SCREENSHOT"])
+    assert not errors, errors
+
+
+def test_experiment_report_page(server, browser):
+    dark = photos.encode(photos.darker(photos.sample("coffee")))
+    requests.post(server.url + "/v1/score", files={"photo": ("d.jpg", dark)}, data={"seller_id": "page-seller"}, timeout=30)
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/experiments?id=dark-photos-2026-12")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "dark-photos-2026-12", timeout=15000)
+    expect(page.locator("#variants tbody tr")).to_have_count(2)
+    expect(page.locator("#variants tbody tr[data-variant=control] td").first).to_contain_text("control")
+    expect(page.locator("#verdict")).to_contain_text("data")
+    sellers = int(page.locator("#variants tbody tr td:nth-child(3)").nth(0).inner_text()) + \
+        int(page.locator("#variants tbody tr td:nth-child(3)").nth(1).inner_text())
+    assert sellers >= 1
+    page.select_option("#experiment", "clutter-wording-2026-12")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "clutter-wording-2026-12", timeout=15000)
+    if os.environ.get("PHOTOTIPS_SCREENSHOT"):
+        page.goto(server.url + "/experiments?id=dark-photos-2026-12")
+        expect(page.locator("body")).to_have_attribute("data-loaded", "dark-photos-2026-12", timeout=15000)
+        page.screenshot(path=os.environ["PHOTOTIPS_SCREENSHOT"].replace(".png", "-experiments.png"), full_page=True)
     assert not errors, errors

@@ -14,7 +14,7 @@ from .openapi import openapi_spec
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
-SCORE_FIELDS = {"photo", "item_type", "locale", "seller_id", "scorer"}
+SCORE_FIELDS = {"photo", "item_type", "locale", "seller_id", "listing_id", "scorer"}
 HERO_FIELDS = {"photos", "item_type", "locale"}
 
 
@@ -53,6 +53,8 @@ def score():
         item_type=fields.get("item_type"),
         locale=fields.get("locale"),
         scorer=fields.get("scorer"),
+        seller_id=fields.get("seller_id"),
+        listing_id=fields.get("listing_id"),
         photo_id=photo_id,
         file=upload.filename or None,
     )

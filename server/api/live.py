@@ -48,6 +48,7 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
         ref = payload.get("ref")
         ref = ref if isinstance(ref, (str, int)) else None
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
+        seller_id = text_field("seller_id", payload.get("seller_id"))
         svc.listings.reserve(listing_id)
         photo = svc.decode(bytes(image))
         photo_id = new_photo_id()
@@ -55,7 +56,7 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
         svc.listings.put(listing_id, svc.candidate(photo_id, photo, instant), req.locale)
 
         join_room(listing_id)
-        ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref}
+        ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref, "seller_id": seller_id}
         socketio.emit("tips", svc.present(instant, req.locale, **ids), to=listing_id)
         socketio.start_background_task(_final, photo, instant, req, ids, request.sid)
         return {"photo_id": photo_id, "ref": ref}
@@ -65,7 +66,8 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
         try:
             result = instant if svc.chain.names[0] == "photo-check" else svc.full(photo, req)
         except PhotoTipsError as exc:
-            socketio.emit("score", {**ids, "error": exc.to_dict()}, to=sid)
+            socketio.emit("score", {"listing_id": listing_id, "photo_id": ids["photo_id"], "ref": ids["ref"],
+                                    "error": exc.to_dict()}, to=sid)
             return
         if result is not instant:
             try:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..scoring.result import Finding
 from .catalog import Catalog, Tip
 
-# Picks a wording variant for a tip (A/B experiments plug in here); default: the first.
-VariantChooser = Callable[[Tip], tuple[str, dict]]
+
+@dataclass(frozen=True)
+class Wording:
+    variant: str
+    texts: dict[str, str]  # locale -> text
+    extra: dict = field(default_factory=dict)  # e.g. {"experiment", "variant"} from an A/B test
 
 
-def default_variant(tip: Tip) -> tuple[str, dict]:
-    return tip.default_variant, {}
+# Picks the wording of a tip (A/B experiments plug in here); default: the catalog's first variant.
+VariantChooser = Callable[[Tip], Wording]
+
+
+def default_variant(tip: Tip) -> Wording:
+    return Wording(tip.default_variant, tip.variants[tip.default_variant])
 
 
 def select_tips(
@@ -28,15 +37,15 @@ def select_tips(
     out = []
     for aspect, finding in todo:
         tip = catalog.tip_for(aspect, finding.problem)
-        variant, extra = choose(tip)
+        wording = choose(tip)
         out.append({
             "id": tip.id,
             "aspect": aspect,
             "problem": tip.problem,
-            "variant": variant,
-            "text": tip.variants[variant][locale],
+            "variant": wording.variant,
+            "text": wording.texts[locale],
             "gain": round(weights.get(aspect, 1.0) * finding.severity, 3),
-            **extra,
+            **wording.extra,
         })
     return out
 

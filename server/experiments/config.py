@@ -1,0 +1,166 @@
+"""Load and check content/experiments.yaml; choose the wording a seller sees.
+
+Assignment is a hash of the experiment id and the seller id mapped onto the
+variants' cumulative weights: deterministic, so sticky across requests,
+processes and restarts without storing anything. Requests without a seller id
+get the control wording and are not counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+from ..errors import PhotoTipsError
+from ..tips.catalog import Catalog, Tip
+from ..tips.select import Wording, default_variant
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    control: bool
+    weight: float
+    wording: dict[str, dict[str, str]]  # tip id -> locale -> text
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    tips: tuple[str, ...]
+    start: datetime
+    end: datetime
+    variants: tuple[Variant, ...]
+    description: str = ""
+
+    @property
+    def control(self) -> Variant:
+        return next(v for v in self.variants if v.control)
+
+    def active(self, now: datetime) -> bool:
+        return self.start <= now < self.end
+
+    def assign(self, seller_id: str) -> Variant:
+        digest = hashlib.sha256(f"{self.id}\x00{seller_id}".encode()).digest()
+        u = int.from_bytes(digest[:8], "big") / 2**64
+        total = sum(v.weight for v in self.variants)
+        edge = 0.0
+        for v in self.variants:
+            edge += v.weight / total
+            if u < edge:
+                return v
+        return self.variants[-1]
+
+    def weights(self) -> dict[str, float]:
+        total = sum(v.weight for v in self.variants)
+        return {v.id: v.weight / total for v in self.variants}
+
+
+@dataclass(frozen=True)
+class Experiments:
+    event_types: tuple[str, ...]
+    experiments: dict[str, Experiment]
+
+    def for_tip(self, tip_id: str, now: datetime) -> Experiment | None:
+        return next((e for e in self.experiments.values() if tip_id in e.tips and e.active(now)), None)
+
+    def chooser(self, seller_id: str | None, now: datetime | None = None):
+        """A tips.select chooser: experiment wording for this seller, the default elsewhere."""
+        now = now or datetime.now(timezone.utc)
+
+        def choose(tip: Tip) -> Wording:
+            exp = self.for_tip(tip.id, now)
+            if exp is None:
+                return default_variant(tip)
+            variant = exp.assign(seller_id) if seller_id else exp.control
+            extra = {"experiment": exp.id, "variant": variant.id, "counted": bool(seller_id)}
+            return Wording(variant.id, variant.wording[tip.id], extra)
+
+        return choose
+
+
+def _time(value, where: str, problems: list[str]) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        problems.append(f"{where}: {value!r} is not a date-time (use 2026-12-01T00:00:00Z)")
+        return datetime.min.replace(tzinfo=timezone.utc)
+
+
+def load_experiments(path: str, catalog: Catalog) -> Experiments:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PhotoTipsError("bad_config", f"experiments file {path}: {exc}") from exc
+    problems: list[str] = []
+    event_types = tuple(data.get("event_types") or ())
+    if not event_types:
+        problems.append("event_types: list the outcome events the app may report")
+    experiments: dict[str, Experiment] = {}
+    for i, spec in enumerate(data.get("experiments") or []):
+        eid = str(spec.get("id") or f"#{i + 1}")
+        where = f"experiment {eid}"
+        if eid in experiments:
+            problems.append(f"{where}: id used twice")
+        tips = tuple(spec.get("tips") or ())
+        if not tips:
+            problems.append(f"{where}: list the tips it covers")
+        for t in tips:
+            if t not in catalog.tips:
+                problems.append(f"{where}: unknown tip {t!r}")
+        start = _time(spec.get("start"), f"{where}.start", problems)
+        end = _time(spec.get("end"), f"{where}.end", problems)
+        if start >= end:
+            problems.append(f"{where}: start must be before end")
+        variants = []
+        for v in spec.get("variants") or []:
+            vid = str(v.get("id", "?"))
+            vwhere = f"{where}, variant {vid}"
+            weight = v.get("weight", 1)
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+                problems.append(f"{vwhere}: weight must be a positive number, got {weight!r}")
+                weight = 1
+            wording = {}
+            for t in tips:
+                given = (v.get("wording") or {}).get(t)
+                if t not in catalog.tips:
+                    continue
+                if isinstance(given, str):
+                    if given not in catalog.tips[t].variants:
+                        problems.append(f"{vwhere}: tip {t} has no catalog variant {given!r}")
+                        continue
+                    wording[t] = catalog.tips[t].variants[given]
+                elif isinstance(given, dict):
+                    for loc in catalog.locales:
+                        if not isinstance(given.get(loc), str) or not given[loc].strip():
+                            problems.append(f"{vwhere}: tip {t} has no wording for locale {loc!r}")
+                    wording[t] = {loc: str(given.get(loc, "")) for loc in catalog.locales}
+                else:
+                    problems.append(f"{vwhere}: give tip {t} a catalog variant id or a wording per locale")
+            extra = set(v.get("wording") or {}) - set(tips)
+            if extra:
+                problems.append(f"{vwhere}: wording for tips the experiment does not cover: {', '.join(sorted(extra))}")
+            variants.append(Variant(vid, bool(v.get("control")), float(weight), wording))
+        if len(variants) < 2:
+            problems.append(f"{where}: needs at least two variants")
+        if sum(v.control for v in variants) != 1:
+            problems.append(f"{where}: exactly one variant must be the control")
+        if len({v.id for v in variants}) != len(variants):
+            problems.append(f"{where}: variant ids must be unique")
+        experiments[eid] = Experiment(eid, tips, start, end, tuple(variants), str(spec.get("description", "")))
+    exps = list(experiments.values())
+    for i, a in enumerate(exps):
+        for b in exps[i + 1:]:
+            shared = set(a.tips) & set(b.tips)
+            if shared and a.start < b.end and b.start < a.end:
+                problems.append(f"experiments {a.id} and {b.id} both test {', '.join(sorted(shared))} at the same time")
+    if problems:
+        raise PhotoTipsError("bad_config", f"experiments file {path}:\n  " + "\n  ".join(problems))
+    return Experiments(event_types, experiments)

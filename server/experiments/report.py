@@ -1,0 +1,120 @@
+"""The A/B report of one experiment: per variant sellers, exposures, outcome rates and score change,
+the difference from control with a 95% interval and p-value, and a sample-ratio-mismatch check.
+
+Unit of analysis: the seller (assignment is per seller). A seller counts for an
+outcome when they have at least one such event at or after their first exposure.
+Rates are compared with a two-proportion test (chi-square without continuity
+correction, i.e. the z-test) and a Wald interval; the score change on the next
+photo with Welch's t-test and its interval (scipy).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from scipy import stats
+from sqlalchemy import and_, func, or_, select
+
+from ..storage.tables import events, exposures
+from .config import Experiment
+
+SRM_ALPHA = 0.001
+
+
+def _rate_diff(x1: int, n1: int, x0: int, n0: int) -> dict:
+    p1, p0 = x1 / n1, x0 / n0
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    z = stats.norm.ppf(0.975)
+    table = [[x1, n1 - x1], [x0, n0 - x0]]
+    if min(x1 + x0, n1 + n0 - x1 - x0) == 0:
+        p = 1.0  # nobody (or everybody) did it in either arm: no evidence of a difference
+    else:
+        p = float(stats.chi2_contingency(table, correction=False)[1])
+    return {"diff": p1 - p0, "ci95": [p1 - p0 - z * se, p1 - p0 + z * se], "p_value": p}
+
+
+def _mean_diff(a: list[float], b: list[float]) -> dict | None:
+    if len(a) < 2 or len(b) < 2:
+        return None
+    res = stats.ttest_ind(a, b, equal_var=False)
+    ci = res.confidence_interval(0.95)
+    return {"diff": float(sum(a) / len(a) - sum(b) / len(b)), "ci95": [float(ci.low), float(ci.high)],
+            "p_value": float(res.pvalue)}
+
+
+def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min_sellers: int) -> dict:
+    first = (select(exposures.c.seller_id, exposures.c.variant, func.min(exposures.c.created_at).label("t0"),
+                    func.count().label("n"))
+             .where(exposures.c.experiment == exp.id)
+             .group_by(exposures.c.seller_id, exposures.c.variant).subquery())
+    outcome_types = tuple(event_types) + ("improved", "next_photo")
+    with engine.connect() as conn:
+        sellers = conn.execute(select(first.c.variant, func.count(), func.sum(first.c.n))
+                               .group_by(first.c.variant)).all()
+        hits = conn.execute(
+            select(first.c.variant, events.c.type, func.count(func.distinct(events.c.seller_id)))
+            .select_from(first.join(events, events.c.seller_id == first.c.seller_id))
+            .where(events.c.occurred_at >= first.c.t0, events.c.type.in_(outcome_types),
+                   or_(events.c.experiment.is_(None), events.c.experiment == exp.id))
+            .group_by(first.c.variant, events.c.type)).all()
+        deltas = conn.execute(
+            select(events.c.variant, events.c.value)
+            .where(and_(events.c.experiment == exp.id, events.c.type == "next_photo"))).all()
+
+    n_sellers = {v: int(c) for v, c, _ in sellers}
+    n_exposures = {v: int(x or 0) for v, _, x in sellers}
+    counts = defaultdict(dict)
+    for v, t, c in hits:
+        counts[v][t] = int(c)
+    score_change = defaultdict(list)
+    for v, value in deltas:
+        score_change[v].append(float(value))
+
+    metrics = tuple(event_types) + ("improved",)
+    control = exp.control.id
+    variants = []
+    for v in exp.variants:
+        n = n_sellers.get(v.id, 0)
+        row = {
+            "variant": v.id, "control": v.control, "weight": round(exp.weights()[v.id], 4),
+            "sellers": n, "exposures": n_exposures.get(v.id, 0),
+            "rates": {m: (counts[v.id].get(m, 0) / n if n else None) for m in metrics},
+            "sellers_with": {m: counts[v.id].get(m, 0) for m in metrics},
+            "next_photos": len(score_change[v.id]),
+            "mean_score_change": (sum(score_change[v.id]) / len(score_change[v.id]) if score_change[v.id] else None),
+        }
+        if not v.control and n and n_sellers.get(control):
+            n0 = n_sellers[control]
+            row["vs_control"] = {m: _rate_diff(counts[v.id].get(m, 0), n, counts[control].get(m, 0), n0)
+                                 for m in metrics}
+            row["vs_control"]["score_change"] = _mean_diff(score_change[v.id], score_change[control])
+        variants.append(row)
+
+    total = sum(n_sellers.values())
+    srm = None
+    if total:
+        observed = [n_sellers.get(v.id, 0) for v in exp.variants]
+        expected = [total * exp.weights()[v.id] for v in exp.variants]
+        p = float(stats.chisquare(observed, expected).pvalue)
+        srm = {"observed": dict(zip([v.id for v in exp.variants], observed)),
+               "expected_share": exp.weights(), "p_value": p, "mismatch": p < SRM_ALPHA}
+    smallest = min((n_sellers.get(v.id, 0) for v in exp.variants), default=0)
+    enough = smallest >= min_sellers
+    if not total:
+        verdict = "No data yet: no seller has been shown a tip of this experiment."
+    elif not enough:
+        verdict = (f"Not enough data yet: the smallest variant has {smallest} sellers; differences are not "
+                   f"worth reading before every variant has {min_sellers}.")
+    elif srm and srm["mismatch"]:
+        verdict = ("Sample ratio mismatch: sellers are not split as configured (p < 0.001); "
+                   "fix the assignment or logging before trusting any difference.")
+    else:
+        verdict = "Enough data to read the differences below (95% intervals; p-values are not corrected for multiple metrics)."
+    return {
+        "experiment": exp.id, "description": exp.description, "tips": list(exp.tips),
+        "start": exp.start.isoformat(), "end": exp.end.isoformat(),
+        "status": "ready" if enough and not (srm and srm["mismatch"]) else ("srm" if enough else "collecting"),
+        "verdict": verdict, "min_sellers_per_variant": min_sellers, "sellers": total,
+        "variants": variants, "srm": srm,
+    }

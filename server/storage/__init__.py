@@ -1,0 +1,1 @@
+"""Durable storage through SQLAlchemy: SQLite (WAL) by default, PostgreSQL by URL; Alembic migrations."""

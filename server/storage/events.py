@@ -1,0 +1,89 @@
+"""Write exposures and outcome events; a repeated event id or exposure is stored once.
+
+Every write is one transaction committed before the call returns, so whatever
+the API acknowledges is on disk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from .tables import events, exposures
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert_ignore(engine: Engine, table, index_elements: list[str]):
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class EventStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def add_events(self, rows: list[dict]) -> list[bool]:
+        """Store events; returns, per row, whether it was new (False: its event_id was already stored)."""
+        if not rows:
+            return []
+        ids = [r["event_id"] for r in rows]
+        with self.engine.begin() as conn:
+            seen = set(conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids))).scalars())
+            flags, fresh = [], []
+            for r in rows:
+                flags.append(r["event_id"] not in seen)
+                if flags[-1]:
+                    fresh.append(r)
+                    seen.add(r["event_id"])
+            if fresh:
+                # ON CONFLICT covers a concurrent request carrying the same id.
+                conn.execute(_insert_ignore(self.engine, events, ["event_id"]), fresh)
+        return flags
+
+    def record_photo(self, *, seller_id: str, listing_id: str | None, photo_id: str, score: float,
+                     aspects: dict, tips: list[dict]) -> None:
+        """Exposures for the experiment tips sent with this photo, and the server's `improved` outcomes:
+        did this photo fix what a tip on an earlier photo of the same listing was about?"""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            if listing_id:
+                earlier = conn.execute(select(exposures).where(
+                    exposures.c.seller_id == seller_id, exposures.c.listing_id == listing_id,
+                    exposures.c.photo_id != photo_id)).mappings().all()
+                outcomes = []
+                for x in earlier:
+                    finding = aspects.get(x["aspect"])
+                    if finding is None:
+                        continue
+                    base = {"seller_id": seller_id, "listing_id": listing_id, "photo_id": photo_id,
+                            "tip_id": x["tip_id"], "experiment": x["experiment"], "variant": x["variant"],
+                            "occurred_at": now, "received_at": now, "source": "server"}
+                    # Only the next photo after the tip counts, hence ids keyed by the exposure.
+                    outcomes.append({**base, "event_id": f"next:{x['id']}", "type": "next_photo",
+                                     "value": score - x["score"]})
+                    if finding["severity"] < x["severity"] - 0.05:
+                        outcomes.append({**base, "event_id": f"improved:{x['id']}", "type": "improved",
+                                         "value": x["severity"] - finding["severity"]})
+                if outcomes:
+                    conn.execute(_insert_ignore(self.engine, events, ["event_id"]), outcomes)
+            rows = [{"experiment": t["experiment"], "variant": t["variant"], "seller_id": seller_id,
+                     "listing_id": listing_id, "photo_id": photo_id, "tip_id": t["id"], "aspect": t["aspect"],
+                     "severity": aspects[t["aspect"]]["severity"], "score": score, "created_at": now}
+                    for t in tips if t.get("experiment") and t.get("counted")]
+            if rows:
+                conn.execute(_insert_ignore(self.engine, exposures, ["photo_id", "tip_id"]), rows)
+
+    def count_events(self, **where) -> int:
+        stmt = select(func.count()).select_from(events)
+        for k, v in where.items():
+            stmt = stmt.where(events.c[k] == v)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()

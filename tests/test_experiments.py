@@ -1,0 +1,206 @@
+"""A/B tests of tip wording: the experiments file, sticky assignment, exposures, outcomes and the report."""
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from phototips import paths
+from phototips.errors import PhotoTipsError
+from phototips.experiments.config import load_experiments
+from phototips.experiments.report import experiment_report
+from phototips.storage.db import current_revision, make_engine, migrate
+from phototips.storage.events import EventStore, utcnow
+from phototips.storage.tables import events, exposures
+from phototips.tips.catalog import load_catalog
+from pg import postgres_url  # noqa: F401 - fixture
+
+CATALOG = load_catalog(str(paths.CONTENT / "tips.yaml"))
+EXPERIMENTS = load_experiments(str(paths.CONTENT / "experiments.yaml"), CATALOG)
+DARK = EXPERIMENTS.experiments["dark-photos-2026-12"]
+
+
+def write(tmp_path, data) -> str:
+    p = tmp_path / "experiments.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return str(p)
+
+
+def base_experiment(**over):
+    exp = {"id": "e1", "tips": ["lighting.too_dark"], "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z",
+           "variants": [{"id": "c", "control": True, "weight": 1, "wording": {"lighting.too_dark": "a"}},
+                        {"id": "t", "weight": 1, "wording": {"lighting.too_dark": "b"}}]}
+    exp.update(over)
+    return exp
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(tips=["lighting.no_such_tip"]), "unknown tip 'lighting.no_such_tip'"),
+    (dict(variants=[{"id": "c", "control": True, "weight": 1, "wording": {"lighting.too_dark": "a"}},
+                    {"id": "t", "weight": 0, "wording": {"lighting.too_dark": "b"}}]), "weight must be a positive number"),
+    (dict(variants=[{"id": "c", "control": True, "weight": 1, "wording": {"lighting.too_dark": "a"}},
+                    {"id": "t", "weight": 1, "wording": {"lighting.too_dark": {"en": "Use daylight.", "fr": "Lumière du jour."}}}]),
+     "tip lighting.too_dark has no wording for locale 'de'"),
+    (dict(variants=[{"id": "c", "weight": 1, "wording": {"lighting.too_dark": "a"}},
+                    {"id": "t", "weight": 1, "wording": {"lighting.too_dark": "b"}}]), "exactly one variant must be the control"),
+    (dict(variants=[{"id": "c", "control": True, "wording": {"lighting.too_dark": "z"}},
+                    {"id": "t", "wording": {"lighting.too_dark": "b"}}]), "has no catalog variant 'z'"),
+    (dict(start="2027-01-01", end="2026-01-01"), "start must be before end"),
+])
+def test_bad_experiment_files_are_refused_with_the_reason(tmp_path, change, message):
+    with pytest.raises(PhotoTipsError) as exc:
+        load_experiments(write(tmp_path, {"event_types": ["retake"], "experiments": [base_experiment(**change)]}), CATALOG)
+    assert message in exc.value.message
+
+
+def test_overlapping_experiments_on_one_tip_are_refused(tmp_path):
+    data = {"event_types": ["retake"], "experiments": [base_experiment(), base_experiment(id="e2")]}
+    with pytest.raises(PhotoTipsError) as exc:
+        load_experiments(write(tmp_path, data), CATALOG)
+    assert "both test lighting.too_dark at the same time" in exc.value.message
+
+
+def test_assignment_is_sticky_and_follows_the_weights():
+    clutter = EXPERIMENTS.experiments["clutter-wording-2026-12"]  # weights 2:1
+    split = Counter(clutter.assign(f"seller-{i}").id for i in range(30000))
+    assert abs(split["control"] / 30000 - 2 / 3) < 0.01
+    assert all(clutter.assign("seller-7").id == clutter.assign("seller-7").id for _ in range(3))
+    code = ("from phototips import paths; from phototips.tips.catalog import load_catalog; "
+            "from phototips.experiments.config import load_experiments; "
+            "e = load_experiments(str(paths.CONTENT / 'experiments.yaml'), load_catalog(str(paths.CONTENT / 'tips.yaml'))); "
+            "print(' '.join(e.experiments['clutter-wording-2026-12'].assign(f'seller-{i}').id for i in range(50)))")
+    other_process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert other_process == [clutter.assign(f"seller-{i}").id for i in range(50)]
+
+
+def test_tips_carry_experiment_and_variant_and_no_seller_gets_the_control():
+    tip = CATALOG.tips["lighting.too_dark"]
+    now = datetime(2026, 12, 15, tzinfo=timezone.utc)
+    by_variant = {}
+    for i in range(40):
+        w = EXPERIMENTS.chooser(f"s{i}", now)(tip)
+        by_variant[w.extra["variant"]] = w
+        assert w.extra["experiment"] == DARK.id and w.extra["counted"]
+    assert by_variant["daylight"].texts["en"] == tip.variants["b"]["en"]
+    assert by_variant["control"].texts["fr"] == tip.variants["a"]["fr"]
+    anonymous = EXPERIMENTS.chooser(None, now)(tip)
+    assert (anonymous.extra["variant"], anonymous.extra["counted"]) == ("control", False)
+    after_the_end = EXPERIMENTS.chooser("s1", datetime(2027, 6, 1, tzinfo=timezone.utc))(tip)
+    assert after_the_end.extra == {} and after_the_end.texts == tip.variants["a"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'events.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    eng = make_engine(url)
+    if request.param == "postgresql":
+        with eng.begin() as conn:
+            for t in ("events", "exposures", "alembic_version"):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+def test_migrations_bring_the_schema_to_head(engine):
+    assert current_revision(engine) == "0001"
+    migrate(engine)  # again: nothing to do
+    assert current_revision(engine) == "0001"
+
+
+def app_event(event_id, seller, type_, when=None):
+    now = utcnow()
+    return {"event_id": event_id, "seller_id": seller, "listing_id": "L", "type": type_, "photo_id": None,
+            "tip_id": None, "experiment": None, "variant": None, "value": None,
+            "occurred_at": when or now, "received_at": now, "source": "app"}
+
+
+def test_an_event_id_is_stored_once(engine):
+    store = EventStore(engine)
+    assert store.add_events([app_event("e1", "s1", "retake"), app_event("e2", "s1", "publish")]) == [True, True]
+    assert store.add_events([app_event("e2", "s1", "publish"), app_event("e3", "s2", "retake"),
+                             app_event("e3", "s2", "retake")]) == [False, True, False]
+    assert store.count_events() == 3
+
+
+def expose(store, seller, photo, variant_tip_severity=0.8, score=2.5, listing="L"):
+    tips = [{"id": "lighting.too_dark", "aspect": "lighting", "experiment": DARK.id,
+             "variant": DARK.assign(seller).id, "counted": True}]
+    aspects = {"lighting": {"severity": variant_tip_severity}}
+    store.record_photo(seller_id=seller, listing_id=listing, photo_id=photo, score=score, aspects=aspects, tips=tips)
+
+
+def test_exposures_and_server_side_improvement(engine):
+    store = EventStore(engine)
+    expose(store, "s1", "p1", 0.8, 2.0)
+    expose(store, "s1", "p1", 0.8, 2.0)  # the same tip for the same photo again (tips, then score)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(exposures)).scalar_one() == 1
+    # The next photo of the listing is much brighter: improved; a later one does not count again.
+    store.record_photo(seller_id="s1", listing_id="L", photo_id="p2", score=3.5, aspects={"lighting": {"severity": 0.1}}, tips=[])
+    store.record_photo(seller_id="s1", listing_id="L", photo_id="p3", score=1.0, aspects={"lighting": {"severity": 0.9}}, tips=[])
+    with engine.connect() as conn:
+        rows = {r.type: r for r in conn.execute(select(events).where(events.c.source == "server"))}
+    assert set(rows) == {"improved", "next_photo"}
+    assert rows["improved"].value == pytest.approx(0.7) and rows["next_photo"].value == pytest.approx(1.5)
+    assert rows["improved"].experiment == DARK.id and rows["improved"].photo_id == "p2"
+    # Another seller's photo in a listing with the same id does not count for s1.
+    store.record_photo(seller_id="s2", listing_id="L", photo_id="p4", score=5, aspects={"lighting": {"severity": 0}}, tips=[])
+    assert store.count_events(source="server") == 2
+
+
+def test_report_counts_sellers_rates_and_differences(engine):
+    store = EventStore(engine)
+    sellers = {"control": [], "daylight": []}
+    i = 0
+    while min(len(v) for v in sellers.values()) < 4:
+        s = f"seller-{i}"
+        i += 1
+        v = DARK.assign(s).id
+        if len(sellers[v]) < 4:
+            sellers[v].append(s)
+    before = utcnow() - timedelta(hours=1)
+    for v, ss in sellers.items():
+        for n, s in enumerate(ss):
+            expose(store, s, f"{s}-p1")
+    # control: 1 of 4 retake; daylight: 3 of 4 retake, one of them twice; one retake before exposure does not count.
+    store.add_events([app_event("c1", sellers["control"][0], "retake"),
+                      app_event("c-early", sellers["control"][1], "retake", when=before)]
+                     + [app_event(f"d{k}", s, "retake") for k, s in enumerate(sellers["daylight"][:3])]
+                     + [app_event("d-again", sellers["daylight"][0], "retake")])
+    rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=3)
+    rows = {r["variant"]: r for r in rep["variants"]}
+    assert rows["control"]["sellers"] == 4 and rows["daylight"]["exposures"] == 4
+    assert rows["control"]["rates"]["retake"] == 0.25 and rows["daylight"]["rates"]["retake"] == 0.75
+    d = rows["daylight"]["vs_control"]["retake"]
+    assert d["diff"] == pytest.approx(0.5)
+    se = (0.75 * 0.25 / 4 + 0.25 * 0.75 / 4) ** 0.5
+    assert d["ci95"] == pytest.approx([0.5 - 1.959964 * se, 0.5 + 1.959964 * se], abs=1e-5)
+    assert d["p_value"] == pytest.approx(0.1573, abs=1e-3)  # chi-square 2×2, no correction: z = 1.414
+    assert rep["status"] == "ready" and rep["srm"]["mismatch"] is False
+    assert experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=10)["status"] == "collecting"
+
+
+def test_report_says_so_when_there_is_no_data_or_a_sample_ratio_mismatch(engine):
+    rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=100)
+    assert rep["sellers"] == 0 and rep["verdict"].startswith("No data yet")
+    store = EventStore(engine)
+    n = {"control": 0, "daylight": 0}
+    i = 0
+    while n["control"] < 170 or n["daylight"] < 100:  # 170 : 100 where 1 : 1 was configured
+        s = f"srm-{i}"
+        i += 1
+        v = DARK.assign(s).id
+        if (v == "control" and n[v] < 170) or (v == "daylight" and n[v] < 100):
+            n[v] += 1
+            expose(store, s, f"{s}-p")
+    rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=50)
+    assert rep["srm"]["mismatch"] and rep["status"] == "srm" and "Sample ratio mismatch" in rep["verdict"]
