@@ -59,6 +59,15 @@ _HERO = {
 }
 
 
+_EVENT = {
+    "type": "object",
+    "required": ["event_id", "seller_id", "type"],
+    "properties": {k: {"type": "string"} for k in
+                   ("event_id", "seller_id", "listing_id", "type", "photo_id", "tip_id", "experiment", "variant")}
+    | {"time": {"type": "string", "format": "date-time"}},
+}
+
+
 def _errors(*codes: int) -> dict:
     return {str(c): {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c in codes}
@@ -80,7 +89,7 @@ def openapi_spec() -> dict:
                 "summary": "Score one photo and get tips",
                 "requestBody": _form({"photo": {"type": "string", "format": "binary"}, "item_type": text,
                                       "locale": {"type": "string", "enum": ["en", "fr", "de"]},
-                                      "seller_id": text, "scorer": text}, ["photo"]),
+                                      "seller_id": text, "listing_id": text, "scorer": text}, ["photo"]),
                 "responses": {"200": {"description": "the score", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Score"}}}}} | _errors(400, 413, 415, 422, 503),
             }},
@@ -91,8 +100,30 @@ def openapi_spec() -> dict:
                 "responses": {"200": {"description": "the ranking", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Hero"}}}}} | _errors(400, 413, 415, 422),
             }},
+            "/v1/events": {"post": {
+                "summary": "Report seller outcomes (idempotent by event_id; acknowledged once stored)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+                    {"$ref": "#/components/schemas/Event"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": 500},
+                    {"type": "object", "required": ["events"], "properties": {
+                        "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": 500}}},
+                ]}}}},
+                "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
+                                                      "results": {"type": "array", "items": {"type": "object"}}}}}}}}
+                | _errors(400, 413, 503),
+            }},
+            "/v1/experiments": {"get": {"summary": "The A/B experiments", "responses": {"200": {
+                "description": "experiments", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/experiments/{experiment_id}/report": {"get": {
+                "summary": "Per-variant results, differences from control, sample-ratio check",
+                "parameters": [{"name": "experiment_id", "in": "path", "required": True, "schema": text}],
+                "responses": {"200": {"description": "report", "content": {"application/json": {
+                    "schema": {"type": "object"}}}}} | _errors(404),
+            }},
             "/healthz": {"get": {"summary": "Liveness and the scorer chain", "responses": {"200": {
                 "description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         },
-        "components": {"schemas": {"Error": _ERROR, "Finding": _FINDING, "Tip": _TIP, "Score": _SCORE, "Hero": _HERO}},
+        "components": {"schemas": {"Error": _ERROR, "Finding": _FINDING, "Tip": _TIP, "Score": _SCORE, "Hero": _HERO,
+                                   "Event": _EVENT}},
     }
