@@ -111,3 +111,18 @@ def test_listings_are_separate_and_concurrent_sellers_are_served(server, photo_f
     finally:
         for s in sellers:
             s.sio.disconnect()
+
+
+def test_a_known_seller_gets_experiment_wording_live(server, photo_files):
+    seller = Seller(server.url)
+    try:
+        dark = photos.encode(photos.darker(photos.sample("chelsea")))
+        ack = seller.send(listing_id="AB1", seller_id="live-seller-1", image=dark)
+        tips = seller.wait_for(lambda n, m: n == "tips" and m["photo_id"] == ack["photo_id"])[0][1]
+        tip = next(t for t in tips["tips"] if t["id"] == "lighting.too_dark")
+        assert tip["experiment"] == "dark-photos-2026-12" and tip["variant"] in ("control", "daylight")
+        again = seller.send(listing_id="AB2", seller_id="live-seller-1", image=dark)
+        tips2 = seller.wait_for(lambda n, m: n == "tips" and m["photo_id"] == again["photo_id"])[0][1]
+        assert next(t for t in tips2["tips"] if t["id"] == "lighting.too_dark")["variant"] == tip["variant"]  # sticky
+    finally:
+        seller.sio.disconnect()

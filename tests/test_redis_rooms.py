@@ -1,0 +1,45 @@
+"""Several server processes share Socket.IO rooms through Redis (PHOTOTIPS_MESSAGE_QUEUE)."""
+
+import os
+import uuid
+
+import pytest
+
+from conftest import ServerProcess
+from test_live import Seller
+
+REDIS_URL = os.environ.get("PHOTOTIPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+def test_a_photo_sent_to_one_process_reaches_the_listing_on_another(redis_url, photo_files, tmp_path):
+    env = {"PHOTOTIPS_MESSAGE_QUEUE": redis_url, "PHOTOTIPS_LOG_LEVEL": "WARNING"}
+    a, b = ServerProcess(env, tmp_path), ServerProcess(env, tmp_path)
+    phone, tablet = Seller(a.url), Seller(b.url)
+    listing = f"shared-{uuid.uuid4()}"
+    try:
+        # The tablet joins the listing's room on server B by sending the first photo there.
+        first = tablet.send(listing_id=listing, image=photo_files["chelsea"].read_bytes())
+        tablet.wait_for(lambda n, m: n == "hero" and m["hero"] == first["photo_id"])
+        # The phone sends the next photo to server A: the tablet on B sees its tips and score.
+        second = phone.send(listing_id=listing, image=photo_files["coffee"].read_bytes(), ref="from-phone")
+        got = tablet.wait_for(lambda n, m: n == "tips" and m["photo_id"] == second["photo_id"])
+        assert got[0][1]["ref"] == "from-phone" and got[0][1]["tips"]
+        tablet.wait_for(lambda n, m: n == "score" and m["photo_id"] == second["photo_id"])
+    finally:
+        phone.sio.disconnect()
+        tablet.sio.disconnect()
+        a.stop()
+        b.stop()
