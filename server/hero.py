@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import imagehash
-import yaml
 
 from .scoring.result import ScoreResult
 from .tips.catalog import Catalog
+from .yamlfile import read_yaml
 
 
 @dataclass
@@ -33,7 +32,7 @@ class HeroRules:
 
 @lru_cache(maxsize=4)
 def load_hero_rules(path: str) -> HeroRules:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(path, "hero rules")
     return HeroRules(dict(data["penalties"]), int(data["duplicate_distance"]))
 
 

@@ -10,7 +10,6 @@ from fake_bedrock import FakeBedrock
 from phototips.config import load_settings
 from phototips.errors import PhotoTipsError
 from phototips.imaging.decode import decode_photo
-from phototips.scoring.bedrock import BedrockScorer
 from phototips.scoring.chain import ScorerChain
 from phototips.scoring.registry import create_scorer
 from phototips.scoring.result import ScoreRequest

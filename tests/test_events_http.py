@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import create_engine, func, select
 
 from conftest import ServerProcess
-from phototips.storage.tables import events, exposures
+from phototips.storage.tables import events
 from pg import postgres_url  # noqa: F401 - fixture
 import photos
 

@@ -4,7 +4,6 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import yaml

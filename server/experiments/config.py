@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-import yaml
 
 from ..errors import PhotoTipsError
 from ..tips.catalog import Catalog, Tip
 from ..tips.select import Wording, default_variant
+from ..yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -95,10 +94,7 @@ def _time(value, where: str, problems: list[str]) -> datetime:
 
 
 def load_experiments(path: str, catalog: Catalog) -> Experiments:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise PhotoTipsError("bad_config", f"experiments file {path}: {exc}") from exc
+    data = read_yaml(path, "experiments file")
     problems: list[str] = []
     event_types = tuple(data.get("event_types") or ())
     if not event_types:

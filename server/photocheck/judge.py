@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
 from ..errors import PhotoTipsError
 from ..scoring.result import ASPECTS, Finding
+from ..yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,7 @@ def ramp(x: float, good: float, bad: float) -> float:
 
 @lru_cache(maxsize=8)
 def load_judgement(path: str) -> Judgement:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PhotoTipsError("bad_config", f"photo-check model {path}: {exc}") from exc
+    data = read_yaml(path, "photo-check model")
     problems = []
     aspects = data.get("aspects", {})
     if set(aspects) != set(ASPECTS):

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from .. import paths
 from ..errors import PhotoTipsError
+from ..yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Prompt:
 def load_prompts(directory: str = str(paths.PROMPTS)) -> dict[str, Prompt]:
     out: dict[str, Prompt] = {}
     for file in sorted(Path(directory).glob("*.yaml")):
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = read_yaml(file, "prompts")
         parts = data.get("parts", {})
         for pid, spec in data.get("prompts", {}).items():
             texts = {**parts, "instruction": spec.get("instruction", "")}

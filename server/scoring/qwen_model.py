@@ -10,7 +10,6 @@ chat format give the same input ids, so the same code runs real and tiny models.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
 from ..errors import PhotoTipsError
 from ..scoring.result import ASPECTS
+from ..yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,7 @@ class Catalog:
 
 @lru_cache(maxsize=8)
 def load_catalog(path: str) -> Catalog:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PhotoTipsError("bad_config", f"tip catalog {path}: {exc}") from exc
+    data = read_yaml(path, "tip catalog")
     locales = tuple(data.get("locales") or ())
     problems: list[str] = []
 

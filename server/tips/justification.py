@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
 
 from .. import paths
 from ..scoring.result import ASPECTS
+from ..yamlfile import read_yaml
 
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -50,7 +49,7 @@ def _alt(words: list[str]) -> re.Pattern:
 
 @lru_cache(maxsize=4)
 def load_lexicon(path: str = str(paths.CONTENT / "aspect_lexicon.yaml")) -> Lexicon:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(path, "aspect lexicon")
     phrases = []
     for aspect, spec in data["aspects"].items():
         if aspect not in ASPECTS:
