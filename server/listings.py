@@ -28,9 +28,7 @@ class ListingStore:
         with self._lock:
             listing = self._listings.get(listing_id)
             if listing is not None and len(listing.photos) >= self.max_photos:
-                raise PhotoTipsError(
-                    "listing_full", f"listing {listing_id!r} already has {self.max_photos} photos", 409
-                )
+                raise self._full(listing_id)
 
     def put(self, listing_id: str, candidate: Candidate, locale: str) -> list[Candidate]:
         """Add or replace a photo; returns the listing's photos afterwards."""
@@ -38,15 +36,16 @@ class ListingStore:
             listing = self._listings.pop(listing_id, None) or Listing()
             if candidate.key not in listing.photos and len(listing.photos) >= self.max_photos:
                 self._listings[listing_id] = listing
-                raise PhotoTipsError(
-                    "listing_full", f"listing {listing_id!r} already has {self.max_photos} photos", 409
-                )
+                raise self._full(listing_id)
             listing.photos[candidate.key] = candidate
             listing.locale = locale
             self._listings[listing_id] = listing
             while len(self._listings) > self.max_listings:
                 self._listings.popitem(last=False)
             return list(listing.photos.values())
+
+    def _full(self, listing_id: str) -> PhotoTipsError:
+        return PhotoTipsError("listing_full", f"listing {listing_id!r} already has {self.max_photos} photos", 409)
 
     def photos(self, listing_id: str) -> list[Candidate]:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 # The study's survey aspects, in the order tips and reports list them.
@@ -27,8 +28,6 @@ class ScoreRequest:
     prompt: str | None = None  # prompt id for prompt-driven scorers; None: the scorer's configured one
 
     def seconds_left(self, default: float) -> float:
-        import time
-
         return default if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
 
