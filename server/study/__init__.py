@@ -1,0 +1,1 @@
+"""The study, reproducible: human ratings, alignment metrics, model size and cost, splits."""

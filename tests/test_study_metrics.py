@@ -1,0 +1,114 @@
+"""Ratings intake, majority vote and ties, metrics against hand-computed values, costs, and the split."""
+
+import math
+
+import numpy as np
+import pytest
+
+from phototips.errors import PhotoTipsError
+from phototips.study.costs import load_catalog, usd_per_1000_photos
+from phototips.study.metrics import alignment, human_ceiling
+from phototips.study.ratings import majority_vote, ratings_per_image, read_ratings
+from phototips.study.split import stratified_split
+
+
+def write_csv(tmp_path, rows, images=("a.jpg", "b.jpg", "c.jpg")):
+    for name in images:
+        (tmp_path / name).write_bytes(b"x")
+    p = tmp_path / "ratings.csv"
+    p.write_text("image,rater,score,item_type\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    return p
+
+
+def test_majority_vote_and_its_tie_rule():
+    assert majority_vote([4, 4, 3]) == 4
+    assert majority_vote([2, 2, 4, 4, 4]) == 4
+    assert majority_vote([2, 2, 4, 4, 3]) == 2  # tie 2/4, mean 3.0 equally far: the lower one
+    assert majority_vote([2, 2, 4, 4, 5]) == 4  # tie 2/4, mean 3.4: 4 is closer
+    assert majority_vote([5]) == 5
+
+
+def test_ratings_are_read_and_summarised(tmp_path):
+    p = write_csv(tmp_path, [("a.jpg", "r1", 4, "bag"), ("a.jpg", "r2", 4, "bag"), ("a.jpg", "r3", 2, "bag"),
+                             ("b.jpg", "r1", 1, "sofa"), ("b.jpg", "r4", 2, "sofa")])
+    rated = read_ratings(p)
+    assert [(r.image, r.majority, r.item_type, len(r.scores)) for r in rated] == [("a.jpg", 4, "bag", 3), ("b.jpg", 1, "sofa", 2)]
+    summary = ratings_per_image(rated)
+    assert (summary["images"], summary["ratings"], summary["mean"]) == (2, 5, 2.5)
+    assert summary["sd"] == pytest.approx(math.sqrt(0.5))
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("a.jpg", "r1", 6, "")], "score 6 is outside 1–5"),
+    ([("a.jpg", "r1", "4.5", "")], "score '4.5' is not a whole number"),
+    ([("a.jpg", "r1", 4, ""), ("a.jpg", "r1", 3, "")], "rater 'r1' rated a.jpg twice"),
+    ([("missing.jpg", "r1", 4, "")], "unknown image missing.jpg"),
+])
+def test_bad_ratings_are_refused_with_the_line(tmp_path, rows, message):
+    with pytest.raises(PhotoTipsError) as exc:
+        read_ratings(write_csv(tmp_path, rows))
+    assert message in exc.value.message
+
+
+def test_metrics_match_hand_computed_values():
+    human = [1, 2, 3, 4, 5, 3, 4, 2, 5, 1]
+    score = [1.2, 2.4, 3.0, 3.6, 4.4, 3.2, 4.1, 2.9, 4.6, 2.0]
+    # ratings (half up): 1, 2, 3, 4, 4, 3, 4, 3, 5, 2 → 7 of 10 agree
+    out = alignment(human, score, n_resamples=300)
+    assert out["percent_agreement"]["value"] == pytest.approx(0.7)
+    # Linear-weighted kappa by hand: observed disagreement Σ|i-j| = 3 over 10 items; expected from the marginals.
+    rating = [1, 2, 3, 4, 4, 3, 4, 3, 5, 2]
+    h_m = np.bincount(human, minlength=6)[1:] / 10
+    r_m = np.bincount(rating, minlength=6)[1:] / 10
+    w_lin = np.abs(np.subtract.outer(range(5), range(5)))
+    expected = (np.outer(h_m, r_m) * w_lin).sum()
+    assert out["kappa_linear"]["value"] == pytest.approx(1 - 0.3 / expected)
+    w_quad = w_lin ** 2
+    assert out["kappa_quadratic"]["value"] == pytest.approx(1 - 0.3 / (np.outer(h_m, r_m) * w_quad).sum())
+    hx, sx = np.array(human, float), np.array(score)
+    pearson = ((hx - hx.mean()) * (sx - sx.mean())).sum() / math.sqrt(((hx - hx.mean()) ** 2).sum() * ((sx - sx.mean()) ** 2).sum())
+    assert out["pearson"]["value"] == pytest.approx(pearson)
+    lo, hi = out["pearson"]["ci95"]
+    assert lo < pearson < hi <= 1.0
+    lo, hi = out["percent_agreement"]["ci95"]
+    assert 0 <= lo < 0.7 < hi <= 1
+
+
+def test_human_ceiling():
+    from phototips.study.ratings import Rated
+    from pathlib import Path
+
+    rated = [Rated("a", Path("a"), "bag", (4, 4, 3), ("x", "y", "z")), Rated("b", Path("b"), "bag", (2, 2), ("x", "y"))]
+    out = human_ceiling(rated)
+    # a: 4 vs majority(4,3)=3 (tie → mean 3.5 → lower) ✗, 4 vs 3 ✗, 3 vs majority(4,4)=4 ✗ → 0/3
+    assert out["leave_one_out_agreement"] == 0.0 and out["ratings"] == 3
+    # pairs: a has 1 agreeing ordered pair ×2 of 6; b 2 of 2 → 4/8
+    assert out["pairwise_agreement"] == pytest.approx(0.5)
+
+
+def test_cost_per_1000_photos_from_the_catalog():
+    gpu_hour, models = load_catalog()
+    nova = models["nova-lite"]
+    assert (nova.params_b, nova.input_cents_per_m, nova.output_cents_per_m) == (20, 6, 24)
+    # 1 500 input + 60 output tokens per photo: (1500·6 + 60·24) / 1e6 cents per photo → $0.1044 per 1000
+    assert usd_per_1000_photos(nova, input_tokens=1500, output_tokens=60) == pytest.approx(0.1044)
+    qwen = models["qwen2.5-vl-7b"]
+    assert usd_per_1000_photos(qwen, images_per_s=40, gpu_hour_usd=2.5) == pytest.approx(2.5 / 144)
+    assert usd_per_1000_photos(qwen) is None  # throughput not measured yet
+    assert {"gpt-4o-mini", "gpt-4o", "claude-3-haiku", "claude-3.5-sonnet", "nova-pro", "qwen2.5-vl-72b"} <= set(models)
+
+
+def test_split_is_seeded_stratified_and_60_40():
+    from phototips.study.ratings import Rated
+    from pathlib import Path
+
+    rng = np.random.default_rng(0)
+    rated = [Rated(f"{i:03d}", Path(f"{i}"), "bag", (int(s),), ("r",)) for i, s in enumerate(rng.choice([1, 2, 3, 4, 5], 600, p=[.1, .2, .3, .3, .1]))]
+    train, test = stratified_split(rated, seed=7)
+    assert (len(train), len(test)) == (360, 240)
+    again = stratified_split(rated, seed=7)
+    assert [r.image for r in again[1]] == [r.image for r in test]
+    share = lambda rs, k: sum(r.majority == k for r in rs) / len(rs)
+    for k in range(1, 6):
+        assert abs(share(train, k) - share(test, k)) < 0.02
+    assert not {r.image for r in train} & {r.image for r in test}
