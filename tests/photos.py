@@ -28,43 +28,8 @@ def encode(rgb: np.ndarray, fmt: str = "JPEG", **kw) -> bytes:
     return buf.getvalue()
 
 
-# -- degradations, one per aspect ------------------------------------------------
-def darker(a):
-    return (a.astype(np.float32) * 0.25).astype(np.uint8)
-
-
-def overexposed(a):
-    return np.clip(a.astype(np.float32) * 2.5 + 40, 0, 255).astype(np.uint8)
-
-
-def blurrier(a):
-    return cv2.GaussianBlur(a, (0, 0), max(a.shape[:2]) / 250)
-
-
-def noisier(a):
-    return np.clip(a + np.random.default_rng(0).normal(0, 25, a.shape), 0, 255).astype(np.uint8)
-
-
-def smaller(a):
-    h, w = a.shape[:2]
-    return cv2.resize(a, (w // 3, h // 3), interpolation=cv2.INTER_AREA)
-
-
-def tilted(a):
-    h, w = a.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), 10, 1.25)
-    return cv2.warpAffine(a, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-
-
-def item_far_away(a):
-    """The same scene shot from three times as far: a small item off to the side on plain floor."""
-    h, w = a.shape[:2]
-    s = cv2.resize(a, (w // 3, h // 3), interpolation=cv2.INTER_AREA)
-    bg = np.median(np.concatenate([a[:5].reshape(-1, 3), a[-5:].reshape(-1, 3)]), axis=0)
-    out = np.empty_like(a)
-    out[:] = bg.astype(np.uint8)
-    out[h // 6: h // 6 + s.shape[0], w // 10: w // 10 + s.shape[1]] = s
-    return out
+# -- degradations, one per aspect (the package's own, at full strength) ---------------
+from phototips.study.degrade import blurrier, darker, item_far_away, noisier, overexposed, smaller, tilted  # noqa: E402,F401
 
 
 # -- product-like composites: a real item (the coffee cup) on a backdrop ----------

@@ -112,3 +112,40 @@ def test_split_is_seeded_stratified_and_60_40():
     for k in range(1, 6):
         assert abs(share(train, k) - share(test, k)) < 0.02
     assert not {r.image for r in train} & {r.image for r in test}
+
+
+def test_synthetic_set_is_labelled_and_matches_the_studys_spread(tmp_path):
+    import subprocess
+    import sys
+
+    from phototips.study.synthetic import is_synthetic
+
+    run = subprocess.run([sys.executable, "-m", "phototips", "study", "synthetic", "--out", str(tmp_path / "syn"),
+                          "--per-photo", "30", "--seed", "3"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "SYNTHETIC" in run.stdout
+    csv_path = tmp_path / "syn" / "ratings.csv"
+    assert is_synthetic(csv_path) and "nothing about agreement with real buyers" in (tmp_path / "syn" / "SYNTHETIC.md").read_text()
+    rated = read_ratings(csv_path)
+    per = ratings_per_image(rated)
+    assert len(rated) == 120 and abs(per["mean"] - 9.5) < 1.0 and abs(per["sd"] - 3.8) < 1.0
+    assert abs(human_ceiling(rated)["leave_one_out_agreement"] - 0.5426) < 0.06
+    truth = {row.split(",")[0]: float(row.split(",")[1]) for row in (tmp_path / "syn" / "truth.csv").read_text().splitlines()[1:]}
+    # Raters follow the true quality: the majority vote correlates strongly with it.
+    from scipy.stats import pearsonr
+
+    assert pearsonr([truth[r.image] for r in rated], [r.majority for r in rated]).statistic > 0.8
+
+
+def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
+    from scipy.stats import spearmanr
+
+    from phototips.config import load_settings
+    from phototips.scoring.result import ScoreRequest
+    from phototips.service import PhotoService
+    from phototips.study.synthetic import make_synthetic
+
+    rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=15, seed=5))
+    svc = PhotoService(load_settings({}))
+    scores = [svc.instant(svc.decode(r.path.read_bytes()), ScoreRequest(want_justification=False)).score for r in rated]
+    assert spearmanr(scores, [r.majority for r in rated]).statistic > 0.25
