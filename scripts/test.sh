@@ -2,7 +2,7 @@
 # Install everything the tests need (Python packages, Debian's chromium) and run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test,vlm
+scripts/setup.sh test,vlm,study
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq

@@ -38,6 +38,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--extra-photos", help="a folder of more real photos (e.g. ../shared/data)")
 
+    s = sub.add_parser("eval", help="scorers × prompts against human ratings: predictions, metrics, report")
+    s.add_argument("--ratings", required=True)
+    s.add_argument("--scorers", default="photo-check")
+    s.add_argument("--prompts", default="generic,guided")
+    s.add_argument("--out", required=True)
+    s.add_argument("--split", choices=["all", "train", "test"], default="all",
+                   help="evaluate on the seeded 60/40 split's part (the learned scorer is trained on train)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples for the intervals")
+
+    s = sub.add_parser("train", help="train on the seeded train split: learned ONNX scorer, Qwen LoRA, Bedrock export")
+    s.add_argument("what", choices=["learned", "lora", "bedrock-export"])
+    s.add_argument("--ratings", required=True)
+    s.add_argument("--out", required=True, help="learned: the .onnx file; lora: adapter dir; bedrock-export: dir")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--model", help="lora: Qwen2.5-VL checkpoint dir or hub id (default PHOTOTIPS_QWEN_MODEL)")
+    s.add_argument("--steps", type=int, default=200)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--s3-prefix", default="s3://YOUR-BUCKET/phototips", help="bedrock-export: where images will be")
+
     s = sub.add_parser("db", help="the event database")
     s.add_argument("action", choices=["upgrade", "current"])
 
@@ -59,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             return _db(settings, args)
         if args.command == "study":
             return _study(args)
+        if args.command == "eval":
+            return _eval(settings, args)
+        if args.command == "train":
+            return _train(settings, args)
         from .service import PhotoService
 
         svc = PhotoService(settings)
@@ -184,4 +208,58 @@ def _study(args) -> int:
     print(f"SYNTHETIC ratings written to {path}: {per['images']} photos, {per['ratings']} ratings, "
           f"{per['mean']:.1f} ± {per['sd']:.1f} per photo; a rater agrees with the others' majority "
           f"{ceiling['leave_one_out_agreement']:.1%} of the time (the study's humans: 54.26%)")
+    return 0
+
+
+def _eval(settings, args) -> int:
+    from .study.evaluate import run_eval
+    from .study.ratings import read_ratings
+    from .study.split import stratified_split
+
+    rated = read_ratings(args.ratings)
+    if args.split != "all":
+        train, test = stratified_split(rated, seed=args.seed)
+        rated = train if args.split == "train" else test
+    results = run_eval(args.ratings, [s.strip() for s in args.scorers.split(",") if s.strip()],
+                       [p.strip() for p in args.prompts.split(",") if p.strip()], args.out, settings,
+                       subset=rated, n_resamples=args.bootstrap)
+    if results["synthetic"]:
+        print("SYNTHETIC ratings: the figures check the harness, not agreement with real buyers.")
+    for e in results["results"]:
+        m = e["metrics"] or {}
+        get = lambda k: (m.get(k) or {}).get("value", float("nan"))  # noqa: E731
+        print(f"{e['scorer']:>12} {e['prompt']:>8}  n={e['n']:4d} errors={e['errors']:3d}  "
+              f"agree={get('percent_agreement'):.3f} κq={get('kappa_quadratic'):.3f} "
+              f"κl={get('kappa_linear'):.3f} r={get('pearson'):.3f}")
+    print(f"report: {args.out}/report.md, {args.out}/report.html ({results['cache']['from_cache']} answers from cache)")
+    return 0
+
+
+def _train(settings, args) -> int:
+    from .study.ratings import read_ratings
+    from .study.split import stratified_split
+    from .study.synthetic import is_synthetic
+
+    train, test = stratified_split(read_ratings(args.ratings), seed=args.seed)
+    print(f"train split: {len(train)} photos (test: {len(test)}, seed {args.seed})")
+    if args.what == "learned":
+        from .study.learned import train_learned
+
+        meta = train_learned(train, args.out, settings, seed=args.seed, synthetic=is_synthetic(args.ratings))
+        print(f"learned scorer {meta['sha256']} written to {args.out}; use it with PHOTOTIPS_LEARNED_MODEL={args.out}")
+    elif args.what == "lora":
+        from .scoring.qwen_model import pick_device
+        from .study.finetune import train_lora
+
+        losses = train_lora(train, args.model or settings.qwen_model, args.out, settings, steps=args.steps,
+                            device=pick_device(args.device), seed=args.seed)
+        k = max(1, min(10, len(losses) // 4))
+        print(f"LoRA adapter written to {args.out}: loss {sum(losses[:k]) / k:.3f} → {sum(losses[-k:]) / k:.3f} "
+              f"over {len(losses)} steps; use it with PHOTOTIPS_QWEN_ADAPTER={args.out}")
+    else:
+        from .study.finetune import export_bedrock
+
+        path = export_bedrock(train, args.out, args.s3_prefix, settings)
+        print(f"{path}: {len(train)} records (bedrock-conversation-2024); upload {args.out}/images to "
+              f"{args.s3_prefix}/images before creating the customisation job")
     return 0

@@ -35,6 +35,8 @@ class Settings:
     max_photos_per_listing: int = 30
     tips_file: str = str(paths.CONTENT / "tips.yaml")
     photo_check_model: str = str(paths.MODELS / "photo-check.yaml")
+    # ONNX model made by `phototips train`; when the file exists the photo check scores with it.
+    learned_model: str = ""
     experiments_file: str = str(paths.CONTENT / "experiments.yaml")
     # SQLAlchemy URL of the event store: a SQLite file by default, postgresql+psycopg://... at scale.
     database_url: str = f"sqlite:///{paths.HOME / 'var' / 'phototips.db'}"
@@ -52,6 +54,7 @@ class Settings:
 
     # qwen-local: a local directory, or a hub id looked up in the Hugging Face cache only.
     qwen_model: str = "Qwen/Qwen2.5-VL-7B-Instruct"
+    qwen_adapter: str = ""  # a LoRA adapter directory from `phototips train lora`, merged at load
     qwen_mode: str = "expected"  # expected (one forward pass) or generate
     qwen_prompt: str = "guided"
     qwen_device: str = "auto"  # auto, cuda, cuda:N or cpu

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import numpy as np
+
+from ..errors import PhotoTipsError
 from ..photocheck.judge import load_judgement
 from ..photocheck.measure import measure
 from ..tips.catalog import load_catalog
@@ -13,27 +17,61 @@ from .result import ScoreRequest, ScoreResult
 
 
 class PhotoCheckScorer:
-    name = "photo-check"
+    """Findings always come from the rules; the score comes from the learned ONNX model when one is given."""
 
-    def __init__(self, model_path: str, tips_path: str):
+    uses_prompts = False
+
+    def __init__(self, model_path: str, tips_path: str, learned_path: str = "", name: str = "photo-check"):
+        self.name = name
         self.judgement = load_judgement(model_path)
         self.catalog = load_catalog(tips_path)
+        self.learned = None
+        if learned_path:
+            from ..study.learned import LearnedModel
+
+            self.learned = LearnedModel(learned_path)
+        self.model = f"{self.judgement.id}@{self.judgement.version}" + (f"+{self.learned.id}" if self.learned else "")
 
     def score(self, photo, request: ScoreRequest) -> ScoreResult:
         start = time.perf_counter()
         measurements, _ = measure(photo.rgb, photo.width, photo.height)
         findings = self.judgement.findings(measurements)
-        score = self.judgement.score(findings)
+        if self.learned is not None:
+            from ..study.learned import FEATURES
+
+            score = self.learned.predict(np.array([measurements[f] for f in FEATURES], dtype=np.float32))
+        else:
+            score = self.judgement.score(findings)
         return ScoreResult(
             score=score,
             aspects=findings,
             justification=describe(findings, score, self.catalog, request.locale),
             scorer=self.name,
-            model=f"{self.judgement.id}@{self.judgement.version}",
+            model=self.model,
             latency_ms=(time.perf_counter() - start) * 1000,
         )
 
 
+def _learned_file(settings) -> str:
+    path = settings.learned_model
+    return path if path and Path(path).is_file() else ""
+
+
 @register_scorer("photo-check")
 def create(settings) -> PhotoCheckScorer:
-    return PhotoCheckScorer(settings.photo_check_model, settings.tips_file)
+    """The photo check, scored by the learned model when PHOTOTIPS_LEARNED_MODEL names an existing file."""
+    return PhotoCheckScorer(settings.photo_check_model, settings.tips_file, _learned_file(settings))
+
+
+@register_scorer("photo-check-rules")
+def create_rules(settings) -> PhotoCheckScorer:
+    """The hand-set rules of models/photo-check.yaml only (the untrained baseline)."""
+    return PhotoCheckScorer(settings.photo_check_model, settings.tips_file, name="photo-check-rules")
+
+
+@register_scorer("learned")
+def create_learned(settings) -> PhotoCheckScorer:
+    if not _learned_file(settings):
+        raise PhotoTipsError("model_not_found", f"no learned model at {settings.learned_model!r}; "
+                                                "train one with `phototips train`", 503)
+    return PhotoCheckScorer(settings.photo_check_model, settings.tips_file, _learned_file(settings), name="learned")

@@ -40,7 +40,7 @@ class QwenLocalScorer:
             from .qwen_model import get_engine, is_oom, pick_device
 
             self.engine = get_engine(settings.qwen_model, pick_device(settings.qwen_device),
-                                     settings.qwen_min_pixels, settings.qwen_max_pixels)
+                                     settings.qwen_min_pixels, settings.qwen_max_pixels, settings.qwen_adapter)
         except PhotoTipsError as exc:
             self.load_error = exc
         except ImportError as exc:

@@ -85,15 +85,23 @@ class QwenEngine:
         self.lock = threading.Lock()
 
     @classmethod
-    def from_dir(cls, model_dir: Path, device: str, min_pixels: int, max_pixels: int) -> "QwenEngine":
+    def from_dir(cls, model_dir: Path, device: str, min_pixels: int, max_pixels: int,
+                 adapter: str = "") -> "QwenEngine":
         import torch
         from transformers import AutoTokenizer, Qwen2_5_VLForConditionalGeneration
 
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
-            model_dir, dtype=dtype, local_files_only=True).to(device).eval()
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
+        name = model_dir.name
+        if adapter:
+            from peft import PeftModel
+
+            if not (Path(adapter) / "adapter_config.json").is_file():
+                raise PhotoTipsError("model_not_found", f"no LoRA adapter in {adapter}", 503)
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+            name += "+lora:" + Path(adapter).name
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-        return cls(model, tokenizer, load_image_processor(model_dir, min_pixels, max_pixels), device, model_dir.name)
+        return cls(model.to(device).eval(), tokenizer, load_image_processor(model_dir, min_pixels, max_pixels), device, name)
 
     def _inputs(self, jobs: list[Job], answer_prefix: str) -> dict:
         vision = self.images(images=[j.image for j in jobs], return_tensors="pt")
@@ -152,14 +160,14 @@ def pick_device(setting: str) -> str:
     return setting
 
 
-def get_engine(model_ref: str, device: str, min_pixels: int, max_pixels: int) -> QwenEngine:
+def get_engine(model_ref: str, device: str, min_pixels: int, max_pixels: int, adapter: str = "") -> QwenEngine:
     """The process-wide engine for these settings, loaded on first use."""
     model_dir = resolve_model_dir(model_ref)
-    key = (str(model_dir.resolve()), device, min_pixels, max_pixels)
+    key = (str(model_dir.resolve()), device, min_pixels, max_pixels, adapter)
     with _engines_lock:
         if key not in _engines:
             log.info("loading Qwen2.5-VL from %s on %s", model_dir, device)
-            _engines[key] = QwenEngine.from_dir(model_dir, device, min_pixels, max_pixels)
+            _engines[key] = QwenEngine.from_dir(model_dir, device, min_pixels, max_pixels, adapter)
         return _engines[key]
 
 
