@@ -1,5 +1,6 @@
 """Ratings intake, majority vote and ties, metrics against hand-computed values, costs, and the split."""
 
+import json
 import math
 
 import numpy as np
@@ -70,6 +71,13 @@ def test_metrics_match_hand_computed_values():
     assert out["pearson"]["value"] == pytest.approx(pearson)
     lo, hi = out["pearson"]["ci95"]
     assert lo < pearson < hi <= 1.0
+    # Spearman = Pearson of the ranks (ties get their mean rank).
+    def ranks(v):
+        order = sorted(v)
+        return [sum(i + 1 for i, x in enumerate(order) if x == y) / order.count(y) for y in v]
+    rh, rs = np.array(ranks(human)), np.array(ranks(score))
+    spearman = ((rh - rh.mean()) * (rs - rs.mean())).sum() / math.sqrt(((rh - rh.mean()) ** 2).sum() * ((rs - rs.mean()) ** 2).sum())
+    assert out["spearman"]["value"] == pytest.approx(spearman)
     lo, hi = out["percent_agreement"]["ci95"]
     assert 0 <= lo < 0.7 < hi <= 1
 
@@ -94,7 +102,7 @@ def test_cost_per_1000_photos_from_the_catalog():
     assert usd_per_1000_photos(nova, input_tokens=1500, output_tokens=60) == pytest.approx(0.1044)
     qwen = models["qwen2.5-vl-7b"]
     assert usd_per_1000_photos(qwen, images_per_s=40, gpu_hour_usd=2.5) == pytest.approx(2.5 / 144)
-    assert usd_per_1000_photos(qwen) is None  # throughput not measured yet
+    assert usd_per_1000_photos(qwen, gpu_hour_usd=2.5) is None  # throughput not measured yet
     assert {"gpt-4o-mini", "gpt-4o", "claude-3-haiku", "claude-3.5-sonnet", "nova-pro", "qwen2.5-vl-72b"} <= set(models)
 
 
@@ -149,3 +157,17 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     svc = PhotoService(load_settings({}))
     scores = [svc.instant(svc.decode(r.path.read_bytes()), ScoreRequest(want_justification=False)).score for r in rated]
     assert spearmanr(scores, [r.majority for r in rated]).statistic > 0.25
+
+
+def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
+    from phototips.study import costs
+
+    bench = tmp_path / "vlm_gpu.json"
+    bench.write_text(json.dumps({"rows": [{"mode": "expected", "batch": 1, "images_per_s": 4.0},
+                                          {"mode": "expected", "batch": 32, "images_per_s": 48.0},
+                                          {"mode": "generate", "batch": 32, "images_per_s": 9.0}]}))
+    monkeypatch.setattr(costs, "BENCH_RESULT", bench)
+    qwen = load_catalog()[1]["qwen2.5-vl-7b"]
+    assert usd_per_1000_photos(qwen, gpu_hour_usd=3.0) == pytest.approx(3.0 / (48 * 3600) * 1000)
+    monkeypatch.setenv("PHOTOTIPS_GPU_HOUR_USD", "1.2")
+    assert usd_per_1000_photos(qwen) == pytest.approx(1.2 / (48 * 3600) * 1000)
