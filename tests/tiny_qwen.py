@@ -13,18 +13,14 @@ def teach(src: Path, dst: Path, image, system: str, user: str, steps: int = 200)
     from transformers import Qwen2_5_VLForConditionalGeneration
 
     from phototips.scoring.qwen_model import QwenEngine
+    from phototips.study.finetune import training_batch
 
     from phototips.config import Settings
 
     # The same visual tokens as the scorer will see with the default settings.
     engine = QwenEngine.from_dir(src, "cpu", Settings.qwen_min_pixels, Settings.qwen_max_pixels)
     model = Qwen2_5_VLForConditionalGeneration.from_pretrained(src, dtype=torch.float32).train()
-    prompt = engine._inputs([_job(image, system, user)], "")
-    answer = engine.tokenizer(ANSWER + "<|im_end|>", return_tensors="pt", add_special_tokens=False)["input_ids"]
-    ids = torch.cat([prompt["input_ids"], answer], dim=1)
-    labels = torch.cat([torch.full_like(prompt["input_ids"], -100), answer], dim=1)
-    batch = {**prompt, "input_ids": ids, "attention_mask": torch.ones_like(ids),
-             "mm_token_type_ids": (ids == engine.image_token_id).int(), "labels": labels}
+    batch = training_batch(engine, _job(image, system, user), ANSWER)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(steps):

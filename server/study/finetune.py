@@ -23,6 +23,19 @@ def target_answer(rated, settings) -> str:
     return json.dumps({"score": rated.majority, "justification": why}, ensure_ascii=False)
 
 
+def training_batch(engine, job, answer: str) -> dict:
+    """Inputs for learning `answer` to `job`: the chat prompt and the answer, the loss on the answer only."""
+    import torch
+
+    prompt = engine._inputs([job], "")
+    ids = engine.tokenizer(answer + "<|im_end|>", return_tensors="pt", add_special_tokens=False)["input_ids"]
+    ids = ids.to(prompt["input_ids"].device)
+    input_ids = torch.cat([prompt["input_ids"], ids], dim=1)
+    labels = torch.cat([torch.full_like(prompt["input_ids"], -100), ids], dim=1)
+    return {**prompt, "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
+            "mm_token_type_ids": (input_ids == engine.image_token_id).int(), "labels": labels}
+
+
 def train_lora(rated, model_dir: str | Path, out: str | Path, settings, *, prompt: str = "guided", steps: int = 100,
                lr: float = 2e-4, rank: int = 8, device: str = "cpu", seed: int = 0) -> list[float]:
     """LoRA adapters on the language model's attention and MLP projections; returns the loss per step."""
@@ -49,13 +62,7 @@ def train_lora(rated, model_dir: str | Path, out: str | Path, settings, *, promp
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     losses = []
     for step in range(steps):
-        job, answer = examples[step % len(examples)]
-        prompt_inputs = engine._inputs([job], "")
-        ids = engine.tokenizer(answer + "<|im_end|>", return_tensors="pt", add_special_tokens=False)["input_ids"].to(device)
-        input_ids = torch.cat([prompt_inputs["input_ids"], ids], dim=1)
-        labels = torch.cat([torch.full_like(prompt_inputs["input_ids"], -100), ids], dim=1)
-        batch = {**prompt_inputs, "input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
-                 "mm_token_type_ids": (input_ids == engine.image_token_id).int(), "labels": labels}
+        batch = training_batch(engine, *examples[step % len(examples)])
         base.model.rope_deltas = None  # positions are recomputed for each new example
         loss = model(**batch).loss
         opt.zero_grad()
