@@ -16,6 +16,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from ..errors import PhotoTipsError
+from ..scoring.chain import LAST_RESORT
 from ..service import PhotoService, new_photo_id, text_field
 
 log = logging.getLogger(__name__)
@@ -56,25 +57,28 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
         svc.listings.put(listing_id, svc.candidate(photo_id, photo, instant), req.locale)
 
         join_room(listing_id)
-        ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref, "seller_id": seller_id}
-        socketio.emit("tips", svc.present(instant, req.locale, **ids), to=listing_id)
-        socketio.start_background_task(_final, photo, instant, req, ids, request.sid)
+        ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref}
+        tips = svc.present(instant, req.locale, seller_id=seller_id, **ids)
+        socketio.emit("tips", tips, to=listing_id)
+        socketio.start_background_task(_final, photo, tips, req, ids, seller_id, request.sid)
         return {"photo_id": photo_id, "ref": ref}
 
-    def _final(photo, instant, req, ids, sid) -> None:
+    def _final(photo, tips, req, ids, seller_id, sid) -> None:
         listing_id = ids["listing_id"]
-        try:
-            result = instant if svc.chain.names[0] == "photo-check" else svc.full(photo, req)
-        except PhotoTipsError as exc:
-            socketio.emit("score", {"listing_id": listing_id, "photo_id": ids["photo_id"], "ref": ids["ref"],
-                                    "error": exc.to_dict()}, to=sid)
-            return
-        if result is not instant:
+        if svc.chain.names[0] == LAST_RESORT:
+            # The photo check is the chain's answer: the instant tips already are the final score.
+            socketio.emit("score", tips, to=listing_id)
+        else:
+            try:
+                result = svc.full(photo, req)
+            except PhotoTipsError as exc:
+                socketio.emit("score", {**ids, "error": exc.to_dict()}, to=sid)
+                return
             try:
                 svc.listings.put(listing_id, svc.candidate(ids["photo_id"], photo, result), req.locale)
             except PhotoTipsError as exc:  # the listing was evicted meanwhile; the score still counts
                 log.warning("listing %s: %s", listing_id, exc)
-        socketio.emit("score", svc.present(result, req.locale, **ids), to=listing_id)
+            socketio.emit("score", svc.present(result, req.locale, seller_id=seller_id, **ids), to=listing_id)
         ranking = svc.ranking(svc.listings.photos(listing_id), req.locale)
         for entry in ranking["ranking"]:
             entry["photo_id"] = entry.pop("key")
