@@ -21,6 +21,7 @@ SOCKET_OVERHEAD = 64 * 1024
 def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     svc = PhotoService(settings)
+    svc.events  # noqa: B018 - open and migrate the store now: a bad DATABASE_URL stops the start, not a seller
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
     # Multipart adds a little to the photo; the photo's own size is checked exactly in the service.

@@ -6,6 +6,7 @@ import logging
 import threading
 import uuid
 from dataclasses import asdict
+from functools import cached_property
 
 from . import paths
 from .config import Settings
@@ -42,12 +43,20 @@ class PhotoService:
         self.photo_check = self.chain.get(LAST_RESORT)
         self.listings = ListingStore(settings.max_listings, settings.max_photos_per_listing)
         self.experiments = load_experiments(settings.experiments_file, self.catalog)
-        self.engine = make_engine(settings.database_url)
-        if settings.migrate_on_start:
-            migrate(self.engine)
-        self.events = EventStore(self.engine)
         self._extra_scorers: dict[str, object] = {}
         self._lock = threading.Lock()
+
+    # -- event store (opened on first use: scoring files from the CLI never needs it) ----
+    @cached_property
+    def engine(self):
+        engine = make_engine(self.settings.database_url)
+        if self.settings.migrate_on_start:
+            migrate(engine)
+        return engine
+
+    @cached_property
+    def events(self) -> EventStore:
+        return EventStore(self.engine)
 
     # -- input ---------------------------------------------------------------
     def decode(self, data: bytes) -> DecodedPhoto:
