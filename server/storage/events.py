@@ -18,7 +18,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _insert_ignore(engine: Engine, table, index_elements: list[str]):
+def insert_ignore(engine: Engine, table, index_elements: list[str]):
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -45,7 +45,7 @@ class EventStore:
                     seen.add(r["event_id"])
             if fresh:
                 # ON CONFLICT covers a concurrent request carrying the same id.
-                conn.execute(_insert_ignore(self.engine, events, ["event_id"]), fresh)
+                conn.execute(insert_ignore(self.engine, events, ["event_id"]), fresh)
         return flags
 
     def record_photo(self, *, seller_id: str, listing_id: str | None, photo_id: str, score: float,
@@ -73,13 +73,13 @@ class EventStore:
                         outcomes.append({**base, "event_id": f"improved:{x['id']}", "type": "improved",
                                          "value": x["severity"] - finding["severity"]})
                 if outcomes:
-                    conn.execute(_insert_ignore(self.engine, events, ["event_id"]), outcomes)
+                    conn.execute(insert_ignore(self.engine, events, ["event_id"]), outcomes)
             rows = [{"experiment": t["experiment"], "variant": t["variant"], "seller_id": seller_id,
                      "listing_id": listing_id, "photo_id": photo_id, "tip_id": t["id"], "aspect": t["aspect"],
                      "severity": aspects[t["aspect"]]["severity"], "score": score, "created_at": now}
                     for t in tips if t.get("experiment") and t.get("counted")]
             if rows:
-                conn.execute(_insert_ignore(self.engine, exposures, ["photo_id", "tip_id"]), rows)
+                conn.execute(insert_ignore(self.engine, exposures, ["photo_id", "tip_id"]), rows)
 
     def count_events(self, **where) -> int:
         stmt = select(func.count()).select_from(events)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
-from sqlalchemy.dialects.sqlite import insert
 from tqdm import tqdm
 
 from ..errors import PhotoTipsError
@@ -23,6 +22,7 @@ from ..imaging.decode import decode_photo
 from ..scoring.prompts import get_prompt
 from ..scoring.registry import create_scorer
 from ..scoring.result import ScoreRequest
+from ..storage.events import insert_ignore
 from ..tips.justification import map_justification
 from .costs import load_catalog, usd_per_1000_photos
 from .metrics import alignment, human_ceiling
@@ -43,6 +43,8 @@ cache = Table(
     Column("score", Float), Column("justification", Text), Column("error", Text),
     Column("latency_ms", Float), Column("input_tokens", Integer), Column("output_tokens", Integer),
 )
+
+CACHE_KEY = ["photo_sha", "scorer", "model", "prompt", "prompt_version"]
 
 
 @dataclass
@@ -96,15 +98,16 @@ def run_eval(ratings: str | Path, scorers: list[str], prompts: list[str], out: s
         model = getattr(scorer, "model", None) or name
         for prompt_id in (prompts if getattr(scorer, "uses_prompts", True) else [NO_PROMPT]):
             version = 0 if prompt_id == NO_PROMPT else get_prompt(prompt_id).version
-            bar = tqdm(rated, desc=f"{name} × {prompt_id}", disable=not progress, leave=False)
-            for r in bar:
-                key = dict(photo_sha=shas[r.image], scorer=name, model=str(model), prompt=prompt_id, prompt_version=version)
-                with engine.connect() as conn:
-                    hit = conn.execute(select(cache).filter_by(**key)).mappings().first()
+            group = dict(scorer=name, model=str(model), prompt=prompt_id, prompt_version=version)
+            with engine.connect() as conn:
+                cached = {row["photo_sha"]: row for row in conn.execute(select(cache).filter_by(**group)).mappings()}
+            for r in tqdm(rated, desc=f"{name} × {prompt_id}", disable=not progress, leave=False):
+                hit = cached.get(shas[r.image])
                 if hit is None:
-                    hit = {**key, **_score_one(scorer, r, prompt_id, settings)}
-                    with engine.begin() as conn:
-                        conn.execute(insert(cache).on_conflict_do_nothing(), hit)
+                    hit = {**group, "photo_sha": shas[r.image], **_score_one(scorer, r, prompt_id, settings)}
+                    with engine.begin() as conn:  # committed one by one: an interruption keeps what is done
+                        conn.execute(insert_ignore(engine, cache, CACHE_KEY), hit)
+                    cached[hit["photo_sha"]] = hit  # an identical photo later in the set is a cache hit
                     stats["computed"] += 1
                 else:
                     stats["from_cache"] += 1
