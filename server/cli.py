@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import paths
 from .config import load_settings, with_overrides
 from .errors import PhotoTipsError
 
@@ -31,9 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("experiment_id", nargs="?")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data")
-    s.add_argument("action", choices=["synthetic"])
-    s.add_argument("--out", required=True, help="directory for images/, ratings.csv, truth.csv, SYNTHETIC.md")
+    s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data; calibrate the photo check")
+    s.add_argument("action", choices=["synthetic", "calibrate"])
+    s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md")
+    s.add_argument("--set", default=str(paths.HOME / "data" / "realset"),
+                   help="calibrate: the labelled real-photo set (default data/realset)")
+    s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
     s.add_argument("--per-photo", type=int, default=40, help="degraded copies per source photo")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--extra-photos", help="a folder of more real photos (e.g. ../shared/data)")
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             return _db(settings, args)
         if args.command == "study":
-            return _study(args)
+            return _study(settings, args)
         if args.command == "eval":
             return _eval(settings, args)
         if args.command == "train":
@@ -196,7 +200,11 @@ def _experiments(svc, args) -> int:
     return 0
 
 
-def _study(args) -> int:
+def _study(settings, args) -> int:
+    if args.action == "calibrate":
+        return _calibrate(settings, args)
+    if not args.out:
+        raise PhotoTipsError("bad_arguments", "study synthetic needs --out DIR", 2)
     from .study.metrics import human_ceiling
     from .study.ratings import ratings_per_image, read_ratings
     from .study.synthetic import make_synthetic
@@ -208,6 +216,21 @@ def _study(args) -> int:
     print(f"SYNTHETIC ratings written to {path}: {per['images']} photos, {per['ratings']} ratings, "
           f"{per['mean']:.1f} ± {per['sd']:.1f} per photo; a rater agrees with the others' majority "
           f"{ceiling['leave_one_out_agreement']:.1%} of the time (the study's humans: 54.26%)")
+    return 0
+
+
+def _calibrate(settings, args) -> int:
+    from .study.calibrate import calibrate
+
+    cal = calibrate(args.set, settings.photo_check_model, settings, write=not args.dry_run)
+    print(f"fitted on {cal['fitted_on']['photos']} photos ({cal['fitted_on']['samples']} with degraded copies)")
+    for key, p in cal["problems"].items():
+        c = cal["counts"][key]
+        weights = ", ".join(f"{k} {v:+.3g}" for k, v in p["weights"].items())
+        print(f"  {key}: bias {p['bias']:+.3g}; {weights}  ({c['positives']} with, {c['negatives']} without)")
+    sc = cal["score"]
+    print(f"  score = {sc['base']:.2f} − " + " − ".join(f"{w:.2f}×{a}" for a, w in sc["weights"].items()))
+    print("not written (--dry-run)" if args.dry_run else "written next to " + settings.photo_check_model)
     return 0
 
 

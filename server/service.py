@@ -36,7 +36,10 @@ class PhotoService:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.catalog = load_catalog(settings.tips_file)
-        self.weights = load_judgement(settings.photo_check_model).weights
+        judgement = load_judgement(settings.photo_check_model)
+        self.weights = judgement.weights
+        # Findings less sure than this stay in the JSON but are never shown to the seller as tips.
+        self.tip_confidence = judgement.tip_confidence
         self.hero_rules = load_hero_rules(str(paths.MODELS / "hero.yaml"))
         self.catalog.check_locale(settings.default_locale)
         self.chain = ScorerChain.from_names(settings.scorers, settings)
@@ -99,7 +102,8 @@ class PhotoService:
         For a known seller, experiment tips are recorded as exposures and the
         photo is checked against earlier tips of the same listing (`improved`).
         """
-        tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_id))
+        tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_id),
+                           min_confidence=self.tip_confidence)
         if seller_id and extra.get("photo_id"):
             try:
                 self.events.record_photo(

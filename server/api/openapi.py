@@ -17,6 +17,9 @@ _FINDING = {
     "properties": {
         "verdict": {"type": "string", "enum": ["good", "improve"]},
         "severity": {"type": "number", "minimum": 0, "maximum": 1},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                       "description": "how sure the scorer is that the problem is real; tips are shown only from "
+                                      "the model's tip_confidence"},
         "value": {"type": ["number", "null"]},
         "problem": {"type": ["string", "null"]},
     },

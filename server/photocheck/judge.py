@@ -1,14 +1,48 @@
-"""Turn photo-check measurements into per-aspect findings and a 1–5 score, by the ramps in models/photo-check.yaml."""
+"""Turn photo-check measurements into per-aspect findings with a confidence, and a 1–5 score.
+
+Everything here is read from models/photo-check.yaml. For each problem:
+
+- **severity** (0–1, how bad): a ramp [good, bad] on one measurement;
+- **confidence** (0–1, how sure the problem is real): a logistic model over a few
+  measurements, P = 1 / (1 + exp(−(bias + Σ weight × measurement))), fitted on the
+  labelled real-photo set by `phototips study calibrate` (or set by hand where
+  the set has too few examples; the file says which).
+
+An aspect reports its most confident problem: verdict `improve` from `report_at`;
+the tip is shown to the seller only from `tip_confidence` (the service and the
+benchmark both filter on it). The score is `base − Σ weight × confidence` over
+the aspects (confidence of the aspect's likeliest problem, reported or not), with
+base and weights fitted on the overall labels: a photo with no likely problem
+scores `base`, and each problem costs its aspect's weight as it becomes certain.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-
+from pathlib import Path
 
 from ..errors import PhotoTipsError
 from ..scoring.result import ASPECTS, Finding
 from ..yamlfile import read_yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    severity_measure: str
+    ramp: tuple[float, float]
+    bias: float
+    weights: dict[str, float]  # measurement -> logistic weight
+    fit: bool  # refitted by `phototips study calibrate`; False: set by hand
+
+    def severity(self, m: dict[str, float]) -> float:
+        return ramp(m[self.severity_measure], *self.ramp)
+
+    def confidence(self, m: dict[str, float]) -> float:
+        z = self.bias + sum(w * m[k] for k, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass(frozen=True)
@@ -17,32 +51,37 @@ class Judgement:
 
     id: str
     version: int
-    improve_at: float
-    weights: dict[str, float]
-    aspects: dict[str, dict]
+    report_at: float
+    tip_confidence: float
+    aspects: dict[str, dict]  # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem]}
+    base: float
+    weights: dict[str, float]  # aspect -> score weight
 
     def findings(self, m: dict[str, float]) -> dict[str, Finding]:
         out = {}
         for aspect, spec in self.aspects.items():
-            severities = {}
-            if not (spec.get("needs_item") and not m.get("item_found")):
-                for rule in spec["problems"]:
-                    sev = ramp(m[rule["measure"]], *rule["ramp"])
-                    severities[rule["problem"]] = max(sev, severities.get(rule["problem"], 0.0))
-            worst = max(severities, key=severities.get, default=None)
-            severity = severities.get(worst, 0.0)
-            improve = severity >= self.improve_at
+            best, best_conf, best_sev = None, 0.0, 0.0
+            if not (spec["needs_item"] and not m.get("item_found")):
+                for p in spec["problems"]:
+                    conf, sev = p.confidence(m), p.severity(m)
+                    if (conf, sev) > (best_conf, best_sev):
+                        best, best_conf, best_sev = p, conf, sev
+            improve = best is not None and best_conf >= self.report_at
             out[aspect] = Finding(
                 verdict="improve" if improve else "good",
-                severity=round(severity, 3),
+                severity=round(best_sev, 3) if improve else 0.0,
                 value=round(float(m[spec["value"]]), 4),
-                problem=worst if improve else None,
+                problem=best.name if improve else None,
+                confidence=round(best_conf, 3),
             )
         return out
 
+    def penalties(self, findings: dict[str, Finding]) -> dict[str, float]:
+        """What each aspect costs the score: its weight × how sure the photo has a problem there."""
+        return {a: self.weights[a] * f.confidence for a, f in findings.items() if a in self.weights}
+
     def score(self, findings: dict[str, Finding]) -> float:
-        penalty = sum(self.weights[a] * f.severity for a, f in findings.items())
-        return min(5.0, max(1.0, 5.0 - penalty))
+        return min(5.0, max(1.0, self.base - sum(self.penalties(findings).values())))
 
 
 def ramp(x: float, good: float, bad: float) -> float:
@@ -51,23 +90,67 @@ def ramp(x: float, good: float, bad: float) -> float:
     return min(1.0, max(0.0, t))
 
 
+def calibration_path(path: str, data: dict) -> Path | None:
+    name = data.get("calibration")
+    return Path(path).parent / name if name else None
+
+
+def apply_calibration(data: dict, calibration: dict) -> None:
+    """Fitted values override the hand-set ones of `fit: true` problems, and the score's base and weights."""
+    for key, fitted in (calibration.get("problems") or {}).items():
+        aspect, _, name = key.partition(".")
+        conf = (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {}).get("confidence")
+        if conf and conf.get("fit"):
+            conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
+    if calibration.get("score"):
+        data["score"] = dict(calibration["score"])
+
+
 @lru_cache(maxsize=8)
 def load_judgement(path: str) -> Judgement:
     data = read_yaml(path, "photo-check model")
-    problems = []
-    aspects = data.get("aspects", {})
-    if set(aspects) != set(ASPECTS):
-        problems.append(f"aspects must be exactly {', '.join(ASPECTS)}; got {', '.join(aspects)}")
-    weights = data.get("weights", {})
-    for aspect, spec in aspects.items():
+    cal = calibration_path(path, data)
+    if cal is not None and cal.is_file():
+        apply_calibration(data, read_yaml(str(cal), "photo-check calibration"))
+    return build_judgement(data, path)
+
+
+def build_judgement(data: dict, path: str) -> Judgement:
+    problems: list[str] = []
+    aspects_in = data.get("aspects") or {}
+    if set(aspects_in) != set(ASPECTS):
+        problems.append(f"aspects must be exactly {', '.join(ASPECTS)}; got {', '.join(aspects_in)}")
+    aspects = {}
+    for aspect, spec in aspects_in.items():
+        parsed = []
+        for name, p in (spec.get("problems") or {}).items():
+            where = f"{aspect}.problems.{name}"
+            sev = p.get("severity") or {}
+            r = sev.get("ramp")
+            if not (isinstance(r, list) and len(r) == 2 and r[0] != r[1] and sev.get("measure")):
+                problems.append(f"{where}.severity must name a measure and a ramp [good, bad] with good != bad")
+                continue
+            conf = p.get("confidence") or {}
+            weights = conf.get("weights")
+            if not isinstance(weights, dict) or not weights or not isinstance(conf.get("bias"), (int, float)):
+                problems.append(f"{where}.confidence must have a bias and weights {{measurement: number}}")
+                continue
+            parsed.append(Problem(name, sev["measure"], (float(r[0]), float(r[1])), float(conf["bias"]),
+                                  {k: float(v) for k, v in weights.items()}, bool(conf.get("fit", False))))
+        if not parsed:
+            problems.append(f"{aspect}: list at least one problem")
+        aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed}
+    score = data.get("score") or {}
+    weights = score.get("weights") or {}
+    for aspect in ASPECTS:
         if not isinstance(weights.get(aspect), (int, float)) or weights[aspect] < 0:
-            problems.append(f"weights.{aspect} must be a non-negative number")
-        for i, rule in enumerate(spec.get("problems") or []):
-            r = rule.get("ramp")
-            if not (isinstance(r, list) and len(r) == 2 and r[0] != r[1]):
-                problems.append(f"{aspect}.problems[{i}].ramp must be [good, bad] with good != bad")
-            if not rule.get("problem") or not rule.get("measure"):
-                problems.append(f"{aspect}.problems[{i}] must name a problem and a measure")
+            problems.append(f"score.weights.{aspect} must be a non-negative number")
+    if not isinstance(score.get("base"), (int, float)):
+        problems.append("score.base must be a number")
+    for key in ("report_at", "tip_confidence"):
+        if not isinstance(data.get(key), (int, float)) or not 0 <= data[key] <= 1:
+            problems.append(f"{key} must be a number between 0 and 1")
     if problems:
         raise PhotoTipsError("bad_config", f"photo-check model {path}:\n  " + "\n  ".join(problems))
-    return Judgement(data["id"], int(data["version"]), float(data["improve_at"]), weights, aspects)
+    return Judgement(data["id"], int(data["version"]), float(data["report_at"]), float(data["tip_confidence"]),
+                     aspects, float(score["base"]), {a: float(w) for a, w in weights.items()})

@@ -1,8 +1,20 @@
 """Raw measurements of a decoded photo, one group per aspect of the study's survey.
 
-Every number here is a plain measurement (brightness, edge width, noise sigma,
-item size, tilt in degrees, ...); turning them into verdicts is `judge.py`'s job,
-and the learned scorer reads the same numbers as features.
+Every number here is a plain measurement (brightness of the item, edge width,
+noise sigma, item size, tilt of the scene's level lines, ...); turning them into
+findings with a confidence is `judge.py`'s job, and the learned scorer reads the
+same numbers as features. What each group looks at, and why:
+
+- lighting is judged on the item, not the frame: a white or black backdrop is a
+  clean background, and only clipping *inside* the item loses detail;
+- sharpness is measured on the item's strongest edges, per edge direction
+  (camera shake smears one direction only) and per tile (a sharp item in front
+  of a soft background is a shallow depth of field, not blur);
+- visibility measures how the item meets the frame: a long stretch of the item
+  on an edge means it runs out of the frame, a touch means it fills it;
+- the angle comes only from long straight lines outside the item that agree on
+  one rotation (floorboards, tile joints, wall and table edges): a print, a
+  pattern or an item laid diagonally is no evidence.
 """
 
 from __future__ import annotations
@@ -16,6 +28,8 @@ from .subject import Subject, border_band, find_subject, small_copy
 
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+_LEVELS = np.arange(256) / 255.0
+_SHARPNESS_WINDOW = 512
 
 
 def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Subject]:
@@ -23,69 +37,143 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     small = small_copy(rgb)
     small_gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    subject = find_subject(small)
+    # Exposure is judged on the photo as taken; everything else on a copy stretched to full range, so a
+    # dark photo is not also called tidy, sharp and framed just because its edges and colours are faint.
+    alpha, beta = _stretch(small_gray)
+    small_n = cv2.convertScaleAbs(small, alpha=alpha, beta=beta)
+    small_gray_n = cv2.convertScaleAbs(small_gray, alpha=alpha, beta=beta)
+    subject = find_subject(small_n)
     m: dict[str, float] = {}
-    m.update(_lighting(small_gray, subject))
-    m.update(_sharpness(gray, subject))
+    m.update(_lighting(small, small_gray, subject))
+    m.update(_sharpness(cv2.convertScaleAbs(gray, alpha=alpha, beta=beta), subject))
     m.update(_resolution(width, height))
     m.update(_framing(subject))
-    m.update(_background(small_gray, subject))
-    m.update(_angle(small_gray))
+    m.update(_background(small_n, small_gray_n, subject))
+    m.update(_angle(small_gray_n, subject))
     return m, subject
 
 
-def _lighting(gray: np.ndarray, subject: Subject) -> dict[str, float]:
+def _stretch(gray: np.ndarray) -> tuple[float, float]:
+    """Gain and offset that map the 1st–99th percentile of brightness onto 0–255 (gain at most 8)."""
+    hist = _hist(gray, None)
+    lo, hi = _percentile(hist, 0.01) * 255, _percentile(hist, 0.99) * 255
+    alpha = min(8.0, 255.0 / max(hi - lo, 1.0))
+    return alpha, -lo * alpha
+
+
+def _hist(gray: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     # Histograms, not sorts: 256 bins are exact for 8-bit pixels and cost a single pass.
-    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel() / gray.size
-    item_mask = subject.mask.astype(np.uint8) if subject.found else None
-    item = cv2.calcHist([gray], [0], item_mask, [256], [0, 256]).ravel()
-    item /= max(item.sum(), 1.0)
-    levels = np.arange(256) / 255.0
-    cdf = np.cumsum(hist)
-    p5, p95 = np.searchsorted(cdf, [0.05, 0.95]) / 255.0
-    bright = levels >= 0.98
+    h = cv2.calcHist([gray], [0], mask, [256], [0, 256]).ravel()
+    return h / max(h.sum(), 1.0)
+
+
+def _percentile(hist: np.ndarray, q: float) -> float:
+    return float(np.searchsorted(np.cumsum(hist), q) / 255.0)
+
+
+def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, float]:
+    """Exposure of the frame and of the item.
+
+    Darkness is read on each pixel's brightest channel (HSV value), so a saturated
+    red is not mistaken for a shadow; washed out means every channel at white, so
+    a vivid colour at its ceiling is not mistaken for a blown highlight.
+    """
+    value = rgb.max(axis=2)
+    frame = _hist(value, None)
+    # The item's own pixels, a little inside its outline so the backdrop's glow does not count.
+    inner = cv2.erode(subject.mask.astype(np.uint8), np.ones((7, 7), np.uint8)) if subject.found else None
+    if inner is not None and inner.sum() < 50:
+        inner = subject.mask.astype(np.uint8)
+    item = _hist(value, inner)
+    white = (rgb.min(axis=2) >= 252).astype(np.uint8)
+    item_clipped = float(white[inner > 0].mean()) if inner is not None else float(white.mean())
+    # A sunbeam or a flash glare is a compact blown patch on the item, not white spread thinly.
+    patch = 0.0
+    if inner is not None and item_clipped > 0:
+        blown = cv2.morphologyEx(white & inner, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(blown, connectivity=8)
+        if n > 1:
+            patch = float(stats[1:, cv2.CC_STAT_AREA].max() / max(inner.sum(), 1))
+    bg = _hist(value, (~subject.mask).astype(np.uint8)) if subject.found and (~subject.mask).any() else frame
+    luma = _hist(gray, None)
+    item_luma = _hist(gray, inner)
     return {
-        "brightness": float(hist @ levels),
-        "clipped": float(hist[bright].sum()),
-        "item_brightness": float(item @ levels),
-        # Clipping on a white backdrop is fine; clipping on the item loses its detail.
-        "item_clipped": float(item[bright].sum()),
-        "item_crushed": float(item[levels <= 0.02].sum()),
-        "contrast": float(p95 - p5),
+        "brightness": float(frame @ _LEVELS),
+        "bright_p95": _percentile(frame, 0.95),
+        "bright_p99": _percentile(frame, 0.99),
+        "clipped": float(white.mean()),
+        "item_brightness": float(item @ _LEVELS),
+        "item_p95": _percentile(item, 0.95),
+        "item_clipped": item_clipped,
+        "item_blown_patch": patch,
+        "item_crushed": float(item[_LEVELS <= 0.03].sum()),
+        "background_brightness": float(bg @ _LEVELS),
+        "luma_mean": float(luma @ _LEVELS),
+        "item_luma": float(item_luma @ _LEVELS),
+        "luma_p95": _percentile(luma, 0.95),
+        "contrast": _percentile(luma, 0.95) - _percentile(luma, 0.05),
     }
 
 
-def _crop(gray: np.ndarray, box) -> np.ndarray:
+def _crop(gray: np.ndarray, box, most: int = _SHARPNESS_WINDOW) -> np.ndarray:
+    """The item's box, at full analysis resolution; its central `most`×`most` pixels when larger
+    (sharpness is local: a window of the item tells as much as all of it, for less)."""
     h, w = gray.shape
     x0, y0, x1, y1 = box
     crop = gray[int(y0 * h): max(int(y0 * h) + 16, int(math.ceil(y1 * h))),
                 int(x0 * w): max(int(x0 * w) + 16, int(math.ceil(x1 * w)))]
-    return crop if crop.size >= 256 else gray
+    if crop.size < 256:
+        crop = gray
+    ch, cw = crop.shape
+    top, left = max(0, (ch - most) // 2), max(0, (cw - most) // 2)
+    return crop[top: top + most, left: left + most]
+
+
+def _median(values: np.ndarray) -> float:
+    return float(np.median(values)) if len(values) >= 20 else float("nan")
 
 
 def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
-    """Edge sharpness where the item is, and sensor noise.
+    """Edge sharpness where the item is, per edge direction and per tile, and sensor noise.
 
     For an edge blurred by a Gaussian of width σ, the peak Laplacian divided by the
     peak gradient falls as 1/σ whatever the edge's contrast, so the median of that
     ratio over the strongest edges measures focus without depending on content.
+    Only the strongest edges' pixels (a few percent) are looked at past the filters.
     """
     g = _crop(gray, subject.box).astype(np.float32)
     gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)
     grad = cv2.magnitude(gx, gy)
     lap_peak = cv2.dilate(np.abs(cv2.Laplacian(g, cv2.CV_32F)), np.ones((3, 3), np.uint8))
     # Percentiles on a strided sample: the same threshold within noise, at a tenth of the cost.
-    strong = grad >= max(40.0, float(np.percentile(grad[::3, ::3], 97)))
-    edge_sharpness = float(np.median(lap_peak[strong] / grad[strong])) if strong.sum() >= 20 else 0.0
+    ys, xs = np.nonzero(grad >= max(30.0, float(np.percentile(grad[::3, ::3], 95))))
+    strong_grad = grad[ys, xs]
+    ratio = lap_peak[ys, xs] / strong_grad
+    edge_sharpness = _median(ratio)
+    edge_sharpness = 0.0 if math.isnan(edge_sharpness) else edge_sharpness
 
-    # Every other pixel, not an average of them: subsampling keeps the noise's strength.
+    # Shake smears edges across its direction and leaves those along it: compare four directions.
+    direction = ((np.degrees(np.arctan2(gy[ys, xs], gx[ys, xs])) + 202.5) % 180.0 // 45.0).astype(np.int8)
+    by_direction = [r for r in (_median(ratio[direction == d]) for d in range(4)) if not math.isnan(r)]
+    sharp_min = min(by_direction) if len(by_direction) >= 2 else edge_sharpness
+    sharp_max = max(by_direction) if len(by_direction) >= 2 else edge_sharpness
+
+    # The sharpest part of the item: in focus somewhere means the camera focused; the rest is depth of field.
+    h, w = g.shape
+    tile = (ys * 3 // h) * 3 + xs * 3 // w
+    tiles = [r for r in (_median(ratio[tile == t]) for t in range(9)) if not math.isnan(r)]
+    sharp_best = max(tiles) if tiles else edge_sharpness
+
+    # Every other pixel, not an average of them: subsampling keeps the noise's strength. Noise is in every
+    # part of the photo and texture only in some, so the quietest blocks (10th percentile) give the noise.
     full = gray[::2, ::2].astype(np.float32)
     resp = np.abs(cv2.filter2D(full, -1, _NOISE_KERNEL))
-    fgrad = cv2.magnitude(cv2.Sobel(full, cv2.CV_32F, 1, 0), cv2.Sobel(full, cv2.CV_32F, 0, 1))
-    # Only flat areas: texture and edges would read as noise.
-    flat = fgrad <= np.percentile(fgrad[::2, ::2], 40)
-    noise = float(math.sqrt(math.pi / 2) * resp[flat].mean() / 6.0) if flat.any() else 0.0
-    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(strong.mean()), "noise_sigma": noise}
+    block = cv2.resize(resp, (max(1, resp.shape[1] // 16), max(1, resp.shape[0] // 16)), interpolation=cv2.INTER_AREA)
+    noise = float(math.sqrt(math.pi / 2) * np.percentile(block, 10) / 6.0)
+    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(len(ys) / grad.size),
+            "sharp_min_direction": sharp_min, "sharp_max_direction": sharp_max,
+            "shake_anisotropy": sharp_min / sharp_max if sharp_max > 0 else 1.0,
+            "sharp_best_tile": sharp_best, "noise_sigma": noise}
 
 
 def _resolution(width: int, height: int) -> dict[str, float]:
@@ -94,24 +182,30 @@ def _resolution(width: int, height: int) -> dict[str, float]:
 
 def _framing(subject: Subject) -> dict[str, float]:
     cx, cy = subject.centre
-    x0, y0, x1, y1 = subject.box
     mask = subject.mask
     if subject.found:
-        # Share of each image side covered by the item: an item running off a side is cut off.
+        # Share of each side of the frame the item covers: an item running out of the frame covers a
+        # long stretch of it; an item that merely fills the frame touches it at a point or two.
         sides = [mask[:2].mean(), mask[-2:].mean(), mask[:, :2].mean(), mask[:, -2:].mean()]
+        x0, y0, x1, y1 = subject.box
+        margin = min(x0, y0, 1 - x1, 1 - y1)
     else:
-        sides = [0.0]
+        sides, margin = [0.0], 0.5
     return {
         "item_found": float(subject.found),
         "item_area": subject.area if subject.found else 0.0,
+        "item_fill": float(mask.mean()) if subject.found else 0.0,
         "item_offset": math.hypot(cx - 0.5, cy - 0.5) / math.hypot(0.5, 0.5) if subject.found else 0.0,
         "item_border_contact": float(max(sides)),
+        "item_sides_touched": float(sum(s >= 0.03 for s in sides)),
+        "item_border_total": float(sum(sides)),
+        "item_margin": float(margin),
         "item_separation": subject.separation,
     }
 
 
-def _background(gray: np.ndarray, subject: Subject) -> dict[str, float]:
-    """Clutter: edge density and tonal spread around the item, not on it."""
+def _background(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, float]:
+    """Clutter: edge density, tonal spread and colour variety around the item, not on it."""
     h, w = gray.shape
     med = float(np.median(gray))
     edges = cv2.Canny(gray, int(max(20, 0.66 * med)), int(min(255, max(60, 1.33 * med)))) > 0
@@ -123,28 +217,54 @@ def _background(gray: np.ndarray, subject: Subject) -> dict[str, float]:
                max(0, int((x0 - pad) * w)): int(math.ceil((x1 + pad) * w))] = False
     if region.mean() < 0.08:
         region = border_band(h, w, 0.04)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    # Colour variety: how many hue bins it takes to hold 90% of the coloured pixels around the item.
+    coloured = region & (hsv[..., 1] > 60) & (hsv[..., 2] > 40)
+    variety = 0.0
+    if coloured.sum() > 50:
+        hues = np.sort(np.bincount(hsv[..., 0][coloured] // 10, minlength=18))[::-1]
+        variety = float(np.searchsorted(np.cumsum(hues), 0.9 * hues.sum()) + 1) * float(coloured.mean() ** 0.5)
     return {
         "background_edges": float(edges[region].mean()),
         "background_spread": float(gray[region].std() / 255.0),
+        "background_colours": variety,
     }
 
 
-def _angle(gray: np.ndarray) -> dict[str, float]:
-    """Tilt: length-weighted median deviation of long straight lines from level or plumb."""
+def _angle(gray: np.ndarray, subject: Subject) -> dict[str, float]:
+    """Tilt: the rotation that long straight lines outside the item agree on, within 25° of level or plumb.
+
+    Only lines that should be level or upright count (floorboards, tile joints,
+    shelf, wall and table edges); lines steeper than 25° off both are a view
+    chosen on purpose, not a slip. Lines in perspective disagree with each other,
+    so the evidence is the length of lines that agree with the median within 1.5°.
+    """
     h, w = gray.shape
-    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 50, 150)
-    min_len = 0.18 * min(h, w)
-    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=40, minLineLength=min_len, maxLineGap=4)
+    # Low thresholds: floorboard gaps and tile joints are faint lines.
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 25, 75)
+    if subject.found:
+        # The item's own outline and print say nothing about which way is up.
+        edges[cv2.dilate(subject.mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0] = 0
+    short = min(h, w)
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=50, minLineLength=0.25 * short, maxLineGap=5)
+    none = {"tilt_degrees": 0.0, "tilt_abs": 0.0, "line_support": 0.0, "tilt_agreement": 0.0, "tilt_lines": 0.0,
+            "tilt_evidence": 0.0}
     if lines is None:
-        return {"tilt_degrees": 0.0, "tilt_abs": 0.0, "line_support": 0.0}
+        return none
     x1, y1, x2, y2 = lines.reshape(-1, 4).T.astype(np.float32)
     theta = np.degrees(np.arctan2(y2 - y1, x2 - x1))
     dev = (theta + 45.0) % 90.0 - 45.0  # deviation from the nearest of horizontal/vertical
     length = np.hypot(x2 - x1, y2 - y1)
-    near = np.abs(dev) <= 20.0
-    if length[near].sum() < 0.8 * min(h, w):
-        return {"tilt_degrees": 0.0, "tilt_abs": 0.0, "line_support": float(length[near].sum() / min(h, w))}
-    order = np.argsort(dev[near])
-    cum = np.cumsum(length[near][order])
-    tilt = float(dev[near][order][np.searchsorted(cum, cum[-1] / 2)])
-    return {"tilt_degrees": tilt, "tilt_abs": abs(tilt), "line_support": float(length[near].sum() / min(h, w))}
+    near = np.abs(dev) <= 25.0
+    if not near.any():
+        return none
+    dev, length = dev[near], length[near]
+    order = np.argsort(dev)
+    cum = np.cumsum(length[order])
+    tilt = float(dev[order][np.searchsorted(cum, cum[-1] / 2)])
+    agree = np.abs(dev - tilt) <= 1.5
+    support = float(length[agree].sum() / short)
+    return {"tilt_degrees": tilt, "tilt_abs": abs(tilt), "line_support": support,
+            "tilt_agreement": float(length[agree].sum() / length.sum()), "tilt_lines": float(agree.sum()),
+            # Lines agreeing on a rotation a person would notice (2.5° or more); level lines are no evidence.
+            "tilt_evidence": support if abs(tilt) >= 2.5 else 0.0}

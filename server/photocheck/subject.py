@@ -1,9 +1,12 @@
 """Find the item in a photo: a mask and bounding box of what stands out from the background.
 
-Marketplace photos put one item in front of a floor, wall or table. The border of
-the frame is mostly that background, so each pixel's Lab colour distance from the
-border's median colour, plus local texture, separates the item from it. It is a
-cheap, classical estimate (a few milliseconds at 320 px), not a segmentation model.
+Marketplace photos put one item in front of a floor, wall, bed or table. The
+border of the frame is mostly that background, so the border's colours (a few
+clusters: a patterned carpet has several) describe it, and each pixel's Lab
+distance to the nearest of them, plus local texture, separates the item. The
+component that holds the most of that saliency near the centre is the item;
+holes inside it are filled (a white print on a white shirt is still the shirt).
+A cheap, classical estimate (a few milliseconds at 256 px), not a segmentation model.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-SEGMENT_SIDE = 320
+SEGMENT_SIDE = 256
+_BIN = 24  # Lab units per bin side when reading the border's colours
 
 
 @dataclass
@@ -54,34 +58,76 @@ def border_band(h: int, w: int, frac: float = 0.05) -> np.ndarray:
     return band
 
 
+def _background_distance(lab: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """Each pixel's Lab distance to the nearest main colour of the border.
+
+    The border's colours are binned coarsely (a deterministic stand-in for
+    clustering); a bin holding a fair share of the border is a background colour,
+    represented by its pixels' mean. Items touch the middle of an edge far more
+    often than a corner, so corner pixels weigh three times as much; a colour on a
+    sliver of the border is more likely the item touching it.
+    """
+    h, w = band.shape
+    yy, xx = np.nonzero(band)
+    px = lab[yy, xx]
+    weight = 1.0 + 2.0 * 4 * np.abs(xx / w - 0.5) * np.abs(yy / h - 0.5)  # 3 at a corner, 1 mid-edge
+    bins = (px // _BIN).astype(np.int32)
+    key = (bins[:, 0] * 64 + bins[:, 1]) * 64 + bins[:, 2]
+    _, inverse = np.unique(key, return_inverse=True)
+    share = np.bincount(inverse, weights=weight) / weight.sum()
+    chosen = np.flatnonzero(share >= 0.12)
+    if not len(chosen):
+        chosen = [int(np.argmax(share))]
+    d = np.full((h, w), np.inf, np.float32)
+    for b in chosen:
+        c = px[inverse == b].mean(axis=0)
+        diff = lab - c
+        d = np.minimum(d, np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)))
+    return d
+
+
 def find_subject(small_rgb: np.ndarray) -> Subject:
     h, w = small_rgb.shape[:2]
     lab = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     band = border_band(h, w)
-    bg = np.median(lab[band], axis=0)
-    diff = lab - bg
-    dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    dist = _background_distance(lab, band)
     gray = lab[..., 0]
     grad = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    texture = cv2.blur(grad, (7, 7))
-    # Spread of the border tells how busy the background is: distances below it are background noise.
-    bg_spread = float(np.percentile(dist[band], 75)) + 1.0
-    tex_spread = float(np.percentile(texture[band], 75)) + 1.0
-    saliency = np.maximum(dist / bg_spread, 0.6 * texture / tex_spread)
-    saliency = cv2.GaussianBlur(saliency, (0, 0), 2.0)
+    texture = cv2.blur(grad, (9, 9))
+    # The border's own spread says how busy the background is: distances below it are background noise.
+    # Medians, because the item may cover part of the border.
+    bg_spread = 2.0 * float(np.median(dist[band])) + 3.0
+    tex_spread = 2.0 * float(np.median(texture[band])) + 1.0
+    saliency = np.maximum(dist / bg_spread, 0.5 * texture / tex_spread)
+    saliency = cv2.GaussianBlur(saliency, (0, 0), 1.2)
     # Otsu splits item from background where the two differ; the floor keeps a plain photo's noise out.
     scaled = np.clip(saliency * 32, 0, 255).astype(np.uint8)
     otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    mask = saliency > max(1.5, otsu / 32)
-    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    mask = (saliency > max(1.4, otsu / 32)).astype(np.uint8)
+    # Opening removes thin lines (tile joints, floorboard gaps) that would tie the item to the frame.
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return Subject(np.zeros((h, w), bool), (0.0, 0.0, 1.0, 1.0), 0.0, False)
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    # The item: the component with the most saliency, weighted towards the centre of the frame.
+    yy, xx = np.mgrid[0:h, 0:w]
+    centrality = 1.0 - 0.7 * np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)).clip(0, 1)
+    # Capped, so that a large item beats a small, vivid thing in a corner.
+    weight = np.bincount(labels.ravel(), weights=(np.minimum(saliency, 3.0) * centrality).ravel(), minlength=n)
+    weight[0] = 0
+    best = int(np.argmax(weight))
     keep = np.zeros(n, bool)
-    keep[1:] = areas >= 0.15 * areas.max()
-    mask = keep[labels]
+    keep[best] = True
+    # Parts of the same item split by a fold or a print: large components close to the chosen one.
+    bx, by, bw, bh = stats[best, :4]
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        near = x < bx + bw * 1.1 and x + cw > bx - bw * 0.1 and y < by + bh * 1.1 and y + ch > by - bh * 0.1
+        if i != best and near and area >= 0.1 * stats[best, cv2.CC_STAT_AREA]:
+            keep[i] = True
+    mask = _fill_holes(keep[labels])
     if mask.sum() < 0.005 * h * w:
         return Subject(mask, (0.0, 0.0, 1.0, 1.0), 0.0, False)
     x0, x1 = _extent(mask.sum(axis=0))
@@ -89,6 +135,14 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     box = (x0 / w, y0 / h, (x1 + 1) / w, (y1 + 1) / h)
     separation = float(np.median(dist[mask]) - np.median(dist[~mask])) if (~mask).any() else 0.0
     return Subject(mask, box, separation, True)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """The mask plus every background region it encloses (not reachable from the frame's edge)."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), 1)
+    return (padded | (1 - flood)).astype(bool)[1:-1, 1:-1]
 
 
 def _extent(profile: np.ndarray, trim: float = 0.01) -> tuple[int, int]:

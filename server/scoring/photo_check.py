@@ -24,6 +24,7 @@ class PhotoCheckScorer:
     def __init__(self, model_path: str, tips_path: str, learned_path: str = "", name: str = "photo-check"):
         self.name = name
         self.judgement = load_judgement(model_path)
+        check_measurements(self.judgement, model_path)
         self.catalog = load_catalog(tips_path)
         self.learned = None
         if learned_path:
@@ -45,11 +46,24 @@ class PhotoCheckScorer:
         return ScoreResult(
             score=score,
             aspects=findings,
-            justification=describe(findings, score, self.catalog, request.locale),
+            justification=describe(findings, score, self.catalog, request.locale, self.judgement.tip_confidence),
             scorer=self.name,
             model=self.model,
             latency_ms=(time.perf_counter() - start) * 1000,
         )
+
+
+def check_measurements(judgement, model_path: str) -> None:
+    """Fail at start-up, naming them, if the model file refers to measurements the photo check does not make."""
+    known, _ = measure(np.full((64, 64, 3), 128, np.uint8), 64, 64)
+    used = {spec["value"] for spec in judgement.aspects.values()}
+    for spec in judgement.aspects.values():
+        for p in spec["problems"]:
+            used |= {p.severity_measure, *p.weights}
+    unknown = sorted(used - set(known))
+    if unknown:
+        raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
+                                           f"known: {', '.join(sorted(known))}")
 
 
 def _learned_file(settings) -> str:

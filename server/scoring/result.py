@@ -17,6 +17,8 @@ class Finding:
     problem: str | None = None  # which way it needs improving, e.g. "too_dark"
     # measured (photo check), mentioned (in a model's justification) or not_mentioned
     source: str = "measured"
+    # how sure the scorer is that the problem is real (0–1); tips are shown only above a threshold
+    confidence: float = 1.0
 
 
 @dataclass

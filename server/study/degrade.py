@@ -22,6 +22,30 @@ def blurrier(a, level: float = 1.0):
     return cv2.GaussianBlur(a, (0, 0), max(0.3, level * max(a.shape[:2]) / 250))
 
 
+def shaken(a, level: float = 1.0, angle: float = 20.0):
+    """Camera shake: a straight smear of `level` × 3% of the long side, at `angle` degrees."""
+    length = max(3, int(round(level * 0.03 * max(a.shape[:2]))))
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2] = 1.0
+    rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (length, length))
+    return cv2.filter2D(a, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def defocused(a, level: float = 1.0):
+    """Out of focus: a disc (the lens's blur circle) of radius `level` × 1.2% of the long side."""
+    r = max(1, int(round(level * 0.012 * max(a.shape[:2]))))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)).astype(np.float32)
+    return cv2.filter2D(a, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def cut_through(a, level: float = 1.0):
+    """The frame moved sideways: the left `level` × 45% of the photo is lost, so a centred item runs
+    out of the left edge."""
+    w = a.shape[1]
+    return np.ascontiguousarray(a[:, int(w * 0.45 * level):])
+
+
 def noisier(a, level: float = 1.0, seed: int = 0):
     return np.clip(a + np.random.default_rng(seed).normal(0, 25 * level, a.shape), 0, 255).astype(np.uint8)
 
@@ -55,3 +79,15 @@ DEGRADATIONS = {
     "lighting": darker, "overexposure": overexposed, "sharpness": blurrier, "noise": noisier,
     "resolution": smaller, "angle": tilted, "framing": item_far_away,
 }
+
+# What each degradation of a good photo should make the photo check say: (name, function, level, aspect, problem).
+LABELLED_DEGRADATIONS = (
+    ("darker", darker, 0.9, "lighting", "too_dark"),
+    ("overexposed", overexposed, 0.8, "lighting", "overexposed"),
+    ("shaken", shaken, 1.0, "sharpness", "shaken"),
+    ("defocused", defocused, 1.0, "sharpness", "blurry"),
+    ("noisier", noisier, 0.8, "sharpness", "grainy"),
+    ("tilted", tilted, 0.8, "angle", "tilted"),
+    ("cut_through", cut_through, 1.0, "visibility", "cut_off"),
+    ("far_away", item_far_away, 1.0, "framing", "too_small"),
+)

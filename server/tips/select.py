@@ -30,9 +30,13 @@ def select_tips(
     locale: str,
     weights: dict[str, float],
     choose: VariantChooser = default_variant,
+    min_confidence: float = 0.0,
 ) -> list[dict]:
-    """One tip per aspect to improve, ordered by the score it would gain (weight × severity)."""
-    todo = [(a, f) for a, f in findings.items() if f.verdict == "improve"]
+    """One tip per aspect to improve and sure enough, ordered by the score it would gain (weight × severity).
+
+    A finding below `min_confidence` stays in the result's JSON but is never shown as a tip.
+    """
+    todo = [(a, f) for a, f in findings.items() if f.verdict == "improve" and f.confidence >= min_confidence]
     todo.sort(key=lambda af: weights.get(af[0], 1.0) * af[1].severity, reverse=True)
     out = []
     for aspect, finding in todo:
@@ -50,9 +54,11 @@ def select_tips(
     return out
 
 
-def describe(findings: dict[str, Finding], score: float, catalog: Catalog, locale: str) -> str:
-    """A short justification in the seller's language, built from the findings."""
-    todo = sorted(((a, f) for a, f in findings.items() if f.verdict == "improve"), key=lambda af: -af[1].severity)
+def describe(findings: dict[str, Finding], score: float, catalog: Catalog, locale: str,
+             min_confidence: float = 0.0) -> str:
+    """A short justification in the seller's language, built from the findings sure enough to tell."""
+    todo = sorted(((a, f) for a, f in findings.items() if f.verdict == "improve" and f.confidence >= min_confidence),
+                  key=lambda af: -af[1].severity)
     good = [catalog.aspect_names[a][locale] for a, f in findings.items() if f.verdict == "good"]
     if not todo:
         return catalog.all_good[locale]

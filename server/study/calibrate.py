@@ -1,0 +1,143 @@
+"""Calibrate the photo check on the labelled real-photo set: the confidence models and the score.
+
+Fits, on the calibration half of data/realset (plus graded degradations of its
+good photos, whose labels are known by construction):
+
+- each `fit: true` problem's logistic confidence model over the measurements its
+  entry names (scikit-learn, standardised features, balanced classes, L2), stored
+  back on the raw measurement scale so the service needs no scikit-learn;
+- the score's base and per-aspect weights, by bounded least squares of the
+  overall labels on each aspect's confidence (scipy; every weight at least MIN_WEIGHT).
+
+The result is written to the calibration file named by models/photo-check.yaml,
+with what it was fitted on; the held-out half is left for `bench/aspects.py --split holdout`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy.optimize import lsq_linear
+from sklearn.linear_model import LogisticRegression
+
+from .. import paths
+from ..imaging.decode import decode_photo
+from ..photocheck.judge import apply_calibration, build_judgement, calibration_path
+from ..photocheck.measure import measure
+from ..scoring.result import ASPECTS
+from ..tips.catalog import load_catalog
+from ..yamlfile import read_yaml
+from .realset import LabelledPhoto, degraded_copies, in_holdout, load_realset
+
+
+@dataclass
+class Sample:
+    file: str
+    kind: str  # "real" or the degradation's name
+    labels: dict[str, str]
+    overall: int | None
+    m: dict[str, float]
+
+
+def measure_bytes(data: bytes, settings) -> dict[str, float]:
+    photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
+    m, _ = measure(photo.rgb, photo.width, photo.height)
+    return m
+
+
+def samples_of(photos: list[LabelledPhoto], settings, *, degraded: bool = True) -> list[Sample]:
+    out = []
+    for p in photos:
+        out.append(Sample(p.file, "real", p.labels, p.overall, measure_bytes(p.path.read_bytes(), settings)))
+        if degraded and p.good:
+            for name, labels, data in degraded_copies(p):
+                out.append(Sample(p.file, name, labels, None, measure_bytes(data, settings)))
+    return out
+
+
+# Degraded copies teach what a problem looks like at its clearest; real photos say where people draw the
+# line, so each copy weighs a quarter of a real photo.
+DEGRADED_WEIGHT = 0.25
+
+
+def fit_logistic(samples: list[Sample], aspect: str, problem: str, features: list[str], *,
+                 needs_item: bool, c: float = 1.0) -> dict:
+    use = [s for s in samples if not needs_item or s.m.get("item_found")]
+    X = np.array([[s.m[f] for f in features] for s in use], dtype=float)
+    y = np.array([s.labels[aspect] == problem for s in use])
+    if y.sum() < 5 or (~y).sum() < 5:
+        raise ValueError(f"{aspect}.{problem}: {int(y.sum())} positive and {int((~y).sum())} negative samples")
+    weight = np.array([1.0 if s.kind == "real" else DEGRADED_WEIGHT for s in use])
+    # Balanced classes: a tip's threshold should not depend on how rare the problem is in the set.
+    weight *= np.where(y, weight.sum() / (2 * weight[y].sum()), weight.sum() / (2 * weight[~y].sum()))
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000).fit((X - mean) / std, y, sample_weight=weight)
+    w = model.coef_[0] / std
+    bias = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / std))
+    return {"bias": float(f"{bias:.5g}"), "weights": {f: float(f"{v:.5g}") for f, v in zip(features, w)},
+            "positives": int(y.sum()), "negatives": int((~y).sum())}
+
+
+# Every problem costs at least this much when certain, even where the set has too few examples of it
+# (framing) for least squares to see its cost.
+MIN_WEIGHT = 0.3
+
+
+def fit_score(judgement, real: list[Sample]) -> dict:
+    """base and weights (≥ MIN_WEIGHT) minimising Σ (overall − (base − Σ w·confidence))²."""
+    rows = []
+    for s in real:
+        f = judgement.findings(s.m)
+        rows.append([1.0] + [-f[a].confidence for a in ASPECTS])
+    A = np.array(rows)
+    y = np.array([s.overall for s in real], dtype=float)
+    x = lsq_linear(A, y, bounds=([1.0] + [MIN_WEIGHT] * len(ASPECTS), [7.0] + [4.0] * len(ASPECTS))).x
+    return {"base": round(float(x[0]), 4), "weights": {a: round(float(v), 4) for a, v in zip(ASPECTS, x[1:])}}
+
+
+def _shown_path(path: str | Path) -> str:
+    """The set's path relative to the project when it is inside it, so the written file does not name a machine."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(paths.HOME.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = True) -> dict:
+    catalog = load_catalog(settings.tips_file)
+    photos = [p for p in load_realset(set_dir, catalog) if not in_holdout(p.file)]
+    samples = samples_of(photos, settings)
+    data = read_yaml(model_path, "photo-check model")
+    fitted = {}
+    for aspect, spec in data["aspects"].items():
+        for name, p in spec["problems"].items():
+            conf = p["confidence"]
+            if conf.get("fit"):
+                fitted[f"{aspect}.{name}"] = fit_logistic(samples, aspect, name, list(conf["weights"]),
+                                                          needs_item=bool(spec.get("needs_item")))
+    out_path = calibration_path(model_path, data)
+    if out_path is None:
+        raise ValueError(f"{model_path} names no calibration file")
+    calibration = {
+        "fitted_on": {"set": _shown_path(set_dir), "split": "calibration (the half not held out)", "photos": len(photos),
+                      "samples": len(samples), "date": _dt.date.today().isoformat(),
+                      "command": "phototips study calibrate"},
+        "problems": {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in fitted.items()},
+    }
+    # The score is fitted with the new confidences in place.
+    staged = copy.deepcopy(data)
+    apply_calibration(staged, calibration)
+    calibration["score"] = fit_score(build_judgement(staged, model_path), [s for s in samples if s.kind == "real"])
+    if write:
+        header = ("# Written by `phototips study calibrate` from the labelled real-photo set; do not edit by hand:\n"
+                  "# rerun the command. Overrides the `fit: true` confidences and the score of photo-check.yaml.\n")
+        out_path.write_text(header + yaml.safe_dump(calibration, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    calibration["counts"] = {k: {"positives": v["positives"], "negatives": v["negatives"]} for k, v in fitted.items()}
+    return calibration

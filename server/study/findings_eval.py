@@ -1,0 +1,134 @@
+"""How well a scorer's tips match people's labels: precision and recall per aspect and problem, the share of
+good photos told to fix something, and the score's rank correlation with the overall labels.
+
+A tip counts when it would be shown to the seller. Intervals are 95% percentile
+bootstraps over photos (the same resampled photos for every metric of a row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import precision_score, recall_score
+
+from ..scoring.result import ASPECTS
+
+
+@dataclass
+class Judged:
+    """One photo: what people said and what the scorer would show."""
+
+    file: str
+    labels: dict[str, str]  # aspect -> "good" or problem
+    shown: dict[str, str | None]  # aspect -> problem of the tip shown, None when no tip
+    overall: int
+    score: float
+    good: bool  # every aspect but resolution labelled good
+
+
+def _bootstrap(fn, n: int, n_resamples: int, seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    values = [fn(rng.integers(0, n, n)) for _ in range(n_resamples)]
+    values = np.array([v for v in values if v is not None and not np.isnan(v)])
+    if len(values) < n_resamples // 2:
+        return [float("nan"), float("nan")]
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+
+def _pr(truth: np.ndarray, pred: np.ndarray, n_resamples: int, seed: int) -> dict:
+    def prec(idx=slice(None)):
+        t, p = truth[idx], pred[idx]
+        return float(precision_score(t, p, zero_division=np.nan)) if p.any() else float("nan")
+
+    def rec(idx=slice(None)):
+        t, p = truth[idx], pred[idx]
+        return float(recall_score(t, p, zero_division=np.nan)) if t.any() else float("nan")
+
+    n = len(truth)
+    return {
+        "labelled": int(truth.sum()), "flagged": int(pred.sum()), "hits": int((truth & pred).sum()),
+        "precision": prec(), "precision_ci95": _bootstrap(prec, n, n_resamples, seed),
+        "recall": rec(), "recall_ci95": _bootstrap(rec, n, n_resamples, seed + 1),
+    }
+
+
+def findings_report(judged: list[Judged], *, n_resamples: int = 1000, seed: int = 0,
+                    min_labelled: int = 10) -> dict:
+    """Every figure of the aspects benchmark for one scorer on one labelled set."""
+    out: dict = {"photos": len(judged), "aspects": {}, "problems": {}}
+    for a in ASPECTS:
+        truth = np.array([j.labels[a] != "good" for j in judged])
+        pred = np.array([j.shown.get(a) is not None for j in judged])
+        row = _pr(truth, pred, n_resamples, seed)
+        row["target_applies"] = row["labelled"] >= min_labelled
+        out["aspects"][a] = row
+        problems = sorted({j.labels[a] for j in judged if j.labels[a] != "good"}
+                          | {j.shown[a] for j in judged if j.shown.get(a)})
+        for p in problems:
+            t = np.array([j.labels[a] == p for j in judged])
+            q = np.array([j.shown.get(a) == p for j in judged])
+            out["problems"][f"{a}.{p}"] = _pr(t, q, n_resamples, seed)
+
+    good = [j for j in judged if j.good]
+    told = np.array([any(p for a, p in j.shown.items() if a != "resolution") for j in good])
+    out["good_photos"] = {
+        "n": len(good),
+        "with_any_tip_but_resolution": int(told.sum()),
+        "share": float(told.mean()) if good else float("nan"),
+        "share_ci95": _bootstrap(lambda i: float(told[i].mean()), len(good), n_resamples, seed) if good else None,
+        "tips_by_aspect": {a: sum(1 for j in good if j.shown.get(a)) for a in ASPECTS if a != "resolution"},
+    }
+
+    overall = np.array([j.overall for j in judged], dtype=float)
+    score = np.array([j.score for j in judged], dtype=float)
+
+    def rho(idx=slice(None)):
+        o, s = overall[idx], score[idx]
+        return float(stats.spearmanr(s, o).statistic) if np.ptp(o) and np.ptp(s) else float("nan")
+
+    out["spearman"] = {"value": rho(), "ci95": _bootstrap(rho, len(judged), n_resamples, seed + 2)}
+    return out
+
+
+def degraded_report(rows: list[dict]) -> dict:
+    """Per degradation: how often the intended aspect got a tip (and the intended problem), and how often
+    a tip appeared on another aspect that the original photo did not have.
+
+    rows: {"degradation", "aspect", "problem", "shown": {aspect: problem|None}, "original_shown": {...}}
+    """
+    out: dict = {}
+    for name in dict.fromkeys(r["degradation"] for r in rows):
+        rs = [r for r in rows if r["degradation"] == name]
+        aspect, problem = rs[0]["aspect"], rs[0]["problem"]
+        caught = [r["shown"].get(aspect) is not None for r in rs]
+        exact = [r["shown"].get(aspect) == problem for r in rs]
+        collateral = [
+            any(p and not r["original_shown"].get(a) for a, p in r["shown"].items() if a not in (aspect, "resolution"))
+            for r in rs
+        ]
+        out[name] = {"aspect": aspect, "problem": problem, "n": len(rs), "recall": float(np.mean(caught)),
+                     "problem_match": float(np.mean(exact)), "other_new_tip": float(np.mean(collateral))}
+    return out
+
+
+def label_agreement(first: dict[str, dict], second: dict[str, dict], aspects) -> dict:
+    """How two people's labels of the same photos agree: per aspect (problem or not) percent agreement and
+    Cohen's kappa; for the overall 1–5, exact and within-one agreement and quadratic-weighted kappa."""
+    from sklearn.metrics import cohen_kappa_score
+
+    files = sorted(set(first) & set(second))
+    out: dict = {"photos": len(files), "aspects": {}}
+    for a in aspects:
+        x = [first[f][a] != "good" for f in files]
+        y = [second[f][a] != "good" for f in files]
+        kappa = cohen_kappa_score(x, y) if len(set(x) | set(y)) > 1 else float("nan")
+        out["aspects"][a] = {"agreement": float(np.mean(np.array(x) == np.array(y))), "kappa": float(kappa),
+                             "problems_first": int(sum(x)), "problems_second": int(sum(y))}
+    o1 = np.array([int(first[f]["overall"]) for f in files])
+    o2 = np.array([int(second[f]["overall"]) for f in files])
+    out["overall"] = {"exact": float(np.mean(o1 == o2)), "within_one": float(np.mean(np.abs(o1 - o2) <= 1)),
+                      "kappa_quadratic": float(cohen_kappa_score(o1, o2, weights="quadratic")),
+                      "spearman": float(stats.spearmanr(o1, o2).statistic)}
+    return out
