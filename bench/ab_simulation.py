@@ -66,7 +66,9 @@ def start_server(tmp: Path, database_url: str) -> tuple[subprocess.Popen, str]:
                      {"id": "treatment", "weight": WEIGHTS["treatment"], "wording": {"lighting.too_dark": "b"}}]}]}))
     port = free_port()
     env = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file),
-           "PHOTOTIPS_DATABASE_URL": database_url, "PHOTOTIPS_LOG_LEVEL": "WARNING"}
+           "PHOTOTIPS_DATABASE_URL": database_url, "PHOTOTIPS_LOG_LEVEL": "WARNING",
+           # One simulated client stands for every seller of the marketplace: lift the per-client limits.
+           "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute", "PHOTOTIPS_RATE_EVENTS": "1000000/minute"}
     proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -152,8 +154,11 @@ def main() -> int:
         assigned: dict[str, str] = {}
 
         def upload(session, seller):
+            # A development server (no API key) hands out seller tokens: the seller id comes from the token.
+            token = session.get(url + "/dev/token", params={"seller": seller}, timeout=30).json()["token"]
             r = session.post(url + "/v1/score", files={"photo": ("p.jpg", photo)},
-                             data={"seller_id": seller, "listing_id": f"L-{seller}"}, timeout=30)
+                             data={"listing_id": f"L-{seller}"}, headers={"Authorization": "Bearer " + token},
+                             timeout=30)
             tip = next(t for t in r.json()["tips"] if t["id"] == "lighting.too_dark")
             assigned[seller] = tip["variant"]
 

@@ -3,11 +3,23 @@
 // listing's hero suggestion follow.
 (function () {
   "use strict";
-  const socket = io({ transports: ["websocket", "polling"] });
   const listingId = "demo-" + Math.random().toString(36).slice(2, 10);
   // A seller id that survives reloads, so the A/B assignment stays the same for this browser.
   const sellerId = localStorage.getItem("phototips-seller") || "demo-seller-" + Math.random().toString(36).slice(2, 10);
   localStorage.setItem("phototips-seller", sellerId);
+  // The seller's token: given by the app (?token=…), or, on a development server with no API key,
+  // from its /dev/token route. Asked again at every (re)connection, so an expired one is replaced.
+  const given = new URLSearchParams(location.search).get("token");
+  async function sellerToken() {
+    if (given) return given;
+    const r = await fetch("/dev/token?seller=" + encodeURIComponent(sellerId));
+    if (!r.ok) throw new Error("open this page with ?token=<seller token>");
+    return (await r.json()).token;
+  }
+  const socket = io({
+    transports: ["websocket", "polling"],
+    auth: (cb) => sellerToken().then((token) => cb({ token }), () => cb({})),
+  });
   const tiles = new Map(); // ref -> tile element
   const refOfPhoto = new Map(); // photo_id -> ref
   let nextRef = 1;
@@ -16,6 +28,10 @@
   const status = $("#status");
   socket.on("connect", () => { status.dataset.state = "online"; status.textContent = "live"; });
   socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = "offline"; });
+  socket.on("connect_error", (err) => {
+    status.dataset.state = "offline";
+    status.textContent = (err.data && err.data.message) || "offline";
+  });
 
   $("#photo-input").addEventListener("change", (ev) => {
     for (const file of ev.target.files) send(file);
@@ -31,7 +47,7 @@
     tiles.set(ref, tile);
     file.arrayBuffer().then((image) => {
       socket.timeout(30000).emit("photo", {
-        listing_id: listingId, seller_id: sellerId, ref, image,
+        listing_id: listingId, ref, image,
         item_type: $("#item-type").value, locale: $("#locale").value,
       }, (err, ack) => {
         if (err) return fail(tile, "The server did not answer. Try again.");

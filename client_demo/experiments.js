@@ -6,8 +6,22 @@
   const num = (x, d = 2) => (x === null || x === undefined ? "—" : (x >= 0 ? "+" : "") + x.toFixed(d));
   const cell = (text, cls) => { const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td; };
 
+  // A product team's API key (?key=…, kept for this tab); a development server with no key needs none.
+  const key = new URLSearchParams(location.search).get("key") || sessionStorage.getItem("phototips-key");
+  if (key) sessionStorage.setItem("phototips-key", key);
+  async function get(url) {
+    const r = await fetch(url, { headers: key ? { Authorization: "Bearer " + key } : {} });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error.message + (r.status === 401 ? " — open this page with ?key=<product API key>" : ""));
+    return body;
+  }
+  function refused(err) {
+    $("#verdict").textContent = err.message;
+    $("#verdict").dataset.status = "error";
+  }
+
   async function load(id) {
-    const rep = await (await fetch("/v1/experiments/" + encodeURIComponent(id) + "/report")).json();
+    const rep = await get("/v1/experiments/" + encodeURIComponent(id) + "/report");
     $("#description").textContent = rep.description + " Tips: " + rep.tips.join(", ");
     $("#verdict").textContent = rep.verdict;
     $("#verdict").dataset.status = rep.status;
@@ -37,12 +51,12 @@
     document.body.dataset.loaded = id;
   }
 
-  fetch("/v1/experiments").then((r) => r.json()).then(({ experiments }) => {
+  get("/v1/experiments").then(({ experiments }) => {
     const select = $("#experiment");
     select.replaceChildren(...experiments.map((e) => new Option(e.id + (e.active ? "" : " (ended)"), e.id)));
     const wanted = new URLSearchParams(location.search).get("id");
     if (wanted) select.value = wanted;
-    select.addEventListener("change", () => load(select.value));
-    if (select.value) load(select.value);
-  });
+    select.addEventListener("change", () => load(select.value).catch(refused));
+    if (select.value) return load(select.value);
+  }).catch(refused);
 })();

@@ -9,7 +9,8 @@ from flask_socketio import SocketIO
 
 from . import paths
 from .api.experiments import bp as experiments_bp
-from .api.http import bp, register_errors
+from .api.http import bp, dev_token, register_errors
+from .api.limits import RateLimits
 from .api.live import register_live
 from .config import Settings
 from .service import PhotoService
@@ -18,10 +19,17 @@ from .service import PhotoService
 SOCKET_OVERHEAD = 64 * 1024
 
 
+log = logging.getLogger(__name__)
+
+
 def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     svc = PhotoService(settings)
     svc.events  # noqa: B018 - open and migrate the store now: a bad DATABASE_URL stops the start, not a seller
+    svc.gate.check_bind(settings.host)  # no API key: loopback only, or no start at all
+    if svc.gate.open:
+        log.warning("no API key is configured: running OPEN for local development on %s — anyone who can reach "
+                    "this address may call everything; /dev/token hands out seller tokens", settings.host)
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
     # Multipart adds a little to the photo; the photo's own size is checked exactly in the service.
@@ -30,6 +38,10 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     app.register_blueprint(bp)
     app.register_blueprint(experiments_bp)
     register_errors(app)
+    limits = RateLimits(app, settings)
+    app.extensions["phototips_limits"] = limits
+    if svc.gate.open:
+        app.add_url_rule("/dev/token", "dev_token", dev_token)
 
     @app.get("/")
     def index():
@@ -49,5 +61,5 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
         max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
         message_queue=settings.message_queue or None,
     )
-    register_live(socketio, svc)
+    register_live(socketio, svc, limits)
     return app, socketio

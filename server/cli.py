@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from . import paths
+from .auth.principal import ROLES, Principal
 from .config import load_settings, with_overrides
 from .errors import PhotoTipsError
+
+OPERATOR = Principal("key", "operator", frozenset(ROLES))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the HTTP + Socket.IO server with the demo page at /")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+
+    s = sub.add_parser("keys", help="API keys of app clients and product teams: add, list, revoke")
+    s.add_argument("action", choices=["add", "list", "revoke"])
+    s.add_argument("name", nargs="?", help="add: the client's name (keys of one client share its sellers); "
+                                             "revoke: the key id")
+    s.add_argument("--roles", default="app", help="add: comma-separated, of app, product, admin (default app)")
 
     s = sub.add_parser("score", help="score photos; one result per photo")
     s.add_argument("paths", nargs="+", metavar="PATH")
@@ -81,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(with_overrides(settings, host=args.host, port=args.port))
         if args.command == "db":
             return _db(settings, args)
+        if args.command == "keys":
+            return _keys(settings, args)
         if args.command == "study":
             return _study(settings, args)
         if args.command == "eval":
@@ -105,8 +116,23 @@ def _serve(settings) -> int:
 
     app, socketio = create_app(settings)
     print(f"Photo Tips on http://{settings.host}:{settings.port}/ (scorers: {', '.join(settings.scorers)})", flush=True)
-    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
+    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True,
+                 request_handler=QuietHandler())
     return 0
+
+
+def QuietHandler():
+    """Werkzeug's request handler, without the server and Python versions in its error pages' headers."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        server_version = "phototips"
+        sys_version = ""
+
+        def version_string(self) -> str:
+            return "phototips"
+
+    return Handler
 
 
 def _read(path: str) -> bytes:
@@ -120,7 +146,8 @@ def _score(svc, args) -> int:
     failed = 0
     for path in args.paths:
         try:
-            out = svc.score_bytes(_read(path), item_type=args.item_type, locale=args.locale,
+            # The command line is the operator's own door: every role, no seller.
+            out = svc.score_bytes(OPERATOR, _read(path), item_type=args.item_type, locale=args.locale,
                                   scorer=args.scorer, file=path)
         except PhotoTipsError as exc:
             failed += 1
@@ -158,6 +185,32 @@ def _hero(svc, args) -> int:
         for e in errors:
             print(f"  {e['file']}: error: {e['error']['message']}")
     return 1 if errors or not candidates else 0
+
+
+def _keys(settings, args) -> int:
+    from .auth.keys import KeyStore
+    from .storage.db import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    keys = KeyStore(engine)
+    if args.action == "add":
+        if not args.name:
+            raise PhotoTipsError("bad_arguments", "keys add NAME [--roles app,product,admin]")
+        key, info = keys.add(args.name, [r.strip() for r in args.roles.split(",") if r.strip()])
+        print(f"{key}\n  id {info.key_id}, client {info.client}, roles {', '.join(info.roles)} — "
+              "shown once: store it in the client's secret store", flush=True)
+    elif args.action == "list":
+        for k in keys.list():
+            state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+            print(f"{k.key_id}  {k.client:20} {','.join(k.roles):20} created {k.created_at:%Y-%m-%d %H:%M}  {state}")
+    else:
+        if not args.name:
+            raise PhotoTipsError("bad_arguments", "keys revoke KEY_ID (see `phototips keys list`)")
+        if not keys.revoke(args.name):
+            raise PhotoTipsError("unknown_key", f"no active key {args.name!r}")
+        print(f"revoked {args.name}; every server stops accepting it within {settings.key_cache_s:g} s")
+    return 0
 
 
 def _db(settings, args) -> int:

@@ -44,7 +44,22 @@ class Settings:
     min_sellers_per_variant: int = 100
     # Redis URL shared by several server processes for Socket.IO rooms; empty: in-process.
     message_queue: str = ""
+    # Redis URL for state shared by several processes (rate limits); empty: in each process's memory.
+    redis_url: str = ""
     log_level: str = "INFO"
+
+    # Identity: API keys live in the database (`phototips keys add`); seller tokens are signed with this
+    # secret, the same in every process. With no key in the database the service runs open, on loopback only.
+    token_secret: str = ""
+    token_ttl_s: int = 900
+    token_max_ttl_s: int = 86_400
+    key_cache_s: float = 30.0
+
+    # Rate limits ("N/second|minute|hour"): per seller (or per key) and per app client in all.
+    rate_uploads: str = "30/minute"
+    rate_uploads_client: str = "3000/minute"
+    rate_events: str = "600/minute"
+    rate_tokens: str = "600/minute"
 
     # Scorer chain behaviour: a request gets an answer within `deadline_s`; a scorer
     # failing `breaker_failures` times in a row is skipped for `breaker_cooldown_s`.
@@ -125,6 +140,17 @@ def _problems(s: Settings) -> list[str]:
     for name in ("breaker_failures", "qwen_max_batch", "qwen_max_new_tokens", "bedrock_max_attempts", "bedrock_max_tokens"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    for name in ("rate_uploads", "rate_uploads_client", "rate_events", "rate_tokens"):
+        try:
+            from limits import parse_many
+
+            parse_many(getattr(s, name))
+        except ValueError:
+            out.append(f"{ENV_PREFIX}{name.upper()} must look like 30/minute, got {getattr(s, name)!r}")
+    if not 60 <= s.token_ttl_s <= s.token_max_ttl_s:
+        out.append(f"{ENV_PREFIX}TOKEN_TTL_S must be between 60 and TOKEN_MAX_TTL_S")
+    if s.key_cache_s < 0:
+        out.append(f"{ENV_PREFIX}KEY_CACHE_S must not be negative")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         out.append(f"{ENV_PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     return out

@@ -9,6 +9,9 @@ from dataclasses import asdict
 from functools import cached_property
 
 from . import paths
+from .auth.gate import Gate
+from .auth.keys import KeyStore
+from .auth.principal import Principal, require
 from .config import Settings
 from .errors import PhotoTipsError
 from .experiments.config import load_experiments
@@ -21,10 +24,11 @@ from .scoring.registry import create_scorer
 from .scoring.result import ScoreRequest, ScoreResult
 from .storage.db import make_engine, migrate
 from .storage.events import EventStore
+from .storage.owners import ListingOwners
 from .tips.catalog import load_catalog
 from .tips.select import select_tips
+from .validate import text as text_field
 
-MAX_TEXT_FIELD = 100
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +65,44 @@ class PhotoService:
     def events(self) -> EventStore:
         return EventStore(self.engine)
 
+    @cached_property
+    def owners(self) -> ListingOwners:
+        return ListingOwners(self.engine)
+
+    @cached_property
+    def gate(self) -> Gate:
+        return Gate(KeyStore(self.engine, self.settings.key_cache_s), self.settings)
+
+    # -- identity and ownership ------------------------------------------------
+    def issue_token(self, principal: Principal, seller_id, ttl_s=None) -> dict:
+        """A seller token for one of the calling app's sellers."""
+        require(principal, "app")
+        seller = text_field("seller_id", seller_id)
+        if not seller:
+            raise PhotoTipsError("missing_field", "seller_id is required", 400)
+        if ttl_s is not None and (isinstance(ttl_s, bool) or not isinstance(ttl_s, int)):
+            raise PhotoTipsError("bad_field", "ttl_s must be an integer number of seconds", 400)
+        token, expires = self.gate.tokens.issue(principal.client, seller, ttl_s)
+        return {"token": token, "seller_id": seller, "expires_at": expires}
+
+    def own_listing(self, principal: Principal, listing_id: str) -> str:
+        """The stored (namespaced) id of a listing the calling seller owns, claiming it if new; else 403."""
+        if principal.kind != "seller":
+            raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
+        key = principal.namespaced(listing_id)
+        if self.owners.claim(key, principal.seller_key) != principal.seller_key:
+            raise PhotoTipsError("forbidden", f"listing {listing_id!r} belongs to another seller", 403)
+        return key
+
+    def check_scorer_choice(self, principal: Principal, scorer) -> str | None:
+        """Choosing a scorer per request (paid models among them) is for admins only."""
+        name = text_field("scorer", scorer)
+        if name is not None:
+            if principal.kind == "seller" or not principal.may("admin"):
+                raise PhotoTipsError("forbidden", "choosing a scorer needs an API key with the admin role", 403)
+            self.scorer_named(name)  # an unknown name is the caller's error, before decoding
+        return name
+
     # -- input ---------------------------------------------------------------
     def decode(self, data: bytes) -> DecodedPhoto:
         if len(data) > self.settings.max_upload_bytes:
@@ -77,13 +119,19 @@ class PhotoService:
         return ScoreRequest(item_type=item_type, locale=locale)
 
     def scorer_named(self, name: str):
-        name = text_field("scorer", name)
         found = self.chain.get(name)
         if found is not None:
             return found
         with self._lock:
             if name not in self._extra_scorers:
-                self._extra_scorers[name] = create_scorer(name, self.settings)
+                try:
+                    self._extra_scorers[name] = create_scorer(name, self.settings)
+                except PhotoTipsError:
+                    raise
+                except Exception as exc:  # e.g. botocore's NoRegionError: the scorer is not set up here
+                    log.warning("scorer %s cannot be created: %s", name, exc)
+                    raise PhotoTipsError("scorer_unavailable", f"the {name} scorer is not available on this "
+                                                               f"server: {type(exc).__name__}", 503) from None
             return self._extra_scorers[name]
 
     # -- scoring -------------------------------------------------------------
@@ -95,36 +143,38 @@ class PhotoService:
             return self.scorer_named(scorer).score(photo, request)
         return self.chain.score(photo, request)
 
-    def present(self, result: ScoreResult, locale: str, *, seller_id: str | None = None,
-                listing_id: str | None = None, **extra) -> dict:
+    def present(self, result: ScoreResult, locale: str, *, seller_key: str | None = None,
+                listing_key: str | None = None, **extra) -> dict:
         """The public JSON of a score: the result, its tips (in the seller's A/B wording), and the caller's ids.
 
-        For a known seller, experiment tips are recorded as exposures and the
-        photo is checked against earlier tips of the same listing (`improved`).
+        For a seller (`seller_key`, the namespaced id from their token), experiment
+        tips are recorded as exposures and the photo is checked against earlier tips
+        of the same listing (`improved`): only the listing's owner gets here.
         """
-        tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_id),
+        tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_key),
                            min_confidence=self.tip_confidence)
-        if seller_id and extra.get("photo_id"):
+        if seller_key and extra.get("photo_id"):
             try:
                 self.events.record_photo(
-                    seller_id=seller_id, listing_id=listing_id, photo_id=extra["photo_id"], score=result.score,
+                    seller_id=seller_key, listing_id=listing_key, photo_id=extra["photo_id"], score=result.score,
                     aspects={a: asdict(f) for a, f in result.aspects.items()}, tips=tips)
             except Exception:  # the seller still gets their tips; the report loses one exposure
                 log.exception("could not record exposures for %s", extra["photo_id"])
         for tip in tips:
             tip.pop("counted", None)
-        ids = {"listing_id": listing_id} if listing_id else {}
-        return {**extra, **ids, **result.to_dict(), "tips": tips}
+        return {**{k: v for k, v in extra.items() if v is not None}, **result.to_dict(), "tips": tips}
 
-    def score_bytes(self, data: bytes, *, item_type=None, locale=None, scorer=None, seller_id=None,
+    def score_bytes(self, principal: Principal, data: bytes, *, item_type=None, locale=None, scorer=None,
                     listing_id=None, **extra) -> dict:
+        """Score one uploaded photo for an app or a seller; a seller may file it under one of their listings."""
+        require(principal, "app", seller=True)
         request = self.make_request(item_type, locale)
-        seller_id, listing_id = text_field("seller_id", seller_id), text_field("listing_id", listing_id)
-        if scorer:
-            self.scorer_named(scorer)  # an unknown name is the caller's error, before decoding
+        scorer = self.check_scorer_choice(principal, scorer)
+        listing_id = text_field("listing_id", listing_id)
+        listing_key = self.own_listing(principal, listing_id) if listing_id else None
         photo = self.decode(data)
-        return self.present(self.full(photo, request, scorer), request.locale, seller_id=seller_id,
-                            listing_id=listing_id, **extra)
+        return self.present(self.full(photo, request, scorer), request.locale, seller_key=principal.seller_key,
+                            listing_key=listing_key, listing_id=listing_id, **extra)
 
     # -- hero ----------------------------------------------------------------
     def candidate(self, key: str, photo: DecodedPhoto, result: ScoreResult) -> Candidate:
@@ -134,13 +184,3 @@ class PhotoService:
         ranked = rank(candidates, self.hero_rules, self.catalog, locale)
         return {"hero": ranked[0]["key"] if ranked else None, "ranking": ranked}
 
-
-def text_field(name: str, value) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PhotoTipsError("bad_field", f"{name} must be a string", 400)
-    value = value.strip()
-    if len(value) > MAX_TEXT_FIELD:
-        raise PhotoTipsError("bad_field", f"{name} is longer than {MAX_TEXT_FIELD} characters", 400)
-    return value or None

@@ -67,7 +67,9 @@ def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp
 
 def test_experiment_report_page(server, browser):
     dark = photos.encode(photos.darker(photos.sample("coffee")))
-    requests.post(server.url + "/v1/score", files={"photo": ("d.jpg", dark)}, data={"seller_id": "page-seller"}, timeout=30)
+    token = requests.get(server.url + "/dev/token", params={"seller": "page-seller"}, timeout=10).json()["token"]
+    requests.post(server.url + "/v1/score", files={"photo": ("d.jpg", dark)},
+                  headers={"Authorization": "Bearer " + token}, timeout=30)
     page = browser.new_page(viewport={"width": 900, "height": 900})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))

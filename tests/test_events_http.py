@@ -12,6 +12,7 @@ import requests
 from sqlalchemy import create_engine, func, select
 
 from conftest import ServerProcess
+from test_live import dev_token
 from phototips.storage.tables import events
 from pg import postgres_url  # noqa: F401 - fixture
 import photos
@@ -52,16 +53,17 @@ def test_the_same_event_id_twice_is_stored_once(server):
 
 def test_tips_record_exposures_and_a_better_next_photo_records_improved(server):
     seller = f"seller-{uuid.uuid4()}"
+    auth = {"Authorization": "Bearer " + dev_token(server.url, seller)}
     dark = photos.encode(photos.darker(photos.sample("chelsea")))
     r = requests.post(server.url + "/v1/score", files={"photo": ("dark.jpg", dark)},
-                      data={"seller_id": seller, "listing_id": "LX"}, timeout=30).json()
+                      data={"listing_id": "LX"}, headers=auth, timeout=30).json()
     tip = next(t for t in r["tips"] if t["id"] == "lighting.too_dark")
     assert tip["experiment"] == "dark-photos-2026-12" and tip["variant"] in ("control", "daylight")
     anonymous = requests.post(server.url + "/v1/score", files={"photo": ("dark.jpg", dark)}, timeout=30).json()
     assert next(t for t in anonymous["tips"] if t["id"] == "lighting.too_dark")["variant"] == "control"
     bright = photos.encode(photos.sample("chelsea"))
     requests.post(server.url + "/v1/score", files={"photo": ("ok.jpg", bright)},
-                  data={"seller_id": seller, "listing_id": "LX"}, timeout=30)
+                  data={"listing_id": "LX"}, headers=auth, timeout=30)
     post(server, {"event_id": f"rt-{uuid.uuid4()}", "seller_id": seller, "listing_id": "LX", "type": "retake"})
     rep = requests.get(server.url + "/v1/experiments/dark-photos-2026-12/report", timeout=30).json()
     row = next(v for v in rep["variants"] if v["variant"] == tip["variant"])
@@ -93,7 +95,7 @@ def test_sigkill_loses_no_acknowledged_event_and_stores_none_twice(backend, tmp_
     url = f"sqlite:///{tmp_path / 'kill.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     if backend == "postgresql":
         with create_engine(url).begin() as conn:
-            for t in ("events", "exposures", "alembic_version"):
+            for t in ("events", "exposures", "api_keys", "listings", "alembic_version"):
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")
     env = {"PHOTOTIPS_DATABASE_URL": url, "PHOTOTIPS_LOG_LEVEL": "WARNING"}
     srv = ServerProcess(env, tmp_path)

@@ -15,7 +15,7 @@ def post_score(server, data: bytes, name="photo.jpg", **fields):
 
 
 def test_score_returns_the_documented_object(server, photo_files):
-    r = post_score(server, photo_files["coffee"].read_bytes(), item_type="cup", locale="de", seller_id="s1")
+    r = post_score(server, photo_files["coffee"].read_bytes(), item_type="cup", locale="de")
     assert r.status_code == 200
     body = r.json()
     assert body["photo_id"].startswith("ph_")

@@ -2,22 +2,31 @@
 
 import threading
 import time
+import uuid
 
+import requests
 import socketio
 
 import photos
 
 
-class Seller:
-    """A python-socketio client that records every event it receives."""
+def dev_token(url: str, seller: str) -> str:
+    """A seller token from a development server (no API key configured)."""
+    return requests.get(url + "/dev/token", params={"seller": seller}, timeout=10).json()["token"]
 
-    def __init__(self, url: str):
+
+class Seller:
+    """A python-socketio client, connected with a seller token, that records every event it receives."""
+
+    def __init__(self, url: str, token: str | None = None, seller: str | None = None):
+        self.seller = seller or f"seller-{uuid.uuid4().hex[:8]}"
+        self.token = token or dev_token(url, self.seller)
         self.events: list[tuple[str, dict]] = []
         self.cond = threading.Condition()
         self.sio = socketio.Client()
         for name in ("tips", "score", "hero"):
             self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+        self.sio.connect(url, transports=["websocket"], wait_timeout=10, auth={"token": self.token})
 
     def _recorder(self, name):
         def record(msg):
@@ -114,14 +123,14 @@ def test_listings_are_separate_and_concurrent_sellers_are_served(server, photo_f
 
 
 def test_a_known_seller_gets_experiment_wording_live(server, photo_files):
-    seller = Seller(server.url)
+    seller = Seller(server.url, seller=f"live-seller-{uuid.uuid4().hex[:6]}")
     try:
         dark = photos.encode(photos.darker(photos.sample("chelsea")))
-        ack = seller.send(listing_id="AB1", seller_id="live-seller-1", image=dark)
+        ack = seller.send(listing_id="AB1", image=dark)
         tips = seller.wait_for(lambda n, m: n == "tips" and m["photo_id"] == ack["photo_id"])[0][1]
         tip = next(t for t in tips["tips"] if t["id"] == "lighting.too_dark")
         assert tip["experiment"] == "dark-photos-2026-12" and tip["variant"] in ("control", "daylight")
-        again = seller.send(listing_id="AB2", seller_id="live-seller-1", image=dark)
+        again = seller.send(listing_id="AB2", image=dark)
         tips2 = seller.wait_for(lambda n, m: n == "tips" and m["photo_id"] == again["photo_id"])[0][1]
         assert next(t for t in tips2["tips"] if t["id"] == "lighting.too_dark")["variant"] == tip["variant"]  # sticky
     finally:

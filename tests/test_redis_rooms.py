@@ -25,9 +25,12 @@ def redis_url():
 
 
 def test_a_photo_sent_to_one_process_reaches_the_listing_on_another(redis_url, photo_files, tmp_path):
-    env = {"PHOTOTIPS_MESSAGE_QUEUE": redis_url, "PHOTOTIPS_LOG_LEVEL": "WARNING"}
+    # Every process signs and checks seller tokens with the same secret.
+    env = {"PHOTOTIPS_MESSAGE_QUEUE": redis_url, "PHOTOTIPS_LOG_LEVEL": "WARNING",
+           "PHOTOTIPS_TOKEN_SECRET": "s" * 40}
     a, b = ServerProcess(env, tmp_path), ServerProcess(env, tmp_path)
-    phone, tablet = Seller(a.url), Seller(b.url)
+    phone = Seller(a.url)
+    tablet = Seller(b.url, token=phone.token)  # the same seller on a second device
     listing = f"shared-{uuid.uuid4()}"
     try:
         # The tablet joins the listing's room on server B by sending the first photo there.

@@ -5,39 +5,51 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..auth.principal import Principal, require
 from ..errors import PhotoTipsError
+from ..experiments.config import Experiments
 from ..experiments.report import experiment_report
-from ..service import PhotoService, text_field
 from ..storage.events import utcnow
+from ..validate import text
+from .http import json_body, limits, principal, service
 
 log = logging.getLogger(__name__)
 bp = Blueprint("experiments", __name__)
 
 MAX_EVENTS = 500
 EVENT_FIELDS = {"event_id", "seller_id", "listing_id", "type", "time", "photo_id", "tip_id", "experiment", "variant"}
-
-
-def service() -> PhotoService:
-    return current_app.extensions["phototips"]
+# Event ids are stored prefixed ("app:"), in a column of 120.
+MAX_EVENT_ID = 100
+MAX_PHOTO_ID = 40
+# Nothing happened on a marketplace before the service existed.
+EARLIEST = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
 def _when(value, i: int) -> datetime:
     if value is None:
         return utcnow()
+    where = f"events[{i}].time"
+    raw = text(where, value, 40)
     try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise PhotoTipsError("bad_field", f"events[{i}].time {value!r} is not an ISO 8601 time", 400) from None
-    t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-    if t > utcnow() + timedelta(days=1):
-        raise PhotoTipsError("bad_field", f"events[{i}].time is in the future", 400)
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        t = t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+        t = t.astimezone(timezone.utc)
+    except (ValueError, OverflowError, AttributeError):
+        raise PhotoTipsError("bad_field", f"{where} {value!r} is not an ISO 8601 time", 400) from None
+    if not EARLIEST <= t <= utcnow() + timedelta(days=1):
+        raise PhotoTipsError("bad_field", f"{where} must be between 2020 and tomorrow", 400)
     return t
 
 
-def parse_events(body, event_types: tuple[str, ...]) -> list[dict]:
+def parse_events(body, experiments: Experiments, who: Principal) -> list[dict]:
+    """Checked rows, seller and listing ids namespaced by the caller's client; a 400 naming the first bad field.
+
+    An app key posts for any of its sellers (`seller_id` required); a seller token
+    posts for its own seller only (`seller_id` omitted or the token's own)."""
+    event_types = experiments.event_types
     if isinstance(body, dict) and "events" in body:
         items = body["events"]
     elif isinstance(body, dict):
@@ -56,27 +68,40 @@ def parse_events(body, event_types: tuple[str, ...]) -> list[dict]:
         unknown = set(ev) - EVENT_FIELDS
         if unknown:
             raise PhotoTipsError("unknown_field", f"events[{i}]: unknown field(s) {', '.join(sorted(unknown))}", 400)
-        row = {k: text_field(f"events[{i}].{k}", ev.get(k))
-               for k in ("seller_id", "listing_id", "type", "photo_id", "tip_id", "experiment", "variant")}
-        event_id = ev.get("event_id")
-        if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 120:
-            raise PhotoTipsError("missing_field", f"events[{i}].event_id must be a string of 1–120 characters", 400)
-        if not row["seller_id"]:
+        row = {k: text(f"events[{i}].{k}", ev.get(k))
+               for k in ("seller_id", "listing_id", "type", "tip_id", "experiment", "variant")}
+        row["photo_id"] = text(f"events[{i}].photo_id", ev.get("photo_id"), MAX_PHOTO_ID)
+        event_id = text(f"events[{i}].event_id", ev.get("event_id"), MAX_EVENT_ID)
+        if not event_id:
+            raise PhotoTipsError("missing_field", f"events[{i}].event_id must be a string of 1–{MAX_EVENT_ID} "
+                                                  f"characters", 400)
+        if who.kind == "seller":
+            if row["seller_id"] not in (None, who.seller):
+                raise PhotoTipsError("forbidden", f"events[{i}].seller_id: a seller token posts its own events only", 403)
+            row["seller_id"] = who.seller
+        elif not row["seller_id"]:
             raise PhotoTipsError("missing_field", f"events[{i}].seller_id is required", 400)
         if row["type"] not in event_types:
             raise PhotoTipsError("bad_field", f"events[{i}].type must be one of {', '.join(event_types)}", 400)
-        rows.append({**row, "event_id": "app:" + event_id.strip(), "value": None, "occurred_at": _when(ev.get("time"), i),
+        exp = experiments.experiments.get(row["experiment"]) if row["experiment"] else None
+        if row["experiment"] and exp is None:
+            raise PhotoTipsError("bad_field", f"events[{i}].experiment {row['experiment']!r} is not a known experiment", 400)
+        if row["variant"] and (exp is None or row["variant"] not in {v.id for v in exp.variants}):
+            raise PhotoTipsError("bad_field", f"events[{i}].variant must be a variant of events[{i}].experiment", 400)
+        row["seller_id"] = who.namespaced(row["seller_id"])
+        if row["listing_id"]:
+            row["listing_id"] = who.namespaced(row["listing_id"])
+        rows.append({**row, "event_id": "app:" + event_id, "value": None, "occurred_at": _when(ev.get("time"), i),
                      "received_at": now, "source": "app"})
     return rows
 
 
 @bp.post("/v1/events")
 def post_events():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise PhotoTipsError("bad_json", "the body must be JSON (Content-Type: application/json)", 400)
+    who = require(principal(), "app", seller=True)
     svc = service()
-    rows = parse_events(body, svc.experiments.event_types)
+    rows = parse_events(json_body(), svc.experiments, who)
+    limits().check("events", who, cost=len(rows))
     try:
         fresh = svc.events.add_events(rows)
     except SQLAlchemyError:
@@ -91,6 +116,7 @@ def post_events():
 
 @bp.get("/v1/experiments")
 def list_experiments():
+    require(principal(), "product")
     now = utcnow()
     return jsonify({"experiments": [
         {"id": e.id, "description": e.description, "tips": list(e.tips), "active": e.active(now),
@@ -101,6 +127,7 @@ def list_experiments():
 
 @bp.get("/v1/experiments/<experiment_id>/report")
 def report(experiment_id: str):
+    require(principal(), "product")
     svc = service()
     exp = svc.experiments.experiments.get(experiment_id)
     if exp is None:

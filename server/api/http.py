@@ -1,32 +1,61 @@
-"""HTTP routes: /v1/score, /v1/hero, /healthz, /openapi.json, and JSON errors for everything."""
+"""HTTP routes: /v1/tokens, /v1/score, /v1/hero, /healthz, /openapi.json, and JSON errors for everything."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..auth.gate import credential_from_headers
+from ..auth.principal import Principal, require
 from ..errors import PhotoTipsError
 from ..service import PhotoService, new_photo_id
+from ..validate import parse_json, text
+from .limits import RateLimited, RateLimits
 from .openapi import openapi_spec
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
-SCORE_FIELDS = {"photo", "item_type", "locale", "seller_id", "listing_id", "scorer"}
+SCORE_FIELDS = {"photo", "item_type", "locale", "listing_id", "scorer"}
 HERO_FIELDS = {"photos", "item_type", "locale"}
+TOKEN_FIELDS = {"seller_id", "ttl_s"}
+MAX_JSON_BYTES = 1024 * 1024
 
 
 def service() -> PhotoService:
     return current_app.extensions["phototips"]
 
 
+def limits() -> RateLimits:
+    return current_app.extensions["phototips_limits"]
+
+
+def principal() -> Principal | None:
+    """The caller, from its API key or seller token (None: no credential, and the service is not open)."""
+    if "principal" not in g:
+        g.principal = service().gate.principal(credential_from_headers(request.headers))
+    return g.principal
+
+
 def error_response(err: PhotoTipsError):
-    return jsonify({"error": err.to_dict()}), err.status
+    response = jsonify({"error": err.to_dict()})
+    if isinstance(err, RateLimited):
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response, err.status
 
 
-def _form(allowed: set[str]) -> dict:
+def json_body(max_bytes: int = MAX_JSON_BYTES):
+    if request.mimetype != "application/json":
+        raise PhotoTipsError("bad_json", "the body must be JSON (Content-Type: application/json)", 400)
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PhotoTipsError("body_too_large", f"the JSON body is over {max_bytes // 1024} KiB", 413)
+    return parse_json(request.get_data(cache=False))
+
+
+def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
     # A url-encoded form cannot carry a file, but is answered with what is missing.
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise PhotoTipsError(
@@ -38,25 +67,40 @@ def _form(allowed: set[str]) -> dict:
         raise PhotoTipsError(
             "unknown_field", f"unknown field(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(allowed))}", 400
         )
+    for key in sent - repeatable:
+        if len(request.form.getlist(key)) + len(request.files.getlist(key)) > 1:
+            raise PhotoTipsError("duplicate_field", f"the field {key!r} appears more than once", 400)
     return {k: request.form.get(k) for k in allowed if k in request.form}
+
+
+@bp.post("/v1/tokens")
+def tokens():
+    who = require(principal(), "app")
+    body = json_body()
+    if not isinstance(body, dict) or set(body) - TOKEN_FIELDS:
+        raise PhotoTipsError("bad_payload", "send {\"seller_id\": …, \"ttl_s\"?: seconds}", 400)
+    limits().check("tokens", who)
+    return jsonify(service().issue_token(who, body.get("seller_id"), body.get("ttl_s")))
 
 
 @bp.post("/v1/score")
 def score():
+    who = require(principal(), "app", seller=True)
     fields = _form(SCORE_FIELDS)
     upload = request.files.get("photo")
     if upload is None:
         raise PhotoTipsError("missing_field", "multipart field 'photo' with the image file is required", 400)
+    limits().check("uploads", who)
     photo_id = new_photo_id()
     out = service().score_bytes(
+        who,
         upload.read(),
         item_type=fields.get("item_type"),
         locale=fields.get("locale"),
         scorer=fields.get("scorer"),
-        seller_id=fields.get("seller_id"),
         listing_id=fields.get("listing_id"),
         photo_id=photo_id,
-        file=upload.filename or None,
+        file=text("file name", upload.filename, 200),
     )
     log.info("scored %s: %.2f by %s", photo_id, out["score"], out["scorer"])
     return jsonify(out)
@@ -64,15 +108,20 @@ def score():
 
 @bp.post("/v1/hero")
 def hero():
-    fields = _form(HERO_FIELDS)
+    who = require(principal(), "app", seller=True)
+    fields = _form(HERO_FIELDS, frozenset({"photos"}))
     uploads = request.files.getlist("photos")
     if not uploads:
         raise PhotoTipsError("missing_field", "repeat the multipart field 'photos', one per image", 400)
     svc = service()
+    if len(uploads) > svc.settings.max_photos_per_listing:
+        raise PhotoTipsError("too_many_photos", f"at most {svc.settings.max_photos_per_listing} photos per request", 413)
+    for _ in uploads:
+        limits().check("uploads", who)
     req = svc.make_request(fields.get("item_type"), fields.get("locale"))
     candidates, errors, scores = [], [], {}
     for i, upload in enumerate(uploads):
-        key = upload.filename or f"photo-{i + 1}"
+        key = text("file name", upload.filename, 200) or f"photo-{i + 1}"
         if key in scores or any(e["file"] == key for e in errors):
             key = f"{key}#{i + 1}"
         try:
@@ -97,6 +146,13 @@ def hero():
 @bp.get("/healthz")
 def healthz():
     return jsonify({"status": "ok", "scorers": service().chain.names})
+
+
+def dev_token():
+    """Open mode only (no API key configured, loopback): a seller token for the demo page."""
+    seller = text("seller", request.args.get("seller")) or "demo-" + secrets.token_hex(4)
+    token, expires = service().gate.tokens.issue("dev", seller)
+    return jsonify({"token": token, "seller_id": seller, "expires_at": expires})
 
 
 @bp.get("/openapi.json")

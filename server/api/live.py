@@ -1,31 +1,68 @@
 """Live tips over Socket.IO while a seller lists an item.
 
-The client emits `photo` {listing_id, image: bytes, item_type?, locale?, ref?}. The
-server answers at once with the photo check's `tips` for that photo, acknowledges
-with the `photo_id`, then emits `score` when the configured scorer chain answers
-and `hero` with the listing's updated ranking. Every event carries the client's
-`ref` so a page can match it to the photo it sent. Events go to the listing's
-room, so each device a seller lists from sees them.
+The phone connects with its seller token in the `auth` payload ({"token": …}).
+It emits `photo` {listing_id, image: bytes, item_type?, locale?, ref?}. The
+server answers at once with the photo check's `tips` for that photo,
+acknowledges with the `photo_id`, then emits `score` when the configured scorer
+chain answers and `hero` with the listing's updated ranking. Every event carries
+the client's `ref` so a page can match it to the photo it sent. Events go to the
+listing's room, which only the listing's owner joins. Every emit is answered:
+anything malformed, unknown or refused gets an `{"error": {code, message}}` ack.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import request
 from flask_socketio import SocketIO, join_room
 
+from ..auth.principal import Principal
 from ..errors import PhotoTipsError
 from ..scoring.chain import LAST_RESORT
-from ..service import PhotoService, new_photo_id, text_field
+from ..service import PhotoService, new_photo_id
+from ..validate import ref as check_ref
+from ..validate import text
+from .limits import RateLimits
 
 log = logging.getLogger(__name__)
-PHOTO_FIELDS = {"listing_id", "image", "item_type", "locale", "ref", "seller_id"}
+PHOTO_FIELDS = {"listing_id", "image", "item_type", "locale", "ref"}
 
 
-def register_live(socketio: SocketIO, svc: PhotoService) -> None:
+def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
+    callers: dict[str, Principal | None] = {}
+    lock = threading.Lock()
+
+    reserved = {"code": "unknown_event", "message": "'connect' and 'disconnect' are reserved; emit 'photo'"}
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        with lock:
+            if request.sid in callers:  # not a connection: the client emitted an event named "connect"
+                return {"error": reserved}
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = svc.gate.principal(token if isinstance(token, str) else None)
+        except PhotoTipsError as exc:
+            raise ConnectionRefusedError(exc.to_dict()) from None
+        if who is None:
+            raise ConnectionRefusedError({"code": "unauthorized",
+                                          "message": "connect with {auth: {token: <seller token>}}"})
+        with lock:
+            callers[request.sid] = who
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_args):
+        # During a real disconnection the socket no longer counts as connected; an event the client
+        # named "disconnect" arrives on a live socket.
+        if socketio.server.manager.is_connected(request.sid, "/"):
+            return {"error": reserved}
+        with lock:
+            callers.pop(request.sid, None)
+
     @socketio.on("photo")
-    def on_photo(payload):
+    def on_photo(payload=None):
         try:
             return _accept(payload)
         except PhotoTipsError as exc:
@@ -34,40 +71,47 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
             log.exception("photo event failed")
             return {"error": {"code": "internal_error", "message": "the server failed on this photo"}}
 
+    @socketio.on("*")
+    def on_anything_else(event, *_args):
+        return {"error": {"code": "unknown_event", "message": f"unknown event {str(event)[:40]!r}; emit 'photo'"}}
+
     def _accept(payload) -> dict:
+        with lock:
+            who = callers.get(request.sid)
+        if who is None or who.kind != "seller":
+            raise PhotoTipsError("unauthorized", "live photos need a seller token in the connection's auth", 401)
         if not isinstance(payload, dict):
             raise PhotoTipsError("bad_payload", "emit 'photo' with an object {listing_id, image, ...}", 400)
         unknown = set(payload) - PHOTO_FIELDS
         if unknown:
-            raise PhotoTipsError("unknown_field", f"unknown field(s) {', '.join(sorted(unknown))}", 400)
-        listing_id = text_field("listing_id", payload.get("listing_id"))
+            raise PhotoTipsError("unknown_field", f"unknown field(s) {', '.join(sorted(map(str, unknown)))[:200]}", 400)
+        listing_id = text("listing_id", payload.get("listing_id"))
         if not listing_id:
             raise PhotoTipsError("missing_field", "listing_id is required", 400)
         image = payload.get("image")
         if not isinstance(image, (bytes, bytearray)):
             raise PhotoTipsError("missing_field", "image must be the photo's bytes (binary)", 400)
-        ref = payload.get("ref")
-        ref = ref if isinstance(ref, (str, int)) else None
+        ref = check_ref(payload.get("ref"))
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
-        seller_id = text_field("seller_id", payload.get("seller_id"))
-        svc.listings.reserve(listing_id)
+        listing_key = svc.own_listing(who, listing_id)
+        limits.check("uploads", who)
+        svc.listings.reserve(listing_key)
         photo = svc.decode(bytes(image))
         photo_id = new_photo_id()
         instant = svc.instant(photo, req)
-        svc.listings.put(listing_id, svc.candidate(photo_id, photo, instant), req.locale)
+        svc.listings.put(listing_key, svc.candidate(photo_id, photo, instant), req.locale)
 
-        join_room(listing_id)
+        join_room(listing_key)
         ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref}
-        tips = svc.present(instant, req.locale, seller_id=seller_id, **ids)
-        socketio.emit("tips", tips, to=listing_id)
-        socketio.start_background_task(_final, photo, tips, req, ids, seller_id, request.sid)
+        tips = svc.present(instant, req.locale, seller_key=who.seller_key, listing_key=listing_key, **ids)
+        socketio.emit("tips", tips, to=listing_key)
+        socketio.start_background_task(_final, photo, tips, req, ids, who, listing_key, request.sid)
         return {"photo_id": photo_id, "ref": ref}
 
-    def _final(photo, tips, req, ids, seller_id, sid) -> None:
-        listing_id = ids["listing_id"]
+    def _final(photo, tips, req, ids, who, listing_key, sid) -> None:
         if svc.chain.names[0] == LAST_RESORT:
             # The photo check is the chain's answer: the instant tips already are the final score.
-            socketio.emit("score", tips, to=listing_id)
+            socketio.emit("score", tips, to=listing_key)
         else:
             try:
                 result = svc.full(photo, req)
@@ -75,11 +119,12 @@ def register_live(socketio: SocketIO, svc: PhotoService) -> None:
                 socketio.emit("score", {**ids, "error": exc.to_dict()}, to=sid)
                 return
             try:
-                svc.listings.put(listing_id, svc.candidate(ids["photo_id"], photo, result), req.locale)
+                svc.listings.put(listing_key, svc.candidate(ids["photo_id"], photo, result), req.locale)
             except PhotoTipsError as exc:  # the listing was evicted meanwhile; the score still counts
-                log.warning("listing %s: %s", listing_id, exc)
-            socketio.emit("score", svc.present(result, req.locale, seller_id=seller_id, **ids), to=listing_id)
-        ranking = svc.ranking(svc.listings.photos(listing_id), req.locale)
+                log.warning("listing %s: %s", listing_key, exc)
+            socketio.emit("score", svc.present(result, req.locale, seller_key=who.seller_key,
+                                               listing_key=listing_key, **ids), to=listing_key)
+        ranking = svc.ranking(svc.listings.photos(listing_key), req.locale)
         for entry in ranking["ranking"]:
             entry["photo_id"] = entry.pop("key")
-        socketio.emit("hero", {"listing_id": listing_id, **ranking}, to=listing_id)
+        socketio.emit("hero", {"listing_id": ids["listing_id"], **ranking}, to=listing_key)

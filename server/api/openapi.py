@@ -64,11 +64,15 @@ _HERO = {
 
 _EVENT = {
     "type": "object",
-    "required": ["event_id", "seller_id", "type"],
-    "properties": {k: {"type": "string"} for k in
-                   ("event_id", "seller_id", "listing_id", "type", "photo_id", "tip_id", "experiment", "variant")}
-    | {"time": {"type": "string", "format": "date-time"}},
+    "required": ["event_id", "type"],
+    "description": "seller_id is required with an app key, and omitted (or the token's own) with a seller token",
+    "properties": {k: {"type": "string", "maxLength": 100} for k in
+                   ("seller_id", "listing_id", "type", "tip_id", "experiment", "variant")}
+    | {"event_id": {"type": "string", "minLength": 1, "maxLength": 100},
+       "photo_id": {"type": "string", "maxLength": 40},
+       "time": {"type": "string", "format": "date-time", "description": "from 2020 to tomorrow; default now"}},
 }
+_APP, _SELLER, _PRODUCT = [{"apiKey": []}], [{"sellerToken": []}], [{"apiKey": []}]
 
 
 def _errors(*codes: int) -> dict:
@@ -88,23 +92,41 @@ def openapi_spec() -> dict:
         "info": {"title": "Photo Tips", "version": __version__,
                  "description": "Scores marketplace photos 1–5, says what to fix, and suggests the hero photo."},
         "paths": {
+            "/v1/tokens": {"post": {
+                "summary": "A short-lived seller token for one of the calling app's sellers (app role)",
+                "security": _APP,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["seller_id"], "properties": {
+                        "seller_id": {"type": "string", "maxLength": 100},
+                        "ttl_s": {"type": "integer", "minimum": 60}}}}}},
+                "responses": {"200": {"description": "the token", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"token": text, "seller_id": text,
+                                                      "expires_at": {"type": "integer"}}}}}}}
+                | _errors(400, 401, 403, 429),
+            }},
             "/v1/score": {"post": {
-                "summary": "Score one photo and get tips",
+                "summary": "Score one photo and get tips (app role or seller token; listing_id: seller token, "
+                           "the listing's owner; scorer: admin role)",
+                "security": _APP + _SELLER,
                 "requestBody": _form({"photo": {"type": "string", "format": "binary"}, "item_type": text,
                                       "locale": {"type": "string", "enum": ["en", "fr", "de"]},
-                                      "seller_id": text, "listing_id": text, "scorer": text}, ["photo"]),
+                                      "listing_id": text, "scorer": text}, ["photo"]),
                 "responses": {"200": {"description": "the score", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Score"}}}}} | _errors(400, 413, 415, 422, 503),
+                    "schema": {"$ref": "#/components/schemas/Score"}}}}}
+                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
             }},
             "/v1/hero": {"post": {
-                "summary": "Rank a listing's photos and suggest the hero",
+                "summary": "Rank a listing's photos and suggest the hero (app role or seller token)",
+                "security": _APP + _SELLER,
                 "requestBody": _form({"photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
                                       "item_type": text, "locale": text}, ["photos"]),
                 "responses": {"200": {"description": "the ranking", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Hero"}}}}} | _errors(400, 413, 415, 422),
+                    "schema": {"$ref": "#/components/schemas/Hero"}}}}} | _errors(400, 401, 403, 413, 415, 422, 429),
             }},
             "/v1/events": {"post": {
-                "summary": "Report seller outcomes (idempotent by event_id; acknowledged once stored)",
+                "summary": "Report seller outcomes (idempotent by event_id; acknowledged once stored; app role or "
+                           "seller token)",
+                "security": _APP + _SELLER,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
                     {"$ref": "#/components/schemas/Event"},
                     {"type": "array", "items": {"$ref": "#/components/schemas/Event"}, "maxItems": 500},
@@ -114,19 +136,29 @@ def openapi_spec() -> dict:
                 "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
                                                       "results": {"type": "array", "items": {"type": "object"}}}}}}}}
-                | _errors(400, 413, 503),
+                | _errors(400, 401, 403, 413, 429, 503),
             }},
-            "/v1/experiments": {"get": {"summary": "The A/B experiments", "responses": {"200": {
-                "description": "experiments", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/experiments": {"get": {"summary": "The A/B experiments (product role)", "security": _PRODUCT,
+                                        "responses": {"200": {"description": "experiments", "content": {
+                                            "application/json": {"schema": {"type": "object"}}}}}
+                                        | _errors(401, 403)}},
             "/v1/experiments/{experiment_id}/report": {"get": {
-                "summary": "Per-variant results, differences from control, sample-ratio check",
+                "summary": "Per-variant results, differences from control, sample-ratio check (product role)",
+                "security": _PRODUCT,
                 "parameters": [{"name": "experiment_id", "in": "path", "required": True, "schema": text}],
                 "responses": {"200": {"description": "report", "content": {"application/json": {
-                    "schema": {"type": "object"}}}}} | _errors(404),
+                    "schema": {"type": "object"}}}}} | _errors(401, 403, 404),
             }},
             "/healthz": {"get": {"summary": "Liveness and the scorer chain", "responses": {"200": {
                 "description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         },
-        "components": {"schemas": {"Error": _ERROR, "Finding": _FINDING, "Tip": _TIP, "Score": _SCORE, "Hero": _HERO,
-                                   "Event": _EVENT}},
+        "components": {
+            "schemas": {"Error": _ERROR, "Finding": _FINDING, "Tip": _TIP, "Score": _SCORE, "Hero": _HERO,
+                        "Event": _EVENT},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "an API key, ptk_…, with its roles"},
+                "sellerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                "description": "a seller token from POST /v1/tokens"},
+            },
+        },
     }

@@ -1,0 +1,52 @@
+"""Rate limits for uploads, events and token issuing, the same counters for HTTP and Socket.IO.
+
+Flask-Limiter holds the storage (Redis when PHOTOTIPS_REDIS_URL is set, so every
+process shares the counters; in memory otherwise) and the moving-window
+strategy; both doors call `check`, so a seller's uploads count once whichever
+way they arrive. A breach is a 429 `rate_limited` with `retry_after` seconds
+(and the HTTP `Retry-After` header).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from limits import parse_many
+
+from ..auth.principal import Principal
+from ..errors import PhotoTipsError
+
+
+class RateLimited(PhotoTipsError):
+    def __init__(self, what: str, retry_after: int):
+        super().__init__("rate_limited", f"too many {what}; retry in {retry_after} s", 429)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class RateLimits:
+    def __init__(self, app: Flask, settings):
+        self.limiter = Limiter(key_func=lambda: request.remote_addr or "?", app=app,
+                               storage_uri=settings.redis_url or "memory://", strategy="moving-window",
+                               key_prefix="phototips", in_memory_fallback_enabled=bool(settings.redis_url))
+        self.rules = {
+            "uploads": (parse_many(settings.rate_uploads), parse_many(settings.rate_uploads_client)),
+            "events": (parse_many(settings.rate_events), ()),
+            "tokens": (parse_many(settings.rate_tokens), ()),
+        }
+
+    def check(self, what: str, principal: Principal, cost: int = 1) -> None:
+        """Count `cost` of `what` for this caller (and its client in all); raise RateLimited when over."""
+        own, whole_client = self.rules[what]
+        checks = [(item, principal.rate_key) for item in own]
+        checks += [(item, "client:" + principal.client) for item in whole_client]
+        strategy = self.limiter.limiter
+        for item, who in checks:
+            if not strategy.hit(item, what, who, cost=cost):
+                reset = strategy.get_window_stats(item, what, who).reset_time
+                raise RateLimited(what, max(1, math.ceil(reset - time.time())))

@@ -1,0 +1,65 @@
+"""Turn a request's credential into a Principal: an API key, a seller token, or nothing (open mode only).
+
+Open mode: with no API key in the store the service runs for local development,
+bound to a loopback address only (checked at start-up), and a caller without a
+credential gets every role. Seller tokens are then signed with a key made at
+start-up, valid for this process only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+
+from ..errors import PhotoTipsError
+from .keys import PREFIX, KeyStore
+from .principal import OPEN, Principal
+from .tokens import TokenIssuer
+
+MIN_SECRET = 32
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Gate:
+    def __init__(self, keys: KeyStore, settings):
+        self.keys = keys
+        self.open = keys.active_count() == 0
+        secret = settings.token_secret
+        if self.open:
+            secret = secret or secrets.token_urlsafe(32)
+        elif len(secret) < MIN_SECRET:
+            raise PhotoTipsError("bad_config", f"API keys are configured: set PHOTOTIPS_TOKEN_SECRET to a random "
+                                               f"string of at least {MIN_SECRET} characters, the same in every process")
+        self.tokens = TokenIssuer(secret, settings.token_ttl_s, settings.token_max_ttl_s)
+
+    def check_bind(self, host: str) -> None:
+        if self.open and not is_loopback(host):
+            raise PhotoTipsError("bad_config", f"no API key is configured, so the service would run open: refusing to "
+                                               f"listen on {host}. Add a key (`phototips keys add NAME --roles app`) "
+                                               f"or listen on 127.0.0.1 for local development")
+
+    def principal(self, credential: str | None) -> Principal | None:
+        """The caller, or None when no credential was sent and the service is not open."""
+        if not credential:
+            return OPEN if self.open else None
+        if credential.startswith(PREFIX):
+            return self.keys.check(credential)
+        return self.tokens.check(credential)
+
+
+def credential_from_headers(headers) -> str | None:
+    auth = headers.get("Authorization", "")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise PhotoTipsError("unauthorized", "use Authorization: Bearer <API key or seller token>", 401)
+        return value.strip()
+    return headers.get("X-API-Key") or None

@@ -1,0 +1,330 @@
+"""One test per attack an outsider could make before identity existed, each against a real server process.
+
+Every one of these calls succeeded on the service as issue 5 left it (anyone
+could post outcomes, join listings, read reports, choose paid scorers...).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import jwt
+import pytest
+import requests
+import socketio
+from sqlalchemy import create_engine, select
+
+from keyed import SECRET, jpeg, keyed  # noqa: F401 - fixture
+from pg import postgres_url  # noqa: F401 - fixture
+from phototips.storage.tables import events
+from test_live import Seller
+import photos
+
+
+def score(url, headers, **fields):
+    return requests.post(url + "/v1/score", files={"photo": ("p.jpg", fields.pop("image", jpeg(200)))},
+                         data=fields, headers=headers, timeout=30)
+
+
+def post_events(url, body, headers=None):
+    return requests.post(url + "/v1/events", json=body, headers=headers or {}, timeout=30)
+
+
+# -- identity ----------------------------------------------------------------------------
+
+def test_anyone_posting_an_outcome_for_any_seller_is_refused(keyed):
+    event = {"event_id": f"e-{uuid.uuid4()}", "seller_id": "victim", "type": "retake"}
+    assert post_events(keyed.url, event).status_code == 401
+    assert post_events(keyed.url, event, {"Authorization": "Bearer not-a-key"}).status_code == 401
+    # A phone posts its own seller's events only.
+    r = post_events(keyed.url, event, keyed.seller("mallory"))
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    own = {k: v for k, v in event.items() if k != "seller_id"}
+    assert post_events(keyed.url, own, keyed.seller("mallory")).json()["stored"] == 1
+    # The app backend posts for its sellers.
+    assert post_events(keyed.url, {**event, "event_id": f"e-{uuid.uuid4()}"}, keyed.auth("shop")).json()["stored"] == 1
+
+
+def test_a_seller_cannot_choose_their_seller_id(keyed):
+    """Assignment hashes the seller id: choosing ids would let one land in the variant to inflate."""
+    r = score(keyed.url, keyed.seller("mallory"), seller_id="someone-in-treatment")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field")
+    # Only an app key obtains seller tokens, for the seller it names.
+    for headers in ({}, keyed.seller("mallory"), keyed.auth("product")):
+        r = requests.post(keyed.url + "/v1/tokens", json={"seller_id": "someone-in-treatment"}, headers=headers,
+                          timeout=10)
+        assert r.status_code in (401, 403), (headers, r.text)
+    # A token says who the seller is, and cannot be rewritten without the secret.
+    forged = jwt.encode({"iss": "phototips", "aud": "phototips-seller", "sub": "someone-in-treatment", "client": "shop",
+                         "iat": int(time.time()), "exp": int(time.time()) + 600}, "a-guessed-secret" * 3,
+                        algorithm="HS256")
+    r = score(keyed.url, {"Authorization": "Bearer " + forged})
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
+    expired = jwt.encode({"iss": "phototips", "aud": "phototips-seller", "sub": "s", "client": "shop",
+                          "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}, SECRET, algorithm="HS256")
+    assert score(keyed.url, {"Authorization": "Bearer " + expired}).json()["error"]["code"] == "token_expired"
+
+
+def test_improved_outcomes_come_only_from_the_owners_own_photos(keyed):
+    owner, intruder, listing = f"alice-{uuid.uuid4().hex[:6]}", f"mallory-{uuid.uuid4().hex[:6]}", "L-improve"
+    dark = photos.encode(photos.darker(photos.sample("chelsea")))
+    assert score(keyed.url, keyed.seller(owner), listing_id=listing, image=dark).status_code == 200
+    # The intruder's good photo would have "improved" the owner's dark one.
+    r = score(keyed.url, keyed.seller(intruder), listing_id=listing, image=photos.encode(photos.sample("chelsea")))
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    engine = create_engine(keyed.env["PHOTOTIPS_DATABASE_URL"])
+    with engine.connect() as conn:
+        mine = conn.execute(select(events.c.type).where(events.c.listing_id == f"shop/{listing}")).scalars().all()
+    assert mine == []  # no server outcome was recorded from the intruder's photo
+    # Another app's seller with the same ids lives in another namespace: its listing is its own.
+    assert score(keyed.url, keyed.seller(owner, "other"), listing_id=listing).status_code == 200
+
+
+def test_experiment_reports_need_the_product_role(keyed):
+    for path in ("/v1/experiments", "/v1/experiments/dark-photos-2026-12/report"):
+        assert requests.get(keyed.url + path, timeout=10).status_code == 401
+        assert requests.get(keyed.url + path, headers=keyed.auth("shop"), timeout=10).status_code == 403
+        assert requests.get(keyed.url + path, headers=keyed.seller("s"), timeout=10).status_code == 403
+        assert requests.get(keyed.url + path, headers=keyed.auth("product"), timeout=30).status_code == 200
+
+
+def test_a_listing_cannot_be_joined_read_or_filled_by_another_seller(keyed, photo_files):
+    listing = f"sofa-{uuid.uuid4().hex[:6]}"
+    alice = Seller(keyed.url, token=keyed.token("alice-live"))
+    mallory = Seller(keyed.url, token=keyed.token("mallory-live"))
+    try:
+        first = alice.send(listing_id=listing, image=photo_files["coffee"].read_bytes())
+        alice.wait_for(lambda n, m: n == "hero" and m["hero"] == first["photo_id"])
+        # Mallory tries to join the room by sending photos, enough to fill the listing.
+        for _ in range(35):
+            ack = mallory.send(listing_id=listing, image=jpeg(64))
+            assert ack["error"]["code"] == "forbidden"
+        second = alice.send(listing_id=listing, image=photo_files["astronaut"].read_bytes())
+        assert second["photo_id"].startswith("ph_")  # not listing_full
+        alice.wait_for(lambda n, m: n == "hero" and len(m["ranking"]) == 2)
+        time.sleep(0.5)
+        assert mallory.events == []  # no tips, scores or hero of Alice's listing reached her
+    finally:
+        alice.sio.disconnect()
+        mallory.sio.disconnect()
+    # Without a token there is no live connection at all.
+    bare = socketio.Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        bare.connect(keyed.url, transports=["websocket"], wait_timeout=10)
+
+
+def test_paid_scorers_are_chosen_by_admins_only(keyed):
+    for headers in (keyed.seller("phone"), keyed.auth("shop")):
+        r = score(keyed.url, headers, scorer="bedrock")
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    # An admin may choose one; a scorer this server is not set up for is a clear 503, not a 500.
+    r = score(keyed.url, keyed.auth("admin"), scorer="bedrock")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "scorer_unavailable", r.text
+    assert score(keyed.url, keyed.auth("admin"), scorer="photo-check").status_code == 200
+    assert keyed.srv.alive()
+
+
+def test_revoked_keys_are_refused(keyed):
+    import subprocess
+    import sys
+
+    from keyed import add_key
+
+    key = add_key(keyed.env, "rotating", "app")
+    headers = {"Authorization": "Bearer " + key}
+    assert requests.post(keyed.url + "/v1/tokens", json={"seller_id": "s"}, headers=headers, timeout=10).ok
+    key_id = key.split("_")[1]
+    listed = subprocess.run([sys.executable, "-m", "phototips", "keys", "list"], env=keyed.env, capture_output=True,
+                            text=True, timeout=60).stdout
+    assert key_id in listed and key not in listed  # the list never shows secrets
+    out = subprocess.run([sys.executable, "-m", "phototips", "keys", "revoke", key_id], env=keyed.env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    r = requests.post(keyed.url + "/v1/tokens", json={"seller_id": "s"}, headers=headers, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
+
+
+# -- one validation, both stores ----------------------------------------------------------
+
+BAD_EVENTS = [
+    ("event_id of 117 characters", {"event_id": "e" * 117}, "events[0].event_id"),
+    ("event_id of 120 characters", {"event_id": "e" * 120}, "events[0].event_id"),
+    ("photo_id over 40", {"photo_id": "p" * 41}, "events[0].photo_id"),
+    ("NUL in seller_id", {"seller_id": "a\x00b"}, "events[0].seller_id"),
+    ("NUL in event_id", {"event_id": "x\x00"}, "events[0].event_id"),
+    ("unknown experiment", {"experiment": "no-such-test"}, "events[0].experiment"),
+    ("variant of no experiment", {"variant": "daylight"}, "events[0].variant"),
+    ("year 1", {"time": "0001-01-01T00:00:00Z"}, "events[0].time"),
+    ("year 9999 with an offset", {"time": "9999-12-31T23:59:59-23:00"}, "events[0].time"),
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_server(request, tmp_path_factory):
+    from keyed import start_keyed
+
+    tmp = tmp_path_factory.mktemp(f"store-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'events.db'}"
+    else:
+        base = request.getfixturevalue("postgres_url")
+        name = f"sec_{uuid.uuid4().hex[:8]}"
+        with create_engine(base, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        url = base.rsplit("/", 1)[0] + "/" + name
+    k = start_keyed(tmp, url)
+    yield k
+    k.srv.stop()
+
+
+@pytest.mark.parametrize("what, change, field", BAD_EVENTS, ids=[b[0] for b in BAD_EVENTS])
+def test_bad_events_get_the_same_400_naming_the_field_on_both_stores(store_server, what, change, field):
+    good = {"event_id": f"ok-{uuid.uuid4().hex}", "seller_id": "s", "type": "retake"}
+    r = post_events(store_server.url, {"events": [good, {**good, "event_id": f"x-{uuid.uuid4().hex}", **change}]},
+                    store_server.auth("shop"))
+    assert r.status_code == 400, (what, r.text)
+    assert field.replace("[0]", "[1]") in r.json()["error"]["message"]
+    # The good event of the refused batch was not stored, and goes through on its own.
+    assert post_events(store_server.url, good, store_server.auth("shop")).json()["stored"] == 1
+
+
+def test_longest_valid_ids_are_stored_on_both_stores(store_server):
+    event = {"event_id": "e" * 100, "seller_id": "s" * 100, "listing_id": "l" * 100, "photo_id": "p" * 40,
+             "tip_id": "t" * 100, "type": "publish", "time": "2020-01-02T00:00:00+14:00"}
+    r = post_events(store_server.url, {**event, "event_id": "e" * 99 + uuid.uuid4().hex[0]}, store_server.auth("shop"))
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+
+
+def test_lone_surrogates_and_deep_json_are_400_not_500(keyed):
+    headers = {**keyed.auth("shop"), "Content-Type": "application/json"}
+    for field in ("event_id", "seller_id", "type", "listing_id", "tip_id"):
+        event = {"event_id": "x", "seller_id": "s", "type": "retake", field: "LONE"}
+        raw = json.dumps(event).replace('"LONE"', '"\\ud800"').encode()
+        r = requests.post(keyed.url + "/v1/events", data=raw, headers=headers, timeout=10)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_field"), (field, r.text)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    r = requests.post(keyed.url + "/v1/events", data=deep, headers=headers, timeout=30)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_json")
+    r = requests.post(keyed.url + "/v1/events", data=b'{"event_id": "a", "event_id": "b", "seller_id": "s", '
+                                                      b'"type": "retake"}', headers=headers, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "duplicate_field")
+    assert keyed.srv.alive()
+
+
+def test_the_smaller_gaps_are_closed(keyed):
+    # A second photo field is refused, not dropped.
+    r = requests.post(keyed.url + "/v1/score", files=[("photo", ("a.jpg", jpeg())), ("photo", ("b.jpg", jpeg()))],
+                      headers=keyed.seller("s"), timeout=30)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "duplicate_field")
+    # No versions in the Server header.
+    server_header = requests.get(keyed.url + "/healthz", timeout=10).headers.get("Server", "")
+    assert "Werkzeug" not in server_header and "Python" not in server_header and not any(c.isdigit() for c in server_header)
+    # Every Socket.IO emit gets an answer: a null payload, an unknown event, a 1 MB ref.
+    seller = Seller(keyed.url, token=keyed.token("gaps"))
+    try:
+        assert seller.sio.call("photo", None, timeout=10)["error"]["code"] == "bad_payload"
+        assert seller.sio.call("photo", timeout=10)["error"]["code"] == "bad_payload"
+        assert seller.sio.call("no-such-event", {"a": 1}, timeout=10)["error"]["code"] == "unknown_event"
+        for reserved in ("connect", "disconnect"):  # events a client may not name, answered all the same
+            assert seller.sio.call(reserved, {"token": "x"}, timeout=10)["error"]["code"] == "unknown_event"
+        assert seller.send(listing_id="gaps", image=jpeg())["photo_id"]  # still connected, still the seller
+        ack = seller.send(listing_id="gaps", image=jpeg(), ref="r" * 1_000_000)
+        assert ack["error"]["code"] == "bad_field" and "ref" in ack["error"]["message"]
+        ack = seller.send(listing_id="gaps", image=jpeg(), ref="short")
+        assert ack["ref"] == "short"
+    finally:
+        seller.sio.disconnect()
+    assert keyed.srv.alive()
+
+
+# -- rate limits ------------------------------------------------------------------------
+
+def test_rate_limits_answer_429_with_retry_after_and_a_socket_error_ack(tmp_path):
+    from keyed import start_keyed
+
+    k = start_keyed(tmp_path, f"sqlite:///{tmp_path / 'limits.db'}", PHOTOTIPS_RATE_UPLOADS="3/minute",
+                    PHOTOTIPS_RATE_EVENTS="5/minute", PHOTOTIPS_RATE_TOKENS="4/minute")
+    try:
+        phone = k.seller("busy")  # one token issued
+        codes = [score(k.url, phone).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = score(k.url, phone)
+        assert r.json()["error"]["code"] == "rate_limited" and 1 <= int(r.headers["Retry-After"]) <= 60
+        # The same seller's live uploads share the budget; another seller has their own.
+        seller = Seller(k.url, token=k.token("busy"))
+        try:
+            ack = seller.send(listing_id="L", image=jpeg())
+            assert ack["error"]["code"] == "rate_limited" and ack["error"]["retry_after"] >= 1
+        finally:
+            seller.sio.disconnect()
+        assert score(k.url, k.seller("calm")).status_code == 200
+        # Events count per event; tokens per key.
+        batch = [{"event_id": f"r-{i}-{uuid.uuid4().hex}", "seller_id": "s", "type": "retake"} for i in range(5)]
+        assert post_events(k.url, {"events": batch}, k.auth("shop")).status_code == 200
+        assert post_events(k.url, {**batch[0], "event_id": "one-more"}, k.auth("shop")).status_code == 429
+        # Four tokens were issued above (busy, busy, calm): one more is allowed, then 429.
+        codes = [requests.post(k.url + "/v1/tokens", json={"seller_id": "x"}, headers=k.auth("shop"),
+                               timeout=10).status_code for _ in range(2)]
+        assert codes == [200, 429]
+        assert requests.post(k.url + "/v1/tokens", json={"seller_id": "x"}, headers=k.auth("other"), timeout=10).ok
+    finally:
+        k.srv.stop()
+
+
+# -- safe by default -----------------------------------------------------------------------
+
+def test_without_keys_the_server_runs_open_on_loopback_only(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ServerProcess, free_port
+
+    env = {**os.environ, "PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path / 'open.db'}",
+           "PHOTOTIPS_HOST": "0.0.0.0", "PHOTOTIPS_PORT": str(free_port())}
+    out = subprocess.run([sys.executable, "-m", "phototips", "serve"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2 and "refusing to listen on 0.0.0.0" in out.stderr
+    srv = ServerProcess({"PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path / 'open.db'}"}, tmp_path)
+    try:
+        assert "running OPEN" in srv.log.read_text()
+        token = requests.get(srv.url + "/dev/token", params={"seller": "me"}, timeout=10).json()["token"]
+        assert score(srv.url, {"Authorization": "Bearer " + token}, listing_id="L").status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_with_keys_there_is_no_development_route(keyed):
+    assert requests.get(keyed.url + "/dev/token", timeout=10).status_code == 404
+    assert score(keyed.url, {}).status_code == 401
+
+
+def test_keys_need_a_token_secret(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from keyed import add_key
+
+    env = {**os.environ, "PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    env.pop("PHOTOTIPS_TOKEN_SECRET", None)
+    add_key(env, "shop", "app")
+    out = subprocess.run([sys.executable, "-m", "phototips", "serve"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2 and "PHOTOTIPS_TOKEN_SECRET" in out.stderr
+
+
+def test_concurrent_first_uploads_to_one_listing_have_one_owner(keyed):
+    listing, results = f"race-{uuid.uuid4().hex[:6]}", {}
+    tokens = {f"racer-{i}": keyed.seller(f"racer-{i}") for i in range(6)}
+
+    def go(name):
+        results[name] = score(keyed.url, tokens[name], listing_id=listing).status_code
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in tokens]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert sorted(results.values()) == [200] + [403] * 5
