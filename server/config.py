@@ -29,6 +29,8 @@ class Settings:
     max_upload_mb: float = 20.0
     # Header-declared pixels above this are refused before any decoding (bombs).
     max_pixels: int = 60_000_000
+    # PNG, WebP and HEIC are decoded whole (only JPEG decodes reduced): their own, lower limit.
+    max_unreduced_pixels: int = 25_000_000
     # Long side the photo check analyses; JPEGs are decoded reduced to about this.
     analysis_side: int = 1000
     max_listings: int = 10_000
@@ -118,6 +120,8 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive, got {s.max_upload_mb}")
     if s.max_pixels < 1_000_000:
         out.append(f"{ENV_PREFIX}MAX_PIXELS must be at least 1000000, got {s.max_pixels}")
+    if not 1_000_000 <= s.max_unreduced_pixels <= s.max_pixels:
+        out.append(f"{ENV_PREFIX}MAX_UNREDUCED_PIXELS must be between 1000000 and MAX_PIXELS")
     if not 256 <= s.analysis_side <= 4096:
         out.append(f"{ENV_PREFIX}ANALYSIS_SIDE must be between 256 and 4096, got {s.analysis_side}")
     for name in ("max_listings", "max_photos_per_listing"):

@@ -111,7 +111,8 @@ class PhotoService:
                 f"the file is {len(data) / 1e6:.1f} MB; the limit is {self.settings.max_upload_mb:g} MiB",
                 413,
             )
-        return decode_photo(data, max_pixels=self.settings.max_pixels, analysis_side=self.settings.analysis_side)
+        return decode_photo(data, max_pixels=self.settings.max_pixels, analysis_side=self.settings.analysis_side,
+                            max_unreduced_pixels=self.settings.max_unreduced_pixels)
 
     def make_request(self, item_type=None, locale=None) -> ScoreRequest:
         item_type = text_field("item_type", item_type) or "item"

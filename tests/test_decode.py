@@ -81,3 +81,39 @@ def test_bad_files_get_clear_errors(raw, code, status, request):
     assert exc.value.code == code
     assert exc.value.status == status
     assert exc.value.message
+
+
+def test_mpo_from_a_phone_is_read_as_its_first_picture():
+    first, second = sample("chelsea"), sample("coffee")[:300, :451]
+    buf = io.BytesIO()
+    Image.fromarray(first).save(buf, "MPO", save_all=True, append_images=[Image.fromarray(second)], quality=92)
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    photo = decode_photo(buf.getvalue(), **LIMITS)
+    assert photo.format == "MPO" and (photo.width, photo.height) == (451, 300)
+    assert np.abs(photo.rgb.astype(int) - first.astype(int)).mean() < 6
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_formats_decoded_whole_have_a_lower_pixel_limit(fmt):
+    # 36 MP: under the general limit, over the limit for formats that cannot be decoded reduced.
+    raw = png_bomb(6000) if fmt == "PNG" else _webp_header(6000, 6000)
+    with pytest.raises(PhotoTipsError) as err:
+        decode_photo(raw, **LIMITS)
+    assert err.value.code == "image_too_large" and "decoded whole" in err.value.message
+    # The same size as a JPEG is decoded reduced, and accepted.
+    big = Image.new("RGB", (6000, 6000), (90, 120, 150))
+    jbuf = io.BytesIO()
+    big.save(jbuf, "JPEG", quality=80)
+    photo = decode_photo(jbuf.getvalue(), **LIMITS)
+    assert (photo.width, photo.height) == (6000, 6000) and max(photo.rgb.shape) <= 1000
+
+
+def _webp_header(w: int, h: int) -> bytes:
+    """A lossless WebP whose header declares w×h (the pixel data is never reached)."""
+    small = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(small, "WEBP", lossless=True)
+    raw = bytearray(small.getvalue())
+    i = raw.index(b"VP8L") + 8 + 1  # after the chunk header and the 0x2f signature
+    bits = (w - 1) | ((h - 1) << 14)
+    raw[i:i + 4] = (bits | (int.from_bytes(raw[i:i + 4], "little") & ~((1 << 28) - 1))).to_bytes(4, "little")
+    return bytes(raw)

@@ -203,3 +203,39 @@ def test_report_says_so_when_there_is_no_data_or_a_sample_ratio_mismatch(engine)
             expose(store, s, f"{s}-p")
     rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=50)
     assert rep["srm"]["mismatch"] and rep["status"] == "srm" and "Sample ratio mismatch" in rep["verdict"]
+
+
+def test_writes_wait_for_a_busy_sqlite_store_and_a_lost_write_is_counted(tmp_path, caplog):
+    import sqlite3
+    import threading
+    import time as _time
+
+    from phototips.storage.db import make_engine, migrate
+    from phototips.storage.events import EventStore
+
+    path = tmp_path / "busy.db"
+    eng = make_engine(f"sqlite:///{path}")
+    migrate(eng)
+    store = EventStore(eng)
+    # Another process holds the write lock for a moment: the write waits, nothing is lost.
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.5, holder.execute, args=("COMMIT",)).start()
+    start = _time.monotonic()
+    store.record_photo(seller_id="s", listing_id="L", photo_id="p1", score=2.0,
+                       aspects={"lighting": {"severity": 0.9}},
+                       tips=[{"id": "lighting.too_dark", "aspect": "lighting", "experiment": "e", "variant": "a",
+                              "counted": True}])
+    assert _time.monotonic() - start >= 0.4 and store.lost_writes == 0
+    assert store.add_events([app_event("busy-1", "s", "retake")]) == [True]
+    holder.close()
+    # A store that cannot take the write at all (here: its file cannot be opened): the seller still has their
+    # tips, and the loss is counted and logged with what it held.
+    (tmp_path / "gone.db").mkdir()
+    gone = EventStore(make_engine(f"sqlite:///{tmp_path / 'gone.db'}"))
+    gone.record_photo(seller_id="s", listing_id="L", photo_id="p2", score=3.0, aspects={"lighting": {"severity": 0.1}},
+                      tips=[{"id": "lighting.too_dark", "aspect": "lighting", "experiment": "e", "variant": "a",
+                             "counted": True}])
+    assert gone.lost_writes == 1
+    assert any("LOST WRITE" in r.message and "p2" in r.message and "lighting.too_dark" in r.message
+               for r in caplog.records)

@@ -88,7 +88,8 @@ def test_hero_with_only_bad_photos_is_422(server):
 
 
 def test_health_and_openapi(server):
-    assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok", "scorers": ["photo-check"]}
+    assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok", "scorers": ["photo-check"],
+                                                                       "lost_writes": 0}
     spec = requests.get(server.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.")
     assert {"/v1/score", "/v1/hero", "/healthz"} <= set(spec["paths"])

@@ -145,7 +145,8 @@ def hero():
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify({"status": "ok", "scorers": service().chain.names})
+    svc = service()
+    return jsonify({"status": "ok", "scorers": svc.chain.names, "lost_writes": svc.events.lost_writes})
 
 
 def dev_token():

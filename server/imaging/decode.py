@@ -1,9 +1,13 @@
-"""Decode uploaded photo bytes (JPEG, PNG, WebP, HEIC) into an upright RGB array of bounded size.
+"""Decode uploaded photo bytes (JPEG and MPO, PNG, WebP, HEIC) into an upright RGB array of bounded size.
 
 The header is read first and anything declaring more than `max_pixels` is refused
 before a byte of pixel data is decoded, so a 100-megapixel bomb costs nothing.
-JPEGs are decoded reduced by libjpeg's DCT scaling (1/2, 1/4, 1/8) to about the
-analysis size: judging a 12-megapixel photo does not need 12 megapixels.
+JPEGs (and MPO, the multi-picture JPEG many phones write: its first picture) are
+decoded reduced by libjpeg's DCT scaling (1/2, 1/4, 1/8) to about the analysis
+size: judging a 12-megapixel photo does not need 12 megapixels. PNG, WebP and
+HEIC cannot be decoded reduced, so they are held to a lower limit,
+`max_unreduced_pixels` (25 MP: three bytes a pixel, 75 MB at most while
+decoding), so that what people upload cannot decide how much memory a decode takes.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ pillow_heif.register_heif_opener()
 # Our own max_pixels check runs first; Pillow's global guard would only duplicate it.
 Image.MAX_IMAGE_PIXELS = None
 
-FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+# Formats libjpeg decodes reduced (draft); the others are decoded whole.
+REDUCIBLE = {"JPEG", "MPO"}
+MAX_UNREDUCED_PIXELS = 25_000_000
 
 
 @dataclass
@@ -45,7 +52,8 @@ def _orientation_swaps(img: Image.Image) -> bool:
         return False
 
 
-def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int) -> DecodedPhoto:
+def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
+                 max_unreduced_pixels: int = MAX_UNREDUCED_PIXELS) -> DecodedPhoto:
     """Decode `data` or raise PhotoTipsError with a code the caller can show."""
     if not data:
         raise PhotoTipsError("empty_file", "the uploaded file is empty (0 bytes)", 400)
@@ -70,11 +78,18 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int) -> Decoded
             f"the limit is {max_pixels / 1e6:.0f} megapixels",
             413,
         )
+    if fmt not in REDUCIBLE and width * height > max_unreduced_pixels:
+        raise PhotoTipsError(
+            "image_too_large",
+            f"the {fmt} image is {width * height / 1e6:.0f} megapixels; {fmt} is decoded whole, so the limit is "
+            f"{max_unreduced_pixels / 1e6:.0f} megapixels: send a JPEG, or a smaller {fmt}",
+            413,
+        )
     if width < 16 or height < 16:
         raise PhotoTipsError("image_too_small", f"the image is only {width}×{height} pixels", 422)
 
     swaps = _orientation_swaps(img)
-    if fmt == "JPEG":
+    if fmt in REDUCIBLE:
         # draft() keeps the size at or above the request, so quality is not lost below analysis_side.
         scale = analysis_side / max(width, height)
         img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))

@@ -21,11 +21,20 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
+            # SQLAlchemy, not the driver, begins transactions (below), so a writer can ask for IMMEDIATE.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # A transaction that reads and then writes must take the write lock first: upgrading a read
+            # lock fails at once with "database is locked" when another writer is busy, whatever the
+            # busy timeout. IMMEDIATE waits for the lock instead (up to busy_timeout).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
     return engine
 
 

@@ -1,15 +1,23 @@
 """Write exposures and outcome events; a repeated event id or exposure is stored once.
 
 Every write is one transaction committed before the call returns, so whatever
-the API acknowledges is on disk.
+the API acknowledges is on disk. Writers take SQLite's write lock up front and
+retry on lock contention or a PostgreSQL serialization failure; a write that
+still fails is counted (`lost_writes`, in /healthz) and logged with what it
+carried, never dropped silently.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
+import time
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from .tables import events, exposures
 
@@ -26,16 +34,48 @@ def insert_ignore(engine: Engine, table, index_elements: list[str]):
     return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
+log = logging.getLogger(__name__)
+ATTEMPTS = 6
+
+
+def _contention(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(s in text for s in ("database is locked", "database table is locked", "deadlock detected",
+                                   "could not serialize", "busy"))
+
+
 class EventStore:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.lost_writes = 0
+        self._lock = threading.Lock()
+
+    def _write(self, what: str, fn):
+        """Run fn(conn) in one write transaction, retried on lock contention with jittered backoff."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.engine.connect().execution_options(writer=True) as conn, conn.begin():
+                    return fn(conn)
+            except OperationalError as exc:
+                if not _contention(exc) or attempt == ATTEMPTS - 1:
+                    raise
+                log.warning("%s: the store is busy (%s); retry %d", what, exc.orig, attempt + 1)
+                time.sleep(random.uniform(0.5, 1.5) * 0.02 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def lost(self, what: str) -> None:
+        with self._lock:
+            self.lost_writes += 1
+        log.error("LOST WRITE (%d so far in this process): %s", self.lost_writes, what)
 
     def add_events(self, rows: list[dict]) -> list[bool]:
-        """Store events; returns, per row, whether it was new (False: its event_id was already stored)."""
+        """Store events; returns, per row, whether it was new (False: its event_id was already stored).
+        Raises when they could not be stored: the caller answers 503 and the client retries the same ids."""
         if not rows:
             return []
         ids = [r["event_id"] for r in rows]
-        with self.engine.begin() as conn:
+
+        def write(conn):
             seen = set(conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids))).scalars())
             flags, fresh = [], []
             for r in rows:
@@ -46,14 +86,20 @@ class EventStore:
             if fresh:
                 # ON CONFLICT covers a concurrent request carrying the same id.
                 conn.execute(insert_ignore(self.engine, events, ["event_id"]), fresh)
-        return flags
+            return flags
+
+        return self._write(f"{len(rows)} events", write)
 
     def record_photo(self, *, seller_id: str, listing_id: str | None, photo_id: str, score: float,
                      aspects: dict, tips: list[dict]) -> None:
         """Exposures for the experiment tips sent with this photo, and the server's `improved` outcomes:
-        did this photo fix what a tip on an earlier photo of the same listing was about?"""
+        did this photo fix what a tip on an earlier photo of the same listing was about?
+
+        The seller already has their tips: a write that fails after every retry is counted and
+        logged with what it held (photo, seller, tips), not raised."""
         now = utcnow()
-        with self.engine.begin() as conn:
+
+        def write(conn):
             if listing_id:
                 earlier = conn.execute(select(exposures).where(
                     exposures.c.seller_id == seller_id, exposures.c.listing_id == listing_id,
@@ -80,6 +126,12 @@ class EventStore:
                     for t in tips if t.get("experiment") and t.get("counted")]
             if rows:
                 conn.execute(insert_ignore(self.engine, exposures, ["photo_id", "tip_id"]), rows)
+
+        try:
+            self._write(f"exposures of {photo_id}", write)
+        except Exception as exc:
+            self.lost(f"exposures and outcomes of photo {photo_id} (seller {seller_id}, listing {listing_id}, "
+                      f"tips {[t['id'] for t in tips if t.get('experiment')]}): {exc}")
 
     def count_events(self, **where) -> int:
         stmt = select(func.count()).select_from(events)
