@@ -6,13 +6,19 @@
   const num = (x, d = 2) => (x === null || x === undefined ? "—" : (x >= 0 ? "+" : "") + x.toFixed(d));
   const cell = (text, cls) => { const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; return td; };
 
-  // A product team's API key (?key=…, kept for this tab); a development server with no key needs none.
-  const key = new URLSearchParams(location.search).get("key") || sessionStorage.getItem("phototips-key");
-  if (key) sessionStorage.setItem("phototips-key", key);
+  // A product team's API key, typed in and kept for this tab only (never in the URL, which servers log);
+  // a development server with no key needs none.
+  const key = sessionStorage.getItem("phototips-key");
+  $("#key-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem("phototips-key", $("#key").value.trim());
+    location.reload();
+  });
   async function get(url) {
     const r = await fetch(url, { headers: key ? { Authorization: "Bearer " + key } : {} });
     const body = await r.json();
-    if (!r.ok) throw new Error(body.error.message + (r.status === 401 ? " — open this page with ?key=<product API key>" : ""));
+    if (r.status === 401 || r.status === 403) $("#key-form").hidden = false;
+    if (!r.ok) throw new Error(body.error.message);
     return body;
   }
   function refused(err) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, send_from_directory
+from flask import Flask, request, send_from_directory
 from flask_socketio import SocketIO
 
 from . import paths
@@ -14,6 +14,7 @@ from .api.limits import RateLimits
 from .api.live import register_live
 from .config import Settings
 from .service import PhotoService
+from .validate import SocketJSON
 
 # Engine.IO frames carry the photo plus a little JSON.
 SOCKET_OVERHEAD = 64 * 1024
@@ -38,6 +39,11 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     app.register_blueprint(bp)
     app.register_blueprint(experiments_bp)
     register_errors(app)
+    @app.before_request
+    def _open_mode_guard():
+        svc.gate.check_request_origin(request.host, request.headers.get("Origin"),
+                                      "X-Forwarded-For" in request.headers)
+
     limits = RateLimits(app, settings)
     app.extensions["phototips_limits"] = limits
     if svc.gate.open:
@@ -57,6 +63,7 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
 
     socketio = SocketIO(
         app,
+        json=SocketJSON,
         async_mode="threading",
         max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
         message_queue=settings.message_queue or None,

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import asdict
 from functools import cached_property
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from . import paths
 from .auth.gate import Gate
 from .auth.keys import KeyStore
@@ -82,7 +84,7 @@ class PhotoService:
             raise PhotoTipsError("missing_field", "seller_id is required", 400)
         if ttl_s is not None and (isinstance(ttl_s, bool) or not isinstance(ttl_s, int)):
             raise PhotoTipsError("bad_field", "ttl_s must be an integer number of seconds", 400)
-        token, expires = self.gate.tokens.issue(principal.client, seller, ttl_s)
+        token, expires = self.gate.tokens.issue(principal.client, seller, ttl_s, key_id=principal.key_id)
         return {"token": token, "seller_id": seller, "expires_at": expires}
 
     def own_listing(self, principal: Principal, listing_id: str) -> str:
@@ -90,8 +92,25 @@ class PhotoService:
         if principal.kind != "seller":
             raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
         key = principal.namespaced(listing_id)
-        if self.owners.claim(key, principal.seller_key) != principal.seller_key:
+        try:
+            owner = self.owners.claim(key, principal.seller_key)
+        except SQLAlchemyError:
+            log.exception("listing owners store failed")
+            raise PhotoTipsError("storage_unavailable", "the listing could not be checked; retry", 503) from None
+        if owner != principal.seller_key:
             raise PhotoTipsError("forbidden", f"listing {listing_id!r} belongs to another seller", 403)
+        return key
+
+    def owned_listing(self, principal: Principal, listing_id: str) -> str:
+        """The stored id of an existing listing the calling seller owns (no claim); else 403."""
+        key = principal.namespaced(listing_id)
+        try:
+            owner = self.owners.owner(key)
+        except SQLAlchemyError:
+            log.exception("listing owners store failed")
+            raise PhotoTipsError("storage_unavailable", "the listing could not be checked; retry", 503) from None
+        if owner != principal.seller_key:
+            raise PhotoTipsError("forbidden", f"listing {listing_id!r} is not one of this seller's listings", 403)
         return key
 
     def check_scorer_choice(self, principal: Principal, scorer) -> str | None:
@@ -172,8 +191,10 @@ class PhotoService:
         request = self.make_request(item_type, locale)
         scorer = self.check_scorer_choice(principal, scorer)
         listing_id = text_field("listing_id", listing_id)
+        if listing_id and principal.kind != "seller":
+            raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
+        photo = self.decode(data)  # a listing is claimed by a photo, not by a failed upload
         listing_key = self.own_listing(principal, listing_id) if listing_id else None
-        photo = self.decode(data)
         return self.present(self.full(photo, request, scorer), request.locale, seller_key=principal.seller_key,
                             listing_key=listing_key, listing_id=listing_id, **extra)
 

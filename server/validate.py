@@ -49,6 +49,43 @@ def ref(value) -> str | int | None:
     return text("ref", value, MAX_REF)
 
 
+# Marks, inside an object, the first key that was given twice: a key no client can send (it fails every
+# field check), and a plain key survives python-socketio rebuilding objects around binary attachments.
+DUPLICATE_MARK = "\x00duplicate"
+
+
+def duplicate_key(obj) -> str | None:
+    return obj.get(DUPLICATE_MARK) if isinstance(obj, dict) else None
+
+
+def _keep_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out and DUPLICATE_MARK not in out:
+            out[DUPLICATE_MARK] = key
+        out[key] = value
+    return out
+
+
+class SocketJSON:
+    """The JSON of Socket.IO packets, strict like HTTP's: a repeated key is marked (DUPLICATE_MARK) for the
+    handler to refuse, and a packet nested deeper than MAX_JSON_DEPTH is refused like any malformed packet."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(raw, *args, **kwargs):
+        try:
+            value = json.loads(raw, object_pairs_hook=_keep_duplicates)
+        except RecursionError:
+            raise ValueError("the packet's JSON is nested too deeply") from None
+        try:
+            _depth(value, MAX_JSON_DEPTH)
+        except PhotoTipsError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+
 def _no_duplicates(pairs):
     out = {}
     for key, value in pairs:

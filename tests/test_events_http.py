@@ -114,8 +114,8 @@ def test_sigkill_loses_no_acknowledged_event_and_stores_none_twice(backend, tmp_
         engine = create_engine(url)
         with engine.connect() as conn:
             stored = dict(conn.execute(select(events.c.event_id, func.count()).group_by(events.c.event_id)).all())
-        assert all(stored.get("app:" + e) == 1 for e in acked), "an acknowledged event is missing"
-        assert set(stored) <= {"app:" + e for e in sent}
+        assert all(stored.get("app:dev:" + e) == 1 for e in acked), "an acknowledged event is missing"
+        assert set(stored) <= {"app:dev:" + e for e in sent}
         # Clients retry what they are unsure about: nothing is stored twice.
         again = requests.post(srv.url + "/v1/events", json={"events": [
             {"event_id": e, "seller_id": "retry", "type": "retake"} for e in acked[:500]]}, timeout=30).json()

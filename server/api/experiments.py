@@ -21,7 +21,7 @@ bp = Blueprint("experiments", __name__)
 
 MAX_EVENTS = 500
 EVENT_FIELDS = {"event_id", "seller_id", "listing_id", "type", "time", "photo_id", "tip_id", "experiment", "variant"}
-# Event ids are stored prefixed ("app:"), in a column of 120.
+# Event ids are stored namespaced by their sender (see tables.events), in a column of 255.
 MAX_EVENT_ID = 100
 MAX_PHOTO_ID = 40
 # Nothing happened on a marketplace before the service existed.
@@ -44,8 +44,9 @@ def _when(value, i: int) -> datetime:
     return t
 
 
-def parse_events(body, experiments: Experiments, who: Principal) -> list[dict]:
-    """Checked rows, seller and listing ids namespaced by the caller's client; a 400 naming the first bad field.
+def parse_events(body, experiments: Experiments, who: Principal) -> tuple[list[dict], list[str]]:
+    """Checked rows (seller, listing and event ids namespaced by the caller) and the caller's own event ids;
+    a 400 naming the first bad field.
 
     An app key posts for any of its sellers (`seller_id` required); a seller token
     posts for its own seller only (`seller_id` omitted or the token's own)."""
@@ -61,7 +62,7 @@ def parse_events(body, experiments: Experiments, who: Principal) -> list[dict]:
     if len(items) > MAX_EVENTS:
         raise PhotoTipsError("too_many_events", f"at most {MAX_EVENTS} events per request", 413)
     now = utcnow()
-    rows = []
+    rows, own_ids = [], []
     for i, ev in enumerate(items):
         if not isinstance(ev, dict):
             raise PhotoTipsError("bad_payload", f"events[{i}] is not an object", 400)
@@ -91,16 +92,21 @@ def parse_events(body, experiments: Experiments, who: Principal) -> list[dict]:
         row["seller_id"] = who.namespaced(row["seller_id"])
         if row["listing_id"]:
             row["listing_id"] = who.namespaced(row["listing_id"])
-        rows.append({**row, "event_id": "app:" + event_id, "value": None, "occurred_at": _when(ev.get("time"), i),
-                     "received_at": now, "source": "app"})
-    return rows
+        sender = f"seller:{who.seller_key}" if who.kind == "seller" else f"app:{who.client}"
+        rows.append({**row, "event_id": f"{sender}:{event_id}", "value": None,
+                     "occurred_at": _when(ev.get("time"), i), "received_at": now, "source": "app"})
+        own_ids.append(event_id)
+    return rows, own_ids
 
 
 @bp.post("/v1/events")
 def post_events():
     who = require(principal(), "app", seller=True)
     svc = service()
-    rows = parse_events(json_body(), svc.experiments, who)
+    rows, own_ids = parse_events(json_body(), svc.experiments, who)
+    if who.kind == "seller":  # a phone reports on its own listings only
+        for own_id in {r["listing_id"].split("/", 1)[1] for r in rows if r["listing_id"]}:
+            svc.owned_listing(who, own_id)
     limits().check("events", who, cost=len(rows))
     try:
         fresh = svc.events.add_events(rows)
@@ -109,8 +115,7 @@ def post_events():
         raise PhotoTipsError("storage_unavailable", "events were not stored; retry with the same event ids", 503) from None
     return jsonify({
         "stored": sum(fresh), "duplicates": len(fresh) - sum(fresh),
-        "results": [{"event_id": r["event_id"].removeprefix("app:"), "status": "stored" if f else "duplicate"}
-                    for r, f in zip(rows, fresh)],
+        "results": [{"event_id": e, "status": "stored" if f else "duplicate"} for e, f in zip(own_ids, fresh)],
     })
 
 

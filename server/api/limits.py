@@ -9,15 +9,21 @@ way they arrive. A breach is a 429 `rate_limited` with `retry_after` seconds
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from ..auth.principal import Principal
 from ..errors import PhotoTipsError
+
+
+log = logging.getLogger(__name__)
 
 
 class RateLimited(PhotoTipsError):
@@ -34,6 +40,8 @@ class RateLimits:
         self.limiter = Limiter(key_func=lambda: request.remote_addr or "?", app=app,
                                storage_uri=settings.redis_url or "memory://", strategy="moving-window",
                                key_prefix="phototips", in_memory_fallback_enabled=bool(settings.redis_url))
+        # While the shared storage (Redis) is unreachable, each process counts on its own rather than failing.
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
         self.rules = {
             "uploads": (parse_many(settings.rate_uploads), parse_many(settings.rate_uploads_client)),
             "events": (parse_many(settings.rate_events), ()),
@@ -45,8 +53,17 @@ class RateLimits:
         own, whole_client = self.rules[what]
         checks = [(item, principal.rate_key) for item in own]
         checks += [(item, "client:" + principal.client) for item in whole_client]
-        strategy = self.limiter.limiter
         for item, who in checks:
-            if not strategy.hit(item, what, who, cost=cost):
-                reset = strategy.get_window_stats(item, what, who).reset_time
-                raise RateLimited(what, max(1, math.ceil(reset - time.time())))
+            try:
+                self._hit(self.limiter.limiter, item, what, who, cost)
+            except RateLimited:
+                raise
+            except Exception as exc:  # the shared storage is down: count here, keep serving
+                log.warning("rate-limit storage unavailable (%s); counting in this process", exc)
+                self._hit(self.fallback, item, what, who, cost)
+
+    @staticmethod
+    def _hit(strategy, item, what: str, who: str, cost: int) -> None:
+        if not strategy.hit(item, what, who, cost=cost):
+            reset = strategy.get_window_stats(item, what, who).reset_time
+            raise RateLimited(what, max(1, math.ceil(reset - time.time())))

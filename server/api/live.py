@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import request
 from flask_socketio import SocketIO, join_room
@@ -22,6 +23,7 @@ from ..auth.principal import Principal
 from ..errors import PhotoTipsError
 from ..scoring.chain import LAST_RESORT
 from ..service import PhotoService, new_photo_id
+from ..validate import duplicate_key
 from ..validate import ref as check_ref
 from ..validate import text
 from .limits import RateLimits
@@ -43,6 +45,8 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
                 return {"error": reserved}
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
+            svc.gate.check_request_origin(request.host, request.headers.get("Origin"),
+                                          "X-Forwarded-For" in request.headers)
             who = svc.gate.principal(token if isinstance(token, str) else None)
         except PhotoTipsError as exc:
             raise ConnectionRefusedError(exc.to_dict()) from None
@@ -80,6 +84,12 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             who = callers.get(request.sid)
         if who is None or who.kind != "seller":
             raise PhotoTipsError("unauthorized", "live photos need a seller token in the connection's auth", 401)
+        if who.expired(time.time()):
+            # The connection lasts no longer than its token: answer, then close it (after the ack is out).
+            socketio.start_background_task(_close_later, request.sid)
+            raise PhotoTipsError("token_expired", "the seller token has expired; reconnect with a new one", 401)
+        if duplicate_key(payload):
+            raise PhotoTipsError("duplicate_field", f"the field {duplicate_key(payload)!r} appears twice", 400)
         if not isinstance(payload, dict):
             raise PhotoTipsError("bad_payload", "emit 'photo' with an object {listing_id, image, ...}", 400)
         unknown = set(payload) - PHOTO_FIELDS
@@ -93,10 +103,10 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             raise PhotoTipsError("missing_field", "image must be the photo's bytes (binary)", 400)
         ref = check_ref(payload.get("ref"))
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
-        listing_key = svc.own_listing(who, listing_id)
         limits.check("uploads", who)
+        photo = svc.decode(bytes(image))  # a listing is claimed by a photo, not by a refused or failed upload
+        listing_key = svc.own_listing(who, listing_id)
         svc.listings.reserve(listing_key)
-        photo = svc.decode(bytes(image))
         photo_id = new_photo_id()
         instant = svc.instant(photo, req)
         svc.listings.put(listing_key, svc.candidate(photo_id, photo, instant), req.locale)
@@ -107,6 +117,10 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         socketio.emit("tips", tips, to=listing_key)
         socketio.start_background_task(_final, photo, tips, req, ids, who, listing_key, request.sid)
         return {"photo_id": photo_id, "ref": ref}
+
+    def _close_later(sid: str) -> None:
+        socketio.sleep(0.5)
+        socketio.server.disconnect(sid)
 
     def _final(photo, tips, req, ids, who, listing_key, sid) -> None:
         if svc.chain.names[0] == LAST_RESORT:

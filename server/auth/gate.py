@@ -52,7 +52,24 @@ class Gate:
             return OPEN if self.open else None
         if credential.startswith(PREFIX):
             return self.keys.check(credential)
-        return self.tokens.check(credential)
+        who = self.tokens.check(credential)
+        if not self.open and (who.key_id is None or not self.keys.is_active(who.key_id)):
+            raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
+        return who
+
+    def check_request_origin(self, host: str, origin: str | None, forwarded: bool) -> None:
+        """Open mode serves the developer's own machine only: no other Host (DNS rebinding), no page from
+        another site (cross-site requests from the developer's browser), nothing through a proxy."""
+        if not self.open:
+            return
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+        ok = is_loopback(name) and not forwarded
+        if ok and origin and origin != "null":
+            rest = origin.split("://", 1)[-1]
+            oname = rest.rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]")[0] + "]"
+            ok = is_loopback(oname)
+        if not ok:
+            raise PhotoTipsError("forbidden", "this development server (no API key) answers its own machine only", 403)
 
 
 def credential_from_headers(headers) -> str | None:

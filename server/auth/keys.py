@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,10 +47,12 @@ def _digest(secret: str) -> str:
 
 
 class KeyStore:
-    def __init__(self, engine: Engine, cache_s: float = 30.0):
+    def __init__(self, engine: Engine, cache_s: float = 30.0, cache_size: int = 10_000):
         self.engine = engine
         self.cache_s = cache_s
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self.cache_size = cache_size
+        # key id -> (valid until, (secret digest, principal) or None): bounded, so made-up key ids cannot grow it.
+        self._cache: OrderedDict[str, tuple[float, tuple[str, Principal] | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- administration (the `phototips keys` command) ------------------------
@@ -90,22 +93,34 @@ class KeyStore:
         if not m:
             raise PhotoTipsError("unauthorized", "that is not a valid API key", 401)
         key_id, secret = m.groups()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key_id)
-        if hit is None or hit[0] < now:
-            with self.engine.connect() as conn:
-                row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
-            principal = None
-            if row is not None and row["revoked_at"] is None:
-                principal = (row["secret_sha256"], Principal("key", row["client"], frozenset(row["roles"].split(",")),
-                                                             key_id=key_id))
-            with self._lock:
-                self._cache[key_id] = hit = (now + self.cache_s, principal)
-        entry = hit[1]
+        entry = self._lookup(key_id)
         if entry is None or not hmac.compare_digest(entry[0], _digest(secret)):
             raise PhotoTipsError("unauthorized", "unknown or revoked API key", 401)
         return entry[1]
+
+    def is_active(self, key_id: str) -> bool:
+        """Whether the key that issued a seller token is still active (revoking a key ends its tokens)."""
+        return self._lookup(key_id) is not None
+
+    def _lookup(self, key_id: str) -> tuple[str, Principal] | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key_id)
+            if hit is not None:
+                self._cache.move_to_end(key_id)
+        if hit is None or hit[0] < now:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+            entry = None
+            if row is not None and row["revoked_at"] is None:
+                entry = (row["secret_sha256"], Principal("key", row["client"], frozenset(row["roles"].split(",")),
+                                                         key_id=key_id))
+            hit = (now + self.cache_s, entry)
+            with self._lock:
+                self._cache[key_id] = hit
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return hit[1]
 
     @staticmethod
     def _info(row) -> KeyInfo:

@@ -16,7 +16,11 @@ class Principal:
     client: str  # the app client the caller belongs to; seller and listing ids live in its namespace
     roles: frozenset[str] = frozenset()
     seller: str | None = None  # the seller id as the client knows it (seller tokens only)
-    key_id: str | None = None
+    key_id: str | None = None  # the API key used, or the one that issued a seller token
+    expires: float | None = None  # Unix time a seller token stops being valid
+
+    def expired(self, now: float) -> bool:
+        return self.expires is not None and now >= self.expires
 
     def may(self, role: str) -> bool:
         return role in self.roles
@@ -37,7 +41,9 @@ class Principal:
         return f"key:{self.key_id}" if self.key_id else "client:" + self.client
 
 
-OPEN = Principal("open", DEV_CLIENT, frozenset(ROLES))
+# Open mode (no API key, loopback only): a developer's calls. Not admin: no page in the developer's browser
+# may choose a paid scorer (the command line still can).
+OPEN = Principal("open", DEV_CLIENT, frozenset({"app", "product"}))
 
 
 def require(principal: Principal | None, *roles: str, seller: bool = False) -> Principal:

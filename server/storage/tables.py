@@ -31,7 +31,9 @@ exposures = Table(
 
 events = Table(
     "events", metadata,
-    Column("event_id", String(120), primary_key=True),  # chosen by the client: a retry is stored once
+    # chosen by the client and namespaced by who sent it ("app:client:id", "seller:client/seller:id"):
+    # a retry is stored once, and nobody's ids collide with anybody else's
+    Column("event_id", String(255), primary_key=True),
     Column("seller_id", String(ID_LENGTH), nullable=False),
     Column("listing_id", String(ID_LENGTH)),
     Column("type", String(40), nullable=False),

@@ -7,6 +7,7 @@ could post outcomes, join listings, read reports, choose paid scorers...).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -99,9 +100,8 @@ def test_a_listing_cannot_be_joined_read_or_filled_by_another_seller(keyed, phot
         first = alice.send(listing_id=listing, image=photo_files["coffee"].read_bytes())
         alice.wait_for(lambda n, m: n == "hero" and m["hero"] == first["photo_id"])
         # Mallory tries to join the room by sending photos, enough to fill the listing.
-        for _ in range(35):
-            ack = mallory.send(listing_id=listing, image=jpeg(64))
-            assert ack["error"]["code"] == "forbidden"
+        codes = [mallory.send(listing_id=listing, image=jpeg(64))["error"]["code"] for _ in range(35)]
+        assert codes[0] == "forbidden" and set(codes) <= {"forbidden", "rate_limited"}  # her own budget runs out
         second = alice.send(listing_id=listing, image=photo_files["astronaut"].read_bytes())
         assert second["photo_id"].startswith("ph_")  # not listing_full
         alice.wait_for(lambda n, m: n == "hero" and len(m["ranking"]) == 2)
@@ -124,6 +124,8 @@ def test_paid_scorers_are_chosen_by_admins_only(keyed):
     r = score(keyed.url, keyed.auth("admin"), scorer="bedrock")
     assert r.status_code == 503 and r.json()["error"]["code"] == "scorer_unavailable", r.text
     assert score(keyed.url, keyed.auth("admin"), scorer="photo-check").status_code == 200
+    r = score(keyed.url, keyed.auth("admin"), scorer="gpt-9")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_scorer")
     assert keyed.srv.alive()
 
 
@@ -293,6 +295,18 @@ def test_without_keys_the_server_runs_open_on_loopback_only(tmp_path):
         assert "running OPEN" in srv.log.read_text()
         token = requests.get(srv.url + "/dev/token", params={"seller": "me"}, timeout=10).json()["token"]
         assert score(srv.url, {"Authorization": "Bearer " + token}, listing_id="L").status_code == 200
+        # Only the developer's own machine: not a rebound host name, not a page of another site, not a proxy.
+        for headers in ({"Host": f"attacker.example:{srv.port}"}, {"Origin": "http://evil.example"},
+                        {"X-Forwarded-For": "203.0.113.9"}):
+            r = requests.get(srv.url + "/dev/token", headers=headers, timeout=10)
+            assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), headers
+            assert score(srv.url, headers).status_code == 403
+        bad = socketio.Client()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            bad.connect(srv.url, transports=["websocket"], headers={"Origin": "http://evil.example"},
+                        auth={"token": token}, wait_timeout=10)
+        # Nobody in open mode chooses a paid scorer.
+        assert score(srv.url, {"Origin": srv.url}, scorer="bedrock").status_code == 403
     finally:
         srv.stop()
 
@@ -328,3 +342,106 @@ def test_concurrent_first_uploads_to_one_listing_have_one_owner(keyed):
     [t.start() for t in threads]
     [t.join(60) for t in threads]
     assert sorted(results.values()) == [200] + [403] * 5
+
+
+# -- found in review --------------------------------------------------------------------------
+
+def test_a_listing_is_claimed_by_a_photo_not_by_a_refused_upload(keyed):
+    listing = f"squat-{uuid.uuid4().hex[:6]}"
+    r = score(keyed.url, keyed.seller("squatter"), listing_id=listing, image=b"not an image")
+    assert r.status_code == 415
+    assert score(keyed.url, keyed.seller("rightful"), listing_id=listing).status_code == 200
+
+
+def test_event_ids_are_per_sender(keyed):
+    event = {"event_id": f"order-{uuid.uuid4().hex[:6]}", "seller_id": "s", "type": "publish"}
+    assert post_events(keyed.url, event, keyed.auth("shop")).json()["stored"] == 1
+    assert post_events(keyed.url, event, keyed.auth("other")).json()["stored"] == 1  # not "duplicate"
+    own = {k: v for k, v in event.items() if k != "seller_id"}
+    assert post_events(keyed.url, own, keyed.seller("s")).json()["stored"] == 1  # a phone's id is its own
+    assert post_events(keyed.url, event, keyed.auth("shop")).json()["duplicates"] == 1
+
+
+def test_a_phone_reports_events_on_its_own_listings_only(keyed):
+    listing = f"own-{uuid.uuid4().hex[:6]}"
+    assert score(keyed.url, keyed.seller("alice-ev"), listing_id=listing).status_code == 200
+    event = {"event_id": uuid.uuid4().hex, "listing_id": listing, "type": "publish"}
+    r = post_events(keyed.url, event, keyed.seller("mallory-ev"))
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    assert post_events(keyed.url, event, keyed.seller("alice-ev")).json()["stored"] == 1
+
+
+def test_tokens_end_with_the_key_that_issued_them(keyed):
+    from keyed import add_key
+
+    key = add_key(keyed.env, "rotating-tokens", "app")
+    token = requests.post(keyed.url + "/v1/tokens", json={"seller_id": "s"},
+                          headers={"Authorization": "Bearer " + key}, timeout=10).json()["token"]
+    assert score(keyed.url, {"Authorization": "Bearer " + token}).status_code == 200
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, "-m", "phototips", "keys", "revoke", key.split("_")[1]], env=keyed.env,
+                   check=True, capture_output=True, timeout=60)
+    r = score(keyed.url, {"Authorization": "Bearer " + token})
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
+
+
+def test_a_live_connection_ends_with_its_token(keyed):
+    kid = keyed.keys["shop"].split("_")[1]
+    now = int(time.time())
+    short = jwt.encode({"iss": "phototips", "aud": "phototips-seller", "sub": "brief", "client": "shop", "kid": kid,
+                        "iat": now, "exp": now + 2}, SECRET, algorithm="HS256")
+    seller = Seller(keyed.url, token=short)
+    assert seller.send(listing_id="brief", image=jpeg())["photo_id"]
+    time.sleep(3)
+    ack = seller.send(listing_id="brief", image=jpeg())
+    assert ack["error"]["code"] == "token_expired"
+    deadline = time.monotonic() + 5
+    while seller.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not seller.sio.connected
+
+
+def test_duplicate_keys_in_a_socket_packet_are_refused(keyed):
+    class DupJSON:
+        @staticmethod
+        def dumps(obj, *a, **k):
+            return re.sub(r'"listing_id":\s*"dup"', r'"listing_id": "a\\u0000", "listing_id": "dup"',
+                          json.dumps(obj, *a, **k))
+
+        loads = staticmethod(json.loads)
+
+    sio = socketio.Client(json=DupJSON)
+    sio.connect(keyed.url, transports=["websocket"], wait_timeout=10, auth={"token": keyed.token("dup")})
+    try:
+        ack = sio.call("photo", {"listing_id": "dup", "image": jpeg()}, timeout=10)
+        assert ack["error"]["code"] == "duplicate_field"
+    finally:
+        sio.disconnect()
+
+
+def test_rate_limits_survive_a_redis_outage(tmp_path):
+    from keyed import start_keyed
+
+    k = start_keyed(tmp_path, f"sqlite:///{tmp_path / 'noredis.db'}", PHOTOTIPS_REDIS_URL="redis://127.0.0.1:1/0",
+                    PHOTOTIPS_RATE_UPLOADS="2/minute")
+    try:
+        phone = k.seller("redisless")
+        assert [score(k.url, phone).status_code for _ in range(3)] == [200, 200, 429]
+        assert k.srv.alive()
+    finally:
+        k.srv.stop()
+
+
+def test_the_cache_of_checked_keys_is_bounded(tmp_path):
+    from phototips.auth.keys import KeyStore
+    from phototips.errors import PhotoTipsError
+    from phototips.storage.db import make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    migrate(engine)
+    store = KeyStore(engine, cache_size=50)
+    for i in range(500):
+        with pytest.raises(PhotoTipsError):
+            store.check(f"ptk_{i:012x}_{'A' * 43}")
+    assert len(store._cache) == 50

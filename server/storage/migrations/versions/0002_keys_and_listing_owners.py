@@ -1,4 +1,4 @@
-"""API keys, listing owners, and ids wide enough to be namespaced by the app client.
+"""API keys, listing owners, and ids wide enough to be namespaced by the app client (and the seller).
 
 Revision ID: 0002
 Revises: 0001
@@ -33,6 +33,8 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.alter_column("seller_id", type_=sa.String(160), existing_nullable=False)
             batch.alter_column("listing_id", type_=sa.String(160), existing_nullable=True)
+            if table == "events":
+                batch.alter_column("event_id", type_=sa.String(255), existing_nullable=False)
 
 
 def downgrade() -> None:
