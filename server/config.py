@@ -33,8 +33,11 @@ class Settings:
     max_unreduced_pixels: int = 25_000_000
     # Long side the photo check analyses; JPEGs are decoded reduced to about this.
     analysis_side: int = 1000
+    # Listings kept in this process's memory (least recently used out); with Redis, each expires
+    # `listing_ttl_s` after its last photo instead.
     max_listings: int = 10_000
     max_photos_per_listing: int = 30
+    listing_ttl_s: int = 86_400
     tips_file: str = str(paths.CONTENT / "tips.yaml")
     photo_check_model: str = str(paths.MODELS / "photo-check.yaml")
     # ONNX model made by `phototips train`; when the file exists the photo check scores with it.
@@ -46,7 +49,8 @@ class Settings:
     min_sellers_per_variant: int = 100
     # Redis URL shared by several server processes for Socket.IO rooms; empty: in-process.
     message_queue: str = ""
-    # Redis URL for state shared by several processes (rate limits); empty: in each process's memory.
+    # Redis URL for state shared by several processes (listings' photos, rate limits); empty: in each
+    # process's memory.
     redis_url: str = ""
     log_level: str = "INFO"
 
@@ -127,6 +131,8 @@ def _problems(s: Settings) -> list[str]:
     for name in ("max_listings", "max_photos_per_listing"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    if s.listing_ttl_s < 60:
+        out.append(f"{ENV_PREFIX}LISTING_TTL_S must be at least 60")
     if not s.database_url.startswith(("sqlite:", "postgresql")):
         out.append(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
     if s.min_sellers_per_variant < 1:

@@ -19,7 +19,7 @@ from .errors import PhotoTipsError
 from .experiments.config import load_experiments
 from .hero import Candidate, load_hero_rules, perceptual_hash, rank
 from .imaging.decode import DecodedPhoto, decode_photo
-from .listings import ListingStore
+from .listings import make_listing_store
 from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
 from .scoring.registry import create_scorer
@@ -50,7 +50,7 @@ class PhotoService:
         self.catalog.check_locale(settings.default_locale)
         self.chain = ScorerChain.from_names(settings.scorers, settings)
         self.photo_check = self.chain.get(LAST_RESORT)
-        self.listings = ListingStore(settings.max_listings, settings.max_photos_per_listing)
+        self.listings = make_listing_store(settings)
         self.experiments = load_experiments(settings.experiments_file, self.catalog)
         self._extra_scorers: dict[str, object] = {}
         self._lock = threading.Lock()

@@ -70,6 +70,22 @@ class ScoreResult:
             out["details"] = self.details
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ScoreResult":
+        """The inverse of `to_dict` (for results kept outside this process: Redis, worker processes)."""
+        return cls(
+            score=float(data["score"]),
+            aspects={name: Finding(**f) for name, f in data["aspects"].items()},
+            justification=data["justification"],
+            scorer=data["scorer"],
+            model=data.get("model", ""),
+            prompt=data.get("prompt"),
+            usage=data.get("usage", {}),
+            latency_ms=float(data.get("latency_ms", 0.0)),
+            skipped=data.get("skipped", []),
+            details=data.get("details", {}),
+        )
+
 
 def rating_of(score: float) -> int:
     """Round half up and clamp to 1–5 (Python's round() would send 2.5 to 2)."""

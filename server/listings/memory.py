@@ -6,14 +6,18 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .errors import PhotoTipsError
-from .hero import Candidate
+from ..errors import PhotoTipsError
+from ..hero import Candidate
 
 
 @dataclass
 class Listing:
     photos: "OrderedDict[str, Candidate]" = field(default_factory=OrderedDict)
     locale: str = "en"
+
+
+def listing_full(listing_id: str, max_photos: int) -> PhotoTipsError:
+    return PhotoTipsError("listing_full", f"listing {listing_id!r} already has {max_photos} photos", 409)
 
 
 class ListingStore:
@@ -30,8 +34,8 @@ class ListingStore:
             if listing is not None and len(listing.photos) >= self.max_photos:
                 raise self._full(listing_id)
 
-    def put(self, listing_id: str, candidate: Candidate, locale: str) -> list[Candidate]:
-        """Add or replace a photo; returns the listing's photos afterwards."""
+    def put(self, listing_id: str, candidate: Candidate, locale: str) -> None:
+        """Add or replace a photo."""
         with self._lock:
             listing = self._listings.pop(listing_id, None) or Listing()
             if candidate.key not in listing.photos and len(listing.photos) >= self.max_photos:
@@ -42,10 +46,9 @@ class ListingStore:
             self._listings[listing_id] = listing
             while len(self._listings) > self.max_listings:
                 self._listings.popitem(last=False)
-            return list(listing.photos.values())
 
     def _full(self, listing_id: str) -> PhotoTipsError:
-        return PhotoTipsError("listing_full", f"listing {listing_id!r} already has {self.max_photos} photos", 409)
+        return listing_full(listing_id, self.max_photos)
 
     def photos(self, listing_id: str) -> list[Candidate]:
         with self._lock:
