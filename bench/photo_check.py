@@ -28,6 +28,7 @@ from PIL import Image  # noqa: E402
 from skimage import data  # noqa: E402
 
 from phototips.config import load_settings  # noqa: E402
+from phototips.cpu.checking import decode_upload  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 from phototips.service import PhotoService  # noqa: E402
 
@@ -79,7 +80,7 @@ def main() -> int:
     req = ScoreRequest()
 
     def photo_check(raw: bytes):
-        return svc.instant(svc.decode(raw), req)
+        return svc.check(raw, req).result
 
     brisque = make_brisque()
 
@@ -89,7 +90,7 @@ def main() -> int:
     for raw in photos[:2]:
         photo_check(raw)  # warm caches and lazy imports
     ours = [timed(photo_check, raw) for _ in range(args.repeats) for raw in photos]
-    decode_only = [timed(svc.decode, raw) for _ in range(args.repeats) for raw in photos]
+    decode_only = [timed(decode_upload, raw, svc.settings) for _ in range(args.repeats) for raw in photos]
     baseline(photos[0][:])  # import and model load outside the timing
     base = [timed(baseline, raw) for raw in photos[: args.baseline_photos]]
 

@@ -45,16 +45,28 @@
     tile.querySelector("img").src = URL.createObjectURL(file);
     $("#photos").appendChild(tile);
     tiles.set(ref, tile);
-    file.arrayBuffer().then((image) => {
-      socket.timeout(30000).emit("photo", {
-        listing_id: listingId, ref, image,
-        item_type: $("#item-type").value, locale: $("#locale").value,
-      }, (err, ack) => {
-        if (err) return fail(tile, "The server did not answer. Try again.");
-        if (ack.error) return fail(tile, ack.error.message);
-        tile.dataset.photoId = ack.photo_id;
-        refOfPhoto.set(ack.photo_id, ref);
-      });
+    file.arrayBuffer().then((image) => emitPhoto({
+      listing_id: listingId, ref, image,
+      item_type: $("#item-type").value, locale: $("#locale").value,
+    }, tile, 0));
+  }
+
+  // A busy server answers at once with `busy` and when to come back: wait (longer each time, with
+  // jitter so a crowd of phones does not come back together) and send the photo again.
+  const MAX_TRIES = 6;
+  function emitPhoto(payload, tile, attempt) {
+    socket.timeout(30000).emit("photo", payload, (err, ack) => {
+      if (err) return fail(tile, "The server did not answer. Try again.");
+      if (ack.error && ack.error.code === "busy" && attempt + 1 < MAX_TRIES) {
+        tile.dataset.state = "waiting";
+        tile.querySelector(".summary").textContent = "Busy right now, trying again…";
+        document.body.dataset.retries = String(Number(document.body.dataset.retries || 0) + 1);
+        const wait = Math.min(8, (ack.error.retry_after || 1) * 2 ** attempt) * (0.5 + Math.random());
+        return setTimeout(() => emitPhoto(payload, tile, attempt + 1), wait * 1000);
+      }
+      if (ack.error) return fail(tile, ack.error.message);
+      tile.dataset.photoId = ack.photo_id;
+      refOfPhoto.set(ack.photo_id, payload.ref);
     });
   }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 
 from flask import Flask, request, send_from_directory
@@ -25,9 +26,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     svc = PhotoService(settings)
     svc.events  # noqa: B018 - open and migrate the store now: a bad DATABASE_URL stops the start, not a seller
     svc.gate.check_bind(settings.host)  # no API key: loopback only, or no start at all
+    svc.start_workers()
+    atexit.register(svc.close)
     if svc.gate.open:
         log.warning("no API key is configured: running OPEN for local development on %s — anyone who can reach "
                     "this address may call everything; /dev/token hands out seller tokens", settings.host)
@@ -64,9 +68,18 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     socketio = SocketIO(
         app,
         json=SocketJSON,
-        async_mode="threading",
+        async_mode=_async_mode(),
         max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
         message_queue=settings.message_queue or None,
     )
     register_live(socketio, svc, limits)
     return app, socketio
+
+
+def _async_mode() -> str:
+    """gevent under `phototips serve` (gunicorn's gevent worker has patched the standard library), else threads."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"

@@ -112,27 +112,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings) -> int:
-    from .app import create_app
+    from .serving import serve
 
-    app, socketio = create_app(settings)
-    print(f"Photo Tips on http://{settings.host}:{settings.port}/ (scorers: {', '.join(settings.scorers)})", flush=True)
-    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True,
-                 request_handler=QuietHandler())
-    return 0
-
-
-def QuietHandler():
-    """Werkzeug's request handler, without the server and Python versions in its error pages' headers."""
-    from werkzeug.serving import WSGIRequestHandler
-
-    class Handler(WSGIRequestHandler):
-        server_version = "phototips"
-        sys_version = ""
-
-        def version_string(self) -> str:
-            return "phototips"
-
-    return Handler
+    print(f"Photo Tips on http://{settings.host}:{settings.port}/ (scorers: {', '.join(settings.scorers)}; "
+          f"{settings.worker_count or 'no'} photo-check workers)", flush=True)
+    return serve(settings)
 
 
 def _read(path: str) -> bytes:
@@ -165,17 +149,16 @@ def _score(svc, args) -> int:
 
 def _hero(svc, args) -> int:
     req = svc.make_request(args.item_type, args.locale)
-    candidates, errors = [], []
+    uploads, unread = [], []
     for path in args.paths:
         try:
-            photo = svc.decode(_read(path))
-            candidates.append(svc.candidate(path, photo, svc.full(photo, req)))
+            uploads.append((path, _read(path)))
         except PhotoTipsError as exc:
-            errors.append({"file": path, "error": exc.to_dict()})
-    out = svc.ranking(candidates, req.locale)
-    for entry in out["ranking"]:
-        entry["file"] = entry.pop("key")
-    out["errors"] = errors
+            unread.append({"file": path, "error": exc.to_dict()})
+    out = svc.rank_uploads(uploads, req)
+    out.pop("photos")
+    errors = out["errors"] = unread + out["errors"]
+    candidates = out["ranking"]
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:

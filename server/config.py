@@ -23,6 +23,11 @@ ENV_PREFIX = "PHOTOTIPS_"
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    # The server (gunicorn, one gevent worker): open connections it holds at most, live sellers included;
+    # seconds a stopping server gives requests in flight; proxies whose X-Forwarded-* it believes.
+    max_connections: int = 10_000
+    graceful_timeout_s: int = 20
+    trusted_proxies: str = "127.0.0.1"
     # Scorer chain, tried in order; the photo check is always the last resort.
     scorers: tuple[str, ...] = ("photo-check",)
     default_locale: str = "en"
@@ -35,6 +40,14 @@ class Settings:
     analysis_side: int = 1000
     # Listings kept in this process's memory (least recently used out); with Redis, each expires
     # `listing_ttl_s` after its last photo instead.
+    # Decoding and the photo check run in worker processes: -1 one per core, 0 none (in the request's
+    # own thread: development and tests), N exactly N. At most workers + cpu_queue requests are inside at
+    # once (-1: as many as workers); the rest get 503 busy at once.
+    cpu_workers: int = -1
+    cpu_queue: int = -1
+    cpu_task_timeout_s: float = 30.0
+    # A worker larger than this after a photo gives memory back, or is replaced by a fresh one.
+    cpu_worker_max_mb: int = 600
     max_listings: int = 10_000
     max_photos_per_listing: int = 30
     listing_ttl_s: int = 86_400
@@ -102,6 +115,14 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
+    @property
+    def worker_count(self) -> int:
+        return len(os.sched_getaffinity(0)) if self.cpu_workers == -1 else self.cpu_workers
+
+    @property
+    def queue_length(self) -> int:
+        return self.worker_count if self.cpu_queue == -1 else self.cpu_queue
+
 
 def _parse(name: str, kind: type, raw) -> object:
     if typing.get_origin(kind) is tuple:
@@ -118,6 +139,10 @@ def _problems(s: Settings) -> list[str]:
     out = []
     if not 0 < s.port < 65536:
         out.append(f"{ENV_PREFIX}PORT must be between 1 and 65535, got {s.port}")
+    if s.max_connections < 10:
+        out.append(f"{ENV_PREFIX}MAX_CONNECTIONS must be at least 10")
+    if s.graceful_timeout_s <= 0:
+        out.append(f"{ENV_PREFIX}GRACEFUL_TIMEOUT_S must be positive")
     if not s.scorers:
         out.append(f"{ENV_PREFIX}SCORERS must name at least one scorer")
     if s.max_upload_mb <= 0:
@@ -131,6 +156,12 @@ def _problems(s: Settings) -> list[str]:
     for name in ("max_listings", "max_photos_per_listing"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")
+    if s.cpu_workers < -1 or s.cpu_queue < -1:
+        out.append(f"{ENV_PREFIX}CPU_WORKERS and CPU_QUEUE must be -1 (automatic) or a count, 0 or more")
+    if s.cpu_task_timeout_s <= 0:
+        out.append(f"{ENV_PREFIX}CPU_TASK_TIMEOUT_S must be positive")
+    if s.cpu_worker_max_mb < 200:
+        out.append(f"{ENV_PREFIX}CPU_WORKER_MAX_MB must be at least 200")
     if s.listing_ttl_s < 60:
         out.append(f"{ENV_PREFIX}LISTING_TTL_S must be at least 60")
     if not s.database_url.startswith(("sqlite:", "postgresql")):

@@ -10,9 +10,13 @@ class PhotoTipsError(Exception):
     code: str
     message: str
     status: int = 400
+    retry_after: int | None = None  # seconds, for refusals that pass (rate limits, a busy server)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
+        out = {"code": self.code, "message": self.message}
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out

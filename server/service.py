@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from contextlib import nullcontext
 from dataclasses import asdict
 from functools import cached_property
 
@@ -17,8 +18,9 @@ from .auth.principal import Principal, require
 from .config import Settings
 from .errors import PhotoTipsError
 from .experiments.config import load_experiments
-from .hero import Candidate, load_hero_rules, perceptual_hash, rank
-from .imaging.decode import DecodedPhoto, decode_photo
+from .cpu.checking import Checked, check_photo
+from .cpu.pool import WorkerPool
+from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
 from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
@@ -50,10 +52,23 @@ class PhotoService:
         self.catalog.check_locale(settings.default_locale)
         self.chain = ScorerChain.from_names(settings.scorers, settings)
         self.photo_check = self.chain.get(LAST_RESORT)
+        # The decoded photo is kept (and sent back from a worker) only when a vision-language scorer will look.
+        self.keep_photo = self.chain.names != [LAST_RESORT]
+        self.pool: WorkerPool | None = None
         self.listings = make_listing_store(settings)
         self.experiments = load_experiments(settings.experiments_file, self.catalog)
         self._extra_scorers: dict[str, object] = {}
         self._lock = threading.Lock()
+
+    def start_workers(self) -> None:
+        """Move decoding and the photo check into worker processes (the server does; the CLI works inline)."""
+        if self.settings.worker_count > 0 and self.pool is None:
+            self.pool = WorkerPool(self.settings, self.settings.worker_count, self.settings.queue_length,
+                                   self.settings.cpu_task_timeout_s).start()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
     # -- event store (opened on first use: scoring files from the CLI never needs it) ----
     @cached_property
@@ -123,15 +138,16 @@ class PhotoService:
         return name
 
     # -- input ---------------------------------------------------------------
-    def decode(self, data: bytes) -> DecodedPhoto:
-        if len(data) > self.settings.max_upload_bytes:
-            raise PhotoTipsError(
-                "file_too_large",
-                f"the file is {len(data) / 1e6:.1f} MB; the limit is {self.settings.max_upload_mb:g} MiB",
-                413,
-            )
-        return decode_photo(data, max_pixels=self.settings.max_pixels, analysis_side=self.settings.analysis_side,
-                            max_unreduced_pixels=self.settings.max_unreduced_pixels)
+    def admitted(self):
+        """Hold a place among the requests doing CPU work, or get `busy` at once (no pool: no limit)."""
+        return self.pool.admitted() if self.pool is not None else nullcontext()
+
+    def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
+        """Decode and photo-check one upload, in a worker when there are workers; call inside `admitted()`."""
+        keep = self.keep_photo if keep_photo is None else keep_photo
+        if self.pool is not None:
+            return self.pool.call("check", data, request, keep)
+        return check_photo(data, self.settings, self.photo_check, request, keep)
 
     def make_request(self, item_type=None, locale=None) -> ScoreRequest:
         item_type = text_field("item_type", item_type) or "item"
@@ -155,13 +171,13 @@ class PhotoService:
             return self._extra_scorers[name]
 
     # -- scoring -------------------------------------------------------------
-    def instant(self, photo: DecodedPhoto, request: ScoreRequest) -> ScoreResult:
-        return self.photo_check.score(photo, request)
-
-    def full(self, photo: DecodedPhoto, request: ScoreRequest, scorer: str | None = None) -> ScoreResult:
+    def full(self, checked: Checked, request: ScoreRequest, scorer: str | None = None) -> ScoreResult:
+        """The configured chain's answer (or the named scorer's); the photo check's is already in `checked`."""
+        if scorer == LAST_RESORT or (scorer is None and not self.keep_photo):
+            return checked.result
         if scorer:
-            return self.scorer_named(scorer).score(photo, request)
-        return self.chain.score(photo, request)
+            return self.scorer_named(scorer).score(checked.photo, request)
+        return self.chain.score(checked.photo, request, last_resort=checked.result)
 
     def present(self, result: ScoreResult, locale: str, *, seller_key: str | None = None,
                 listing_key: str | None = None, **extra) -> dict:
@@ -193,14 +209,65 @@ class PhotoService:
         listing_id = text_field("listing_id", listing_id)
         if listing_id and principal.kind != "seller":
             raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
-        photo = self.decode(data)  # a listing is claimed by a photo, not by a failed upload
-        listing_key = self.own_listing(principal, listing_id) if listing_id else None
-        return self.present(self.full(photo, request, scorer), request.locale, seller_key=principal.seller_key,
+        with self.admitted():
+            checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT))
+        photo_id = extra.get("photo_id") or new_photo_id()
+        listing_key = None
+        if listing_id:  # a listing is claimed by a photo, not by a failed upload
+            listing_key = self.file_photo(principal, listing_id, photo_id, checked.result, checked, request.locale)
+        result = self.full(checked, request, scorer)
+        if listing_key and result is not checked.result:
+            self.refile_photo(listing_key, photo_id, result, checked, request.locale)
+        return self.present(result, request.locale, seller_key=principal.seller_key,
                             listing_key=listing_key, listing_id=listing_id, **extra)
 
-    # -- hero ----------------------------------------------------------------
-    def candidate(self, key: str, photo: DecodedPhoto, result: ScoreResult) -> Candidate:
-        return Candidate(key, result, perceptual_hash(photo.pil))
+    # -- listings and the hero -----------------------------------------------
+    def file_photo(self, principal: Principal, listing_id: str, photo_id: str, result: ScoreResult,
+                   checked: Checked, locale: str) -> str:
+        """Put a checked photo into one of the seller's listings (claiming it if new); the listing's stored id."""
+        listing_key = self.own_listing(principal, listing_id)
+        self.listings.reserve(listing_key)
+        self.listings.put(listing_key, Candidate(photo_id, result, checked.phash), locale)
+        return listing_key
+
+    def refile_photo(self, listing_key: str, photo_id: str, result: ScoreResult, checked: Checked,
+                     locale: str) -> None:
+        """Replace a listing photo's instant score with the chain's; a listing gone meanwhile is only logged."""
+        try:
+            self.listings.put(listing_key, Candidate(photo_id, result, checked.phash), locale)
+        except PhotoTipsError as exc:
+            log.warning("listing %s: %s", listing_key, exc)
+
+    def listing_ranking(self, listing_key: str, locale: str) -> dict:
+        out = self.ranking(self.listings.photos(listing_key), locale)
+        for entry in out["ranking"]:
+            entry["photo_id"] = entry.pop("key")
+        return out
+
+    def rank_uploads(self, uploads: list[tuple[str, bytes]], request: ScoreRequest) -> dict:
+        """Score and rank the photos of one listing sent together (HTTP /v1/hero, `phototips hero`).
+
+        The request holds one place in the CPU queue and its photos go through
+        one at a time, so forty photos do not crowd out other sellers.
+        """
+        checked, errors = [], []
+        with self.admitted():
+            for key, data in uploads:
+                try:
+                    checked.append((key, self.check(data, request)))
+                except PhotoTipsError as exc:
+                    if exc.code == "busy":
+                        raise
+                    errors.append({"file": key, "error": exc.to_dict()})
+        candidates, photos = [], []
+        for key, one in checked:
+            result = self.full(one, request)
+            candidates.append(Candidate(key, result, one.phash))
+            photos.append(self.present(result, request.locale, file=key))
+        out = self.ranking(candidates, request.locale)
+        for entry in out["ranking"]:
+            entry["file"] = entry.pop("key")
+        return {**out, "photos": photos, "errors": errors}
 
     def ranking(self, candidates: list[Candidate], locale: str) -> dict:
         ranked = rank(candidates, self.hero_rules, self.catalog, locale)

@@ -53,7 +53,7 @@ class ServerProcess:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, but the app is still loading
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log.read_text()}")
 

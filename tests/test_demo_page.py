@@ -88,3 +88,46 @@ def test_experiment_report_page(server, browser):
         expect(page.locator("body")).to_have_attribute("data-loaded", "dark-photos-2026-12", timeout=15000)
         page.screenshot(path=os.environ["PHOTOTIPS_SCREENSHOT"].replace(".png", "-experiments.png"), full_page=True)
     assert not errors, errors
+
+
+def test_a_busy_server_makes_the_page_wait_and_send_again(browser, photo_files, tmp_path):
+    """One photo-check worker, no queue, and another client flooding it: the page is told `busy`, waits,
+    sends again, and every photo ends up scored."""
+    import threading
+
+    from conftest import ServerProcess
+
+    srv = ServerProcess({"PHOTOTIPS_CPU_WORKERS": "1", "PHOTOTIPS_CPU_QUEUE": "0", "PHOTOTIPS_LOG_LEVEL": "WARNING",
+                         "PHOTOTIPS_RATE_UPLOADS": "100000/minute", "PHOTOTIPS_RATE_UPLOADS_CLIENT": "100000/minute"},
+                        tmp_path)
+    stop = threading.Event()
+    flood_photo = photo_files["rocket"].read_bytes()
+
+    def flood():
+        while not stop.is_set():
+            requests.post(srv.url + "/v1/score", files={"photo": ("f.jpg", flood_photo)}, timeout=30)
+
+    flooders = [threading.Thread(target=flood) for _ in range(3)]
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.url + "/")
+        expect(page.locator("#status")).to_have_text("live", timeout=15000)
+        for t in flooders:
+            t.start()
+        page.set_input_files("#photo-input", [str(photo_files[n]) for n in photos.SAMPLES])
+        tiles = page.locator(".photo")
+        expect(tiles).to_have_count(4)
+        page.wait_for_function("Number(document.body.dataset.retries || 0) >= 1", timeout=20000)
+        stop.set()
+        for i in range(4):
+            expect(tiles.nth(i)).to_have_attribute("data-state", "scored", timeout=60000)
+        assert requests.get(srv.url + "/healthz", timeout=5).json()["workers"]["busy"] >= 1
+        assert not errors, errors
+    finally:
+        stop.set()
+        for t in flooders:
+            if t.is_alive():
+                t.join(30)
+        srv.stop()

@@ -1,5 +1,6 @@
 """The HTTP API of a real server process: scores, hero, health, OpenAPI, and bad input."""
 
+import os
 import json
 import subprocess
 import sys
@@ -89,8 +90,11 @@ def test_hero_with_only_bad_photos_is_422(server):
 
 
 def test_health_and_openapi(server):
-    assert requests.get(server.url + "/healthz", timeout=5).json() == {"status": "ok", "scorers": ["photo-check"],
-                                                                       "lost_writes": 0}
+    health = requests.get(server.url + "/healthz", timeout=5).json()
+    workers = health.pop("workers")
+    assert health == {"status": "ok", "scorers": ["photo-check"], "lost_writes": 0}
+    # One photo-check worker process per core, and as many places again in the queue.
+    assert workers["workers"] == len(os.sched_getaffinity(0)) and workers["capacity"] == 2 * workers["workers"]
     spec = requests.get(server.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.")
     assert {"/v1/score", "/v1/hero", "/healthz"} <= set(spec["paths"])

@@ -155,7 +155,7 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
 
     rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=15, seed=5))
     svc = PhotoService(load_settings({}))
-    scores = [svc.instant(svc.decode(r.path.read_bytes()), ScoreRequest(want_justification=False)).score for r in rated]
+    scores = [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
     assert spearmanr(scores, [r.majority for r in rated]).statistic > 0.25
 
 

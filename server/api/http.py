@@ -13,7 +13,7 @@ from ..auth.principal import Principal, require
 from ..errors import PhotoTipsError
 from ..service import PhotoService, new_photo_id
 from ..validate import parse_json, text
-from .limits import RateLimited, RateLimits
+from .limits import RateLimits
 from .openapi import openapi_spec
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def principal() -> Principal | None:
 
 def error_response(err: PhotoTipsError):
     response = jsonify({"error": err.to_dict()})
-    if isinstance(err, RateLimited):
+    if err.retry_after is not None:
         response.headers["Retry-After"] = str(err.retry_after)
     return response, err.status
 
@@ -119,34 +119,38 @@ def hero():
     for _ in uploads:
         limits().check("uploads", who)
     req = svc.make_request(fields.get("item_type"), fields.get("locale"))
-    candidates, errors, scores = [], [], {}
+    named = []
     for i, upload in enumerate(uploads):
         key = text("file name", upload.filename, 200) or f"photo-{i + 1}"
-        if key in scores or any(e["file"] == key for e in errors):
+        if any(key == k for k, _ in named):
             key = f"{key}#{i + 1}"
-        try:
-            photo = svc.decode(upload.read())
-            result = svc.full(photo, req)
-        except PhotoTipsError as exc:
-            errors.append({"file": key, "error": exc.to_dict()})
-            continue
-        candidates.append(svc.candidate(key, photo, result))
-        scores[key] = svc.present(result, req.locale, file=key)
-    if not candidates:
+        named.append((key, upload.read()))
+    out = svc.rank_uploads(named, req)
+    if not out["ranking"]:
         return jsonify({"error": {"code": "no_valid_photo", "message": "none of the photos could be read"},
-                        "errors": errors}), 422
-    out = svc.ranking(candidates, req.locale)
-    for entry in out["ranking"]:
-        entry["file"] = entry.pop("key")
-    out["photos"] = list(scores.values())
-    out["errors"] = errors
+                        "errors": out["errors"]}), 422
     return jsonify(out)
+
+
+@bp.get("/v1/listings/<listing_id>/hero")
+def listing_hero(listing_id: str):
+    """The hero ranking of one of the calling seller's live listings (its photos sent live or to /v1/score)."""
+    who = require(principal(), "app", seller=True)
+    if who.kind != "seller":
+        raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
+    svc = service()
+    listing_key = svc.owned_listing(who, text("listing_id", listing_id))
+    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
+    return jsonify({"listing_id": listing_id, **svc.listing_ranking(listing_key, locale)})
 
 
 @bp.get("/healthz")
 def healthz():
     svc = service()
-    return jsonify({"status": "ok", "scorers": svc.chain.names, "lost_writes": svc.events.lost_writes})
+    out = {"status": "ok", "scorers": svc.chain.names, "lost_writes": svc.events.lost_writes}
+    if svc.pool is not None:
+        out["workers"] = svc.pool.stats()
+    return jsonify(out)
 
 
 def dev_token():

@@ -28,11 +28,7 @@ log = logging.getLogger(__name__)
 
 class RateLimited(PhotoTipsError):
     def __init__(self, what: str, retry_after: int):
-        super().__init__("rate_limited", f"too many {what}; retry in {retry_after} s", 429)
-        self.retry_after = retry_after
-
-    def to_dict(self) -> dict:
-        return {**super().to_dict(), "retry_after": self.retry_after}
+        super().__init__("rate_limited", f"too many {what}; retry in {retry_after} s", 429, retry_after)
 
 
 class RateLimits:

@@ -21,7 +21,6 @@ from flask_socketio import SocketIO, join_room
 
 from ..auth.principal import Principal
 from ..errors import PhotoTipsError
-from ..scoring.chain import LAST_RESORT
 from ..service import PhotoService, new_photo_id
 from ..validate import duplicate_key
 from ..validate import ref as check_ref
@@ -104,41 +103,40 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         ref = check_ref(payload.get("ref"))
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
         limits.check("uploads", who)
-        photo = svc.decode(bytes(image))  # a listing is claimed by a photo, not by a refused or failed upload
-        listing_key = svc.own_listing(who, listing_id)
-        svc.listings.reserve(listing_key)
+        with svc.admitted():
+            checked = svc.check(bytes(image), req)
         photo_id = new_photo_id()
-        instant = svc.instant(photo, req)
-        svc.listings.put(listing_key, svc.candidate(photo_id, photo, instant), req.locale)
+        # A listing is claimed by a photo, not by a refused or failed upload; the photo is in the
+        # listing (in Redis, when configured) before it is acknowledged.
+        listing_key = svc.file_photo(who, listing_id, photo_id, checked.result, checked, req.locale)
 
         join_room(listing_key)
         ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref}
-        tips = svc.present(instant, req.locale, seller_key=who.seller_key, listing_key=listing_key, **ids)
+        tips = svc.present(checked.result, req.locale, seller_key=who.seller_key, listing_key=listing_key, **ids)
         socketio.emit("tips", tips, to=listing_key)
-        socketio.start_background_task(_final, photo, tips, req, ids, who, listing_key, request.sid)
+        socketio.start_background_task(_final, checked, tips, req, ids, who, listing_key, request.sid)
         return {"photo_id": photo_id, "ref": ref}
 
     def _close_later(sid: str) -> None:
         socketio.sleep(0.5)
         socketio.server.disconnect(sid)
 
-    def _final(photo, tips, req, ids, who, listing_key, sid) -> None:
-        if svc.chain.names[0] == LAST_RESORT:
+    def _final(checked, tips, req, ids, who, listing_key, sid) -> None:
+        if not svc.keep_photo:
             # The photo check is the chain's answer: the instant tips already are the final score.
             socketio.emit("score", tips, to=listing_key)
         else:
             try:
-                result = svc.full(photo, req)
+                result = svc.full(checked, req)
             except PhotoTipsError as exc:
                 socketio.emit("score", {**ids, "error": exc.to_dict()}, to=sid)
                 return
-            try:
-                svc.listings.put(listing_key, svc.candidate(ids["photo_id"], photo, result), req.locale)
-            except PhotoTipsError as exc:  # the listing was evicted meanwhile; the score still counts
-                log.warning("listing %s: %s", listing_key, exc)
+            svc.refile_photo(listing_key, ids["photo_id"], result, checked, req.locale)
             socketio.emit("score", svc.present(result, req.locale, seller_key=who.seller_key,
                                                listing_key=listing_key, **ids), to=listing_key)
-        ranking = svc.ranking(svc.listings.photos(listing_key), req.locale)
-        for entry in ranking["ranking"]:
-            entry["photo_id"] = entry.pop("key")
+        try:
+            ranking = svc.listing_ranking(listing_key, req.locale)
+        except PhotoTipsError as exc:
+            socketio.emit("hero", {"listing_id": ids["listing_id"], "error": exc.to_dict()}, to=sid)
+            return
         socketio.emit("hero", {"listing_id": ids["listing_id"], **ranking}, to=listing_key)

@@ -9,7 +9,9 @@ _ERROR = {
     "type": "object",
     "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message"],
-                             "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                            "retry_after": {"type": "integer", "description":
+                                                            "seconds; with rate_limited and busy"}}}},
 }
 _FINDING = {
     "type": "object",
@@ -121,7 +123,16 @@ def openapi_spec() -> dict:
                 "requestBody": _form({"photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
                                       "item_type": text, "locale": text}, ["photos"]),
                 "responses": {"200": {"description": "the ranking", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Hero"}}}}} | _errors(400, 401, 403, 413, 415, 422, 429),
+                    "schema": {"$ref": "#/components/schemas/Hero"}}}}}
+                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
+            }},
+            "/v1/listings/{listing_id}/hero": {"get": {
+                "summary": "The hero ranking of one of the calling seller's live listings (seller token)",
+                "security": _SELLER,
+                "parameters": [{"name": "listing_id", "in": "path", "required": True, "schema": text},
+                               {"name": "locale", "in": "query", "schema": {"type": "string", "enum": ["en", "fr", "de"]}}],
+                "responses": {"200": {"description": "the ranking, photo_id for each photo", "content": {
+                    "application/json": {"schema": {"type": "object"}}}}} | _errors(400, 401, 403, 503),
             }},
             "/v1/events": {"post": {
                 "summary": "Report seller outcomes (idempotent by event_id; acknowledged once stored; app role or "

@@ -44,6 +44,14 @@ class DecodedPhoto:
     def megapixels(self) -> float:
         return self.width * self.height / 1e6
 
+    # Between processes the pixels travel once; the PIL image is rebuilt from them.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "pil"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.pil = Image.fromarray(self.rgb)
+
 
 def _orientation_swaps(img: Image.Image) -> bool:
     try:

@@ -9,6 +9,7 @@ while instead of making every seller wait for its time-out).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -72,7 +73,8 @@ class ScorerChain:
     def get(self, name: str) -> Scorer | None:
         return next((s for s in self.scorers if s.name == name), None)
 
-    def score(self, photo, request: ScoreRequest) -> ScoreResult:
+    def score(self, photo, request: ScoreRequest, last_resort: ScoreResult | None = None) -> ScoreResult:
+        """`last_resort`: the photo check's result when it was already computed (in a worker), used as is."""
         if request.deadline is None:
             request.deadline = time.monotonic() + self.deadline_s
         skipped = []
@@ -86,6 +88,8 @@ class ScorerChain:
                 skipped.append({"scorer": scorer.name,
                                 "reason": f"circuit open after repeated failures; retry in {breaker.retry_in:.0f} s"})
                 continue
+            if last and last_resort is not None:
+                return dataclasses.replace(last_resort, skipped=skipped)
             try:
                 result = scorer.score(photo, request)
             except PhotoTipsError as exc:

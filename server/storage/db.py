@@ -6,6 +6,7 @@ call returns, which is what "acknowledged only after durably stored" needs.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -29,12 +30,31 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
 
+        # Writers of this process take turns here before asking SQLite: under gevent, SQLite's busy wait
+        # would block the whole process, including the writer it waits for.
+        turns = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn):
             # A transaction that reads and then writes must take the write lock first: upgrading a read
             # lock fails at once with "database is locked" when another writer is busy, whatever the
             # busy timeout. IMMEDIATE waits for the lock instead (up to busy_timeout).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+            if not conn.get_execution_options().get("writer"):
+                conn.exec_driver_sql("BEGIN")
+                return
+            turns.acquire()
+            conn.info["writer_turn"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _end(conn)
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _end(conn):
+            if conn.info.pop("writer_turn", False):
+                turns.release()
     return engine
 
 

@@ -1,0 +1,36 @@
+"""One photo's CPU work: decode it within the limits, run the photo check, hash it for the hero ranking.
+
+The same function runs in a worker process (`worker.py`) or, with no workers
+(the CLI, PHOTOTIPS_CPU_WORKERS=0), in the caller's own thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import imagehash
+
+from ..errors import PhotoTipsError
+from ..hero import perceptual_hash
+from ..imaging.decode import DecodedPhoto, decode_photo
+from ..scoring.result import ScoreRequest, ScoreResult
+
+
+@dataclass
+class Checked:
+    result: ScoreResult  # the photo check's
+    phash: imagehash.ImageHash
+    photo: DecodedPhoto | None  # the decoded photo, for the vision-language scorers; None when none will look
+
+
+def decode_upload(data: bytes, settings) -> DecodedPhoto:
+    if len(data) > settings.max_upload_bytes:
+        raise PhotoTipsError(
+            "file_too_large", f"the file is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MiB", 413)
+    return decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side,
+                        max_unreduced_pixels=settings.max_unreduced_pixels)
+
+
+def check_photo(data: bytes, settings, photo_check, request: ScoreRequest, keep_photo: bool) -> Checked:
+    photo = decode_upload(data, settings)
+    return Checked(photo_check.score(photo, request), perceptual_hash(photo.pil), photo if keep_photo else None)

@@ -1,0 +1,79 @@
+"""A worker process: `python -m phototips.cpu.worker IN_FD OUT_FD`, started by the pool, never by people.
+
+It reads the server's settings, loads the photo check once, says ready, then
+answers one task at a time. A worker that has grown past its memory limit
+gives what it can back to the system (malloc_trim) and, if still too big, says
+so in its answer and exits: the pool starts a fresh one. When the server goes
+away (its end of the pipe closes) the worker exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+import traceback
+
+from . import frames
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _trimmer():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def serve(in_fd: int, out_fd: int) -> None:
+    from ..errors import PhotoTipsError
+    from ..scoring.chain import LAST_RESORT
+    from ..scoring.registry import create_scorer
+    from .checking import check_photo
+
+    frames.prepare(in_fd)
+    frames.prepare(out_fd)
+    try:
+        _, settings = frames.recv(in_fd)
+    except EOFError:  # the server stopped before we started
+        return
+    photo_check = create_scorer(LAST_RESORT, settings)
+    trim = _trimmer()
+    frames.send(out_fd, ("ready", os.getpid()))
+    while True:
+        try:
+            kind, data, request, keep_photo = frames.recv(in_fd)
+        except EOFError:
+            return
+        try:
+            answer = ("ok", check_photo(data, settings, photo_check, request, keep_photo))
+        except PhotoTipsError as exc:
+            answer = ("error", (exc.code, exc.message, exc.status))
+        except Exception:  # reported to the caller as a failed photo; the worker itself is still sound
+            answer = ("crash", traceback.format_exc(limit=8))
+        del data
+        retiring = False
+        if _rss_mb() > settings.cpu_worker_max_mb:
+            if trim is not None:
+                trim(0)
+            retiring = _rss_mb() > settings.cpu_worker_max_mb
+        frames.send(out_fd, (*answer, retiring))
+        if retiring:
+            return
+
+
+def main() -> None:
+    in_fd, out_fd = int(sys.argv[1]), int(sys.argv[2])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which closes our pipe
+    serve(in_fd, out_fd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""A server at its limit: a burst gets fast `busy` answers (HTTP and live), a big hero request does not starve
+the others, and whatever was accepted is answered. Real server processes, one photo-check worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+import photos
+from conftest import ServerProcess
+from test_live import Seller
+
+PHONE = photos.encode(photos.sample("astronaut"))
+
+
+UNLIMITED = {"PHOTOTIPS_RATE_UPLOADS": "100000/minute", "PHOTOTIPS_RATE_UPLOADS_CLIENT": "100000/minute",
+             "PHOTOTIPS_LOG_LEVEL": "WARNING"}
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory):
+    """One worker and no queue: a second request at the same moment is one too many."""
+    srv = ServerProcess({"PHOTOTIPS_CPU_WORKERS": "1", "PHOTOTIPS_CPU_QUEUE": "0", **UNLIMITED},
+                        tmp_path_factory.mktemp("tight"))
+    yield srv
+    srv.stop()
+
+
+def post(url: str, data: bytes = PHONE):
+    return requests.post(url + "/v1/score", files={"photo": ("p.jpg", data)}, timeout=60)
+
+
+def burst(url: str, n: int) -> list[requests.Response]:
+    out, start = [None] * n, threading.Barrier(n)
+
+    def one(i):
+        start.wait()
+        out[i] = post(url)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return out
+
+
+def test_a_burst_beyond_the_queue_is_told_busy_and_the_rest_is_served(tight):
+    answers = burst(tight.url, 16)
+    codes = [r.status_code for r in answers]
+    assert set(codes) <= {200, 503} and codes.count(200) >= 1 and codes.count(503) >= 1
+    for r in answers:
+        if r.status_code == 503:
+            assert r.json()["error"]["code"] == "busy" and r.headers["Retry-After"] == "1"
+            assert r.json()["error"]["retry_after"] == 1
+        else:
+            assert 1 <= r.json()["score"] <= 5
+    stats = requests.get(tight.url + "/healthz", timeout=5).json()["workers"]
+    assert stats["busy"] >= codes.count(503) and stats["inside"] == 0
+    assert post(tight.url).status_code == 200  # and it goes on serving
+
+
+def test_live_photos_beyond_the_queue_get_a_busy_ack(tight):
+    sellers = [Seller(tight.url) for _ in range(8)]
+    acks, start = [None] * 8, threading.Barrier(8)
+
+    def send(i):
+        start.wait()
+        acks[i] = sellers[i].send(listing_id=f"L-{uuid.uuid4().hex[:6]}", image=PHONE)
+
+    try:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        busy = [a for a in acks if "error" in a]
+        assert busy and all(a["error"]["code"] == "busy" and a["error"]["retry_after"] == 1 for a in busy)
+        served = [(s, a) for s, a in zip(sellers, acks) if "photo_id" in a]
+        assert served
+        for seller, ack in served:  # every accepted photo gets its tips and hero
+            seller.wait_for(lambda n, m: n == "hero" and m["hero"] == ack["photo_id"])
+    finally:
+        for s in sellers:
+            s.sio.disconnect()
+
+
+def test_a_hero_request_with_many_photos_takes_one_place_and_others_go_between_its_photos(tmp_path):
+    srv = ServerProcess({"PHOTOTIPS_CPU_WORKERS": "1", "PHOTOTIPS_CPU_QUEUE": "1",
+                         "PHOTOTIPS_MAX_PHOTOS_PER_LISTING": "40", **UNLIMITED}, tmp_path)
+    try:
+        big = [("photos", (f"p{i}.jpg", photos.encode(photos.sample(photos.SAMPLES[i % 4])))) for i in range(40)]
+        hero = {}
+
+        def rank():
+            r = requests.post(srv.url + "/v1/hero", files=big, timeout=120)
+            hero["done"], hero["status"] = time.monotonic(), r.status_code
+
+        t = threading.Thread(target=rank)
+        t.start()
+        deadline = time.monotonic() + 60
+        while requests.get(srv.url + "/healthz", timeout=5).json()["workers"]["tasks"] < 2:
+            assert time.monotonic() < deadline and t.is_alive(), f"the hero request did not start: {hero}"
+            time.sleep(0.01)
+        singles = []
+        for _ in range(3):
+            r = post(srv.url)
+            singles.append((time.monotonic(), r.status_code))
+        t.join()
+        assert hero["status"] == 200
+        assert [code for _, code in singles] == [200] * 3
+        assert all(done < hero["done"] for done, _ in singles), "single photos waited for the whole hero request"
+    finally:
+        srv.stop()

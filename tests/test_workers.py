@@ -1,0 +1,127 @@
+"""The photo-check worker pool: same answers as inline, bounded admission, and workers that die or grow replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import photos
+from phototips.config import Settings
+from phototips.cpu.checking import check_photo
+from phototips.cpu.pool import WorkerPool
+from phototips.errors import PhotoTipsError
+from phototips.scoring.photo_check import create as create_photo_check
+from phototips.scoring.result import ScoreRequest
+
+JPEG = photos.encode(photos.sample("coffee"))
+
+
+def wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def pool():
+    p = WorkerPool(Settings(), workers=2, queue_len=0, task_timeout_s=30).start()
+    yield p
+    p.close()
+
+
+def test_a_worker_answers_exactly_as_the_photo_check_inline(pool):
+    request = ScoreRequest(locale="de")
+    inline = check_photo(JPEG, Settings(), create_photo_check(Settings()), request, keep_photo=True)
+    with pool.admitted():
+        remote = pool.call("check", JPEG, request, True)
+    assert remote.result.score == inline.result.score and remote.result.aspects == inline.result.aspects
+    assert remote.result.justification == inline.result.justification and remote.phash == inline.phash
+    # The decoded photo comes back once, as pixels; its PIL image is rebuilt from them.
+    assert np.array_equal(remote.photo.rgb, inline.photo.rgb) and remote.photo.pil.size == inline.photo.pil.size
+    with pool.admitted():
+        assert pool.call("check", JPEG, request, False).photo is None
+
+
+def test_bad_photos_are_the_callers_errors_and_the_worker_stays(pool):
+    for raw, code in ((b"", "empty_file"), (b"not an image", "unsupported_media"), (JPEG[: len(JPEG) // 3], "corrupt_image")):
+        with pool.admitted(), pytest.raises(PhotoTipsError) as err:
+            pool.call("check", raw, ScoreRequest(), False)
+        assert err.value.code == code
+    assert pool.stats()["replaced"] == 0 and pool.stats()["workers"] == 2
+
+
+def test_admission_refuses_at_once_beyond_workers_plus_queue(pool):
+    entered, release = threading.Barrier(3), threading.Event()
+
+    def hold():
+        with pool.admitted():
+            entered.wait()
+            release.wait(10)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
+    for t in holders:
+        t.start()
+    entered.wait()
+    with pytest.raises(PhotoTipsError) as err:
+        with pool.admitted():
+            pass
+    assert (err.value.code, err.value.status, err.value.retry_after) == ("busy", 503, 1)
+    release.set()
+    for t in holders:
+        t.join()
+    with pool.admitted():  # the places are free again
+        assert pool.call("check", JPEG, ScoreRequest(), False).result.score > 0
+    assert pool.stats()["busy"] == 1 and pool.stats()["inside"] == 0
+
+
+def test_a_killed_worker_fails_one_photo_clearly_and_is_replaced(pool):
+    victims = [w.proc.pid for w in pool._all]
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    codes = []
+    for _ in range(2):
+        with pool.admitted():
+            try:
+                pool.call("check", JPEG, ScoreRequest(), False)
+            except PhotoTipsError as exc:
+                codes.append((exc.code, exc.status))
+    assert codes == [("check_failed", 500)] * 2
+    wait_until(lambda: pool.stats()["idle"] == 2)
+    assert not {w.proc.pid for w in pool._all} & set(victims) and pool.stats()["replaced"] == 2
+    with pool.admitted():
+        assert pool.call("check", JPEG, ScoreRequest(), False).result.score > 0
+
+
+def test_a_task_over_its_time_is_cut_off_and_its_worker_replaced():
+    pool = WorkerPool(Settings(), workers=1, queue_len=0, task_timeout_s=0.001).start()
+    try:
+        with pool.admitted(), pytest.raises(PhotoTipsError) as err:
+            pool.call("check", photos.encode(np.zeros((3000, 4000, 3), np.uint8), "PNG"), ScoreRequest(), False)
+        assert err.value.code == "check_failed"
+        assert pool.stats()["replaced"] == 1
+    finally:
+        pool.close()
+
+
+def test_a_worker_grown_past_its_memory_limit_is_replaced_after_answering():
+    pool = WorkerPool(Settings(cpu_worker_max_mb=40), workers=1, queue_len=0, task_timeout_s=30).start()
+    try:
+        first = pool._all.copy().pop().proc.pid
+        with pool.admitted():
+            assert pool.call("check", JPEG, ScoreRequest(), False).result.score > 0  # answered all the same
+        wait_until(lambda: pool.stats()["idle"] == 1)
+        assert pool.stats()["replaced"] >= 1 and first not in {w.proc.pid for w in pool._all}
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_stops_every_worker(pool):
+    procs = [w.proc for w in pool._all]
+    pool.close()
+    assert all(p.poll() is not None for p in procs)
