@@ -27,6 +27,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage import data  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import phone_photos  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
 from phototips.cpu.checking import decode_upload  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
@@ -37,12 +39,7 @@ SOURCES = ("coffee", "astronaut", "chelsea", "rocket", "hubble_deep_field", "imm
 
 def phone_jpeg(name: str, seed: int) -> bytes:
     """A 4000×3000 JPEG from a real photo, with sensor-like grain so it compresses like a phone's (~3 MB)."""
-    img = Image.fromarray(getattr(data, name)()).resize((4000, 3000), Image.Resampling.BICUBIC)
-    a = np.asarray(img).astype(np.float32)
-    a += np.random.default_rng(seed).normal(0, 3.0, a.shape)
-    buf = io.BytesIO()
-    Image.fromarray(a.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=92)
-    return buf.getvalue()
+    return phone_photos.phone_jpeg(getattr(data, name)(), seed, size=(4000, 3000), grain=3.0)
 
 
 def make_brisque():

@@ -23,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host")
     s.add_argument("--port", type=int)
 
+    s = sub.add_parser("model-server", help="run the shared model server that web processes' `remote` scorer calls")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int, help="default PHOTOTIPS_MODEL_SERVER_PORT (8100)")
+
     s = sub.add_parser("keys", help="API keys of app clients and product teams: add, list, revoke")
     s.add_argument("action", choices=["add", "list", "revoke"])
     s.add_argument("name", nargs="?", help="add: the client's name (keys of one client share its sellers); "
@@ -88,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "serve":
             return _serve(with_overrides(settings, host=args.host, port=args.port))
+        if args.command == "model-server":
+            return _model_server(with_overrides(settings, host=args.host, model_server_port=args.port))
         if args.command == "db":
             return _db(settings, args)
         if args.command == "keys":
@@ -117,6 +123,14 @@ def _serve(settings) -> int:
     print(f"Photo Tips on http://{settings.host}:{settings.port}/ (scorers: {', '.join(settings.scorers)}; "
           f"{settings.worker_count or 'no'} photo-check workers)", flush=True)
     return serve(settings)
+
+
+def _model_server(settings) -> int:
+    from .serving import serve_models
+
+    print(f"Photo Tips model server on http://{settings.host}:{settings.model_server_port}/ "
+          f"(scorer: {settings.model_server_scorer})", flush=True)
+    return serve_models(settings)
 
 
 def _read(path: str) -> bytes:

@@ -42,7 +42,7 @@ class Settings:
     # `listing_ttl_s` after its last photo instead.
     # Decoding and the photo check run in worker processes: -1 one per core, 0 none (in the request's
     # own thread: development and tests), N exactly N. At most workers + cpu_queue requests are inside at
-    # once (-1: as many as workers); the rest get 503 busy at once.
+    # once (-1: four per worker, a wait of four photos at most); the rest get 503 busy at once.
     cpu_workers: int = -1
     cpu_queue: int = -1
     cpu_task_timeout_s: float = 30.0
@@ -111,6 +111,14 @@ class Settings:
     openai_prompt: str = "guided"
     openai_timeout_s: float = 15.0
 
+    # The shared model server (`phototips model-server`): web processes with the `remote` scorer call it at
+    # model_server_url with model_server_token; it runs model_server_scorer, with this many requests at once.
+    model_server_url: str = "http://127.0.0.1:8100"
+    model_server_token: str = ""
+    model_server_scorer: str = "qwen-local"
+    model_server_port: int = 8100
+    model_server_threads: int = 64
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
@@ -121,7 +129,7 @@ class Settings:
 
     @property
     def queue_length(self) -> int:
-        return self.worker_count if self.cpu_queue == -1 else self.cpu_queue
+        return 4 * self.worker_count if self.cpu_queue == -1 else self.cpu_queue
 
 
 def _parse(name: str, kind: type, raw) -> object:
@@ -139,6 +147,12 @@ def _problems(s: Settings) -> list[str]:
     out = []
     if not 0 < s.port < 65536:
         out.append(f"{ENV_PREFIX}PORT must be between 1 and 65535, got {s.port}")
+    if not 0 < s.model_server_port < 65536:
+        out.append(f"{ENV_PREFIX}MODEL_SERVER_PORT must be between 1 and 65535, got {s.model_server_port}")
+    if not 1 <= s.model_server_threads <= 1024:
+        out.append(f"{ENV_PREFIX}MODEL_SERVER_THREADS must be between 1 and 1024")
+    if not s.model_server_url.startswith(("http://", "https://")):
+        out.append(f"{ENV_PREFIX}MODEL_SERVER_URL must be an http:// or https:// URL, got {s.model_server_url!r}")
     if s.max_connections < 10:
         out.append(f"{ENV_PREFIX}MAX_CONNECTIONS must be at least 10")
     if s.graceful_timeout_s <= 0:

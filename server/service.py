@@ -18,7 +18,7 @@ from .auth.principal import Principal, require
 from .config import Settings
 from .errors import PhotoTipsError
 from .experiments.config import load_experiments
-from .cpu.checking import Checked, check_photo
+from .cpu.checking import Checked, check_photo, probe_upload
 from .cpu.pool import WorkerPool
 from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
@@ -143,7 +143,16 @@ class PhotoService:
         return self.pool.admitted() if self.pool is not None else nullcontext()
 
     def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
-        """Decode and photo-check one upload, in a worker when there are workers; call inside `admitted()`."""
+        """Decode and photo-check one upload: in a worker, in its turn, or `busy` at once.
+
+        What the header alone refuses (not an image, too many pixels) is answered
+        here without taking a place: a burst of bombs costs no worker time.
+        """
+        probe_upload(data, self.settings)
+        with self.admitted():
+            return self._check(data, request, keep_photo)
+
+    def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
         keep = self.keep_photo if keep_photo is None else keep_photo
         if self.pool is not None:
             return self.pool.call("check", data, request, keep)
@@ -209,8 +218,7 @@ class PhotoService:
         listing_id = text_field("listing_id", listing_id)
         if listing_id and principal.kind != "seller":
             raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
-        with self.admitted():
-            checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT))
+        checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT))
         photo_id = extra.get("photo_id") or new_photo_id()
         listing_key = None
         if listing_id:  # a listing is claimed by a photo, not by a failed upload
@@ -250,15 +258,22 @@ class PhotoService:
         The request holds one place in the CPU queue and its photos go through
         one at a time, so forty photos do not crowd out other sellers.
         """
-        checked, errors = [], []
-        with self.admitted():
-            for key, data in uploads:
-                try:
-                    checked.append((key, self.check(data, request)))
-                except PhotoTipsError as exc:
-                    if exc.code == "busy":
-                        raise
-                    errors.append({"file": key, "error": exc.to_dict()})
+        checked, errors, readable = [], [], []
+        for key, data in uploads:
+            try:
+                probe_upload(data, self.settings)
+                readable.append((key, data))
+            except PhotoTipsError as exc:
+                errors.append({"file": key, "error": exc.to_dict()})
+        if readable:
+            with self.admitted():
+                for key, data in readable:
+                    try:
+                        checked.append((key, self._check(data, request)))
+                    except PhotoTipsError as exc:
+                        if exc.code == "busy":
+                            raise
+                        errors.append({"file": key, "error": exc.to_dict()})
         candidates, photos = [], []
         for key, one in checked:
             result = self.full(one, request)

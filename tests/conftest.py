@@ -37,16 +37,19 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, env: dict[str, str], tmp: Path):
+    """`phototips serve` (or another serving command, e.g. model-server) on a free port."""
+
+    def __init__(self, env: dict[str, str], tmp: Path, command: str = "serve", port_var: str = "PHOTOTIPS_PORT",
+                 startup_s: float = 30):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"server-{self.port}.log"
-        full_env = {**os.environ, **env, "PHOTOTIPS_PORT": str(self.port), "PHOTOTIPS_HOST": "127.0.0.1"}
+        full_env = {**os.environ, **env, port_var: str(self.port), "PHOTOTIPS_HOST": "127.0.0.1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "phototips", "serve"], env=full_env,
+            [sys.executable, "-m", "phototips", command], env=full_env,
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()}")

@@ -33,3 +33,22 @@ def test_vlm_benchmark_smoke_run_on_cpu(tmp_path):
     assert [(r["mode"], r["batch"]) for r in result["rows"]] == [
         ("expected", 1), ("expected", 3), ("generate", 1), ("generate", 3)]
     assert all(r["images_per_s"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0 for r in result["rows"])
+
+
+def test_load_benchmark_smoke_run(tmp_path):
+    """bench/load.py end to end at a toy size: every phase runs and reports, against a real server."""
+    out = tmp_path / "load.json"
+    run = subprocess.run(
+        [sys.executable, "bench/load.py", "--photos", "2", "--seconds", "4", "--sellers", "5", "--idle", "30",
+         "--limit-seconds", "2", "--port", "8793", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode in (0, 1), run.stderr[-3000:]  # 1: a target missed at this toy size, not a failure
+    result = json.loads(out.read_text())
+    assert result["cpu_limit"]["limit_per_s"] > 0 and result["throughput"]["photos_per_s"] > 0
+    assert result["live"]["tips"] == 15 and result["live"]["refused"] == 0
+    assert result["overload"]["accepted"] > 0 and result["overload"]["failed"] == 0
+    assert result["idle"]["connected"] == 30
+    assert result["bombs"]["statuses"] == [413] and result["bombs"]["hero_40_status"] == 422
+    assert result["bombs"]["hero_40_codes"] == ["image_too_large"]
+    assert set(result["targets"]) and result["rss_peak_mb"] > 0

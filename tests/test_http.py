@@ -93,8 +93,8 @@ def test_health_and_openapi(server):
     health = requests.get(server.url + "/healthz", timeout=5).json()
     workers = health.pop("workers")
     assert health == {"status": "ok", "scorers": ["photo-check"], "lost_writes": 0}
-    # One photo-check worker process per core, and as many places again in the queue.
-    assert workers["workers"] == len(os.sched_getaffinity(0)) and workers["capacity"] == 2 * workers["workers"]
+    # One photo-check worker process per core, and four places per worker in the queue.
+    assert workers["workers"] == len(os.sched_getaffinity(0)) and workers["capacity"] == 5 * workers["workers"]
     spec = requests.get(server.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.")
     assert {"/v1/score", "/v1/hero", "/healthz"} <= set(spec["paths"])

@@ -12,7 +12,7 @@ import imagehash
 
 from ..errors import PhotoTipsError
 from ..hero import perceptual_hash
-from ..imaging.decode import DecodedPhoto, decode_photo
+from ..imaging.decode import DecodedPhoto, decode_photo, open_header
 from ..scoring.result import ScoreRequest, ScoreResult
 
 
@@ -23,10 +23,20 @@ class Checked:
     photo: DecodedPhoto | None  # the decoded photo, for the vision-language scorers; None when none will look
 
 
-def decode_upload(data: bytes, settings) -> DecodedPhoto:
+def _check_size(data: bytes, settings) -> None:
     if len(data) > settings.max_upload_bytes:
         raise PhotoTipsError(
             "file_too_large", f"the file is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MiB", 413)
+
+
+def probe_upload(data: bytes, settings) -> None:
+    """The refusals that need no pixels (size, format, declared pixels), without decoding anything."""
+    _check_size(data, settings)
+    open_header(data, max_pixels=settings.max_pixels, max_unreduced_pixels=settings.max_unreduced_pixels)
+
+
+def decode_upload(data: bytes, settings) -> DecodedPhoto:
+    _check_size(data, settings)
     return decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side,
                         max_unreduced_pixels=settings.max_unreduced_pixels)
 

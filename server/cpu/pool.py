@@ -31,6 +31,8 @@ from . import frames
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 120.0
+# One worker per core, each on one thread: libraries' own thread pools would only fight over the cores.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def busy() -> PhotoTipsError:
@@ -92,7 +94,8 @@ class WorkerPool:
         task_r, task_w = os.pipe()
         answer_r, answer_w = os.pipe()
         proc = subprocess.Popen([sys.executable, "-m", "phototips.cpu.worker", str(task_r), str(answer_w)],
-                                pass_fds=(task_r, answer_w), stdin=subprocess.DEVNULL, close_fds=True)
+                                pass_fds=(task_r, answer_w), stdin=subprocess.DEVNULL, close_fds=True,
+                                env={**os.environ, **ONE_THREAD})
         os.close(task_r)
         os.close(answer_w)
         frames.prepare(task_w)

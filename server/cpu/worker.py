@@ -33,11 +33,14 @@ def _trimmer():
 
 
 def serve(in_fd: int, out_fd: int) -> None:
+    import cv2
+
     from ..errors import PhotoTipsError
     from ..scoring.chain import LAST_RESORT
     from ..scoring.registry import create_scorer
     from .checking import check_photo
 
+    cv2.setNumThreads(1)  # one worker per core (see pool.ONE_THREAD)
     frames.prepare(in_fd)
     frames.prepare(out_fd)
     try:

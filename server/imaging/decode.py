@@ -60,9 +60,11 @@ def _orientation_swaps(img: Image.Image) -> bool:
         return False
 
 
-def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
-                 max_unreduced_pixels: int = MAX_UNREDUCED_PIXELS) -> DecodedPhoto:
-    """Decode `data` or raise PhotoTipsError with a code the caller can show."""
+def open_header(data: bytes, *, max_pixels: int, max_unreduced_pixels: int = MAX_UNREDUCED_PIXELS) -> Image.Image:
+    """Read only the header (no pixels): refuse what is not a photo we read, or too many pixels to decode.
+
+    Cheap enough to run before a photo takes a place in the CPU queue.
+    """
     if not data:
         raise PhotoTipsError("empty_file", "the uploaded file is empty (0 bytes)", 400)
     try:
@@ -95,7 +97,15 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
         )
     if width < 16 or height < 16:
         raise PhotoTipsError("image_too_small", f"the image is only {width}×{height} pixels", 422)
+    return img
 
+
+def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
+                 max_unreduced_pixels: int = MAX_UNREDUCED_PIXELS) -> DecodedPhoto:
+    """Decode `data` or raise PhotoTipsError with a code the caller can show."""
+    img = open_header(data, max_pixels=max_pixels, max_unreduced_pixels=max_unreduced_pixels)
+    fmt = img.format
+    width, height = img.size
     swaps = _orientation_swaps(img)
     if fmt in REDUCIBLE:
         # draft() keeps the size at or above the request, so quality is not lost below analysis_side.

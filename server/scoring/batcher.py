@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ class BatchStats:
     batches: int = 0
     items: int = 0
     splits: int = 0
-    sizes: list[int] = field(default_factory=list)
+    sizes: Counter = field(default_factory=Counter)  # batch size -> how many batches (bounded, unlike a list)
 
 
 class MicroBatcher:
@@ -36,6 +37,10 @@ class MicroBatcher:
         self._queue: queue.Queue[tuple[object, Future]] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
 
     def submit(self, item) -> Future:
         fut: Future = Future()
@@ -72,6 +77,6 @@ class MicroBatcher:
             return
         self.stats.batches += 1
         self.stats.items += len(batch)
-        self.stats.sizes.append(len(batch))
+        self.stats.sizes[len(batch)] += 1
         for (_, fut), result in zip(batch, results):
             fut.set_result(result)
