@@ -13,7 +13,10 @@ from .api.experiments import bp as experiments_bp
 from .api.http import bp, dev_token, register_errors
 from .api.limits import RateLimits
 from .api.live import register_live
+from .api.uploads import UploadRequest
+from .api.websockets import tune_websockets
 from .config import Settings
+from .memory import return_freed_memory
 from .service import PhotoService
 from .validate import SocketJSON
 
@@ -36,6 +39,7 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
         log.warning("no API key is configured: running OPEN for local development on %s — anyone who can reach "
                     "this address may call everything; /dev/token hands out seller tokens", settings.host)
     app = Flask(__name__, static_folder=None)
+    app.request_class = UploadRequest
     app.json.sort_keys = False
     # Multipart adds a little to the photo; the photo's own size is checked exactly in the service.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + SOCKET_OVERHEAD
@@ -65,14 +69,18 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     def demo_file(name: str):
         return send_from_directory(paths.CLIENT_DEMO, name)
 
+    mode = _async_mode()
+    tune_websockets(mode)
     socketio = SocketIO(
         app,
         json=SocketJSON,
-        async_mode=_async_mode(),
+        async_mode=mode,
         max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
         message_queue=settings.message_queue or None,
     )
     register_live(socketio, svc, limits)
+    if mode == "gevent":  # the production server: a long-lived process that sees bursts of uploads
+        socketio.start_background_task(return_freed_memory, socketio.sleep)
     return app, socketio
 
 
@@ -83,3 +91,4 @@ def _async_mode() -> str:
     except ImportError:
         return "threading"
     return "gevent" if monkey.is_module_patched("socket") else "threading"
+

@@ -138,18 +138,29 @@ class PhotoService:
         return name
 
     # -- input ---------------------------------------------------------------
-    def admitted(self):
+    def admitted(self, arrived: bool = False):
         """Hold a place among the requests doing CPU work, or get `busy` at once (no pool: no limit)."""
-        return self.pool.admitted() if self.pool is not None else nullcontext()
+        return self.pool.admitted(arrived) if self.pool is not None else nullcontext()
 
-    def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
+    def refuse_when_full(self) -> None:
+        """`busy` before an upload is even read, when no place is free (the HTTP API's shortcut under overload)."""
+        if self.pool is not None:
+            self.pool.refuse_when_full()
+
+    def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
+              arrived: bool = False) -> Checked:
         """Decode and photo-check one upload: in a worker, in its turn, or `busy` at once.
 
         What the header alone refuses (not an image, too many pixels) is answered
         here without taking a place: a burst of bombs costs no worker time.
+        A live photo has `arrived` whole before anything can be said about it:
+        refused, the phone would send all of it again a second later at best,
+        so it may wait in a queue twice as long (at 0.1 s a photo and four per
+        worker, under a second) before `busy`. Over HTTP the busy answer comes
+        before the parsing, and the client decides.
         """
         probe_upload(data, self.settings)
-        with self.admitted():
+        with self.admitted(arrived):
             return self._check(data, request, keep_photo)
 
     def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:

@@ -45,7 +45,8 @@ def test_load_benchmark_smoke_run(tmp_path):
     )
     assert run.returncode in (0, 1), run.stderr[-3000:]  # 1: a target missed at this toy size, not a failure
     result = json.loads(out.read_text())
-    assert result["cpu_limit"]["limit_per_s"] > 0 and result["throughput"]["photos_per_s"] > 0
+    assert len(result["cpu_limit"]["single_core_per_s"]) == 4 and result["throughput"]["limit_per_s"] > 0
+    assert result["throughput"]["photos_per_s"] > 0 and result["rss_at_rest_mb"] > 0
     assert result["live"]["tips"] == 15 and result["live"]["refused"] == 0
     assert result["overload"]["accepted"] > 0 and result["overload"]["failed"] == 0
     assert result["idle"]["connected"] == 30

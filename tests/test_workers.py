@@ -80,6 +80,29 @@ def test_admission_refuses_at_once_beyond_workers_plus_queue(pool):
     assert pool.stats()["busy"] == 1 and pool.stats()["inside"] == 0
 
 
+def test_a_photo_that_arrived_whole_may_wait_in_a_second_queue():
+    """Live photos are already here when they are judged: refusing them costs a second upload, so they get
+    workers + 2 × queue places, HTTP uploads workers + queue."""
+    pool = WorkerPool(Settings(), workers=1, queue_len=2, task_timeout_s=30)  # admission only: no processes
+    held = []
+    for _ in range(3):
+        held.append(pool.admitted())
+        held[-1].__enter__()
+    with pytest.raises(PhotoTipsError):
+        with pool.admitted():
+            pass
+    for _ in range(2):
+        held.append(pool.admitted(arrived=True))
+        held[-1].__enter__()
+    with pytest.raises(PhotoTipsError):
+        with pool.admitted(arrived=True):
+            pass
+    assert pool.stats()["inside"] == 5 == pool.stats()["arrived_capacity"] and pool.stats()["busy"] == 2
+    for h in held:
+        h.__exit__(None, None, None)
+    assert pool.stats()["inside"] == 0
+
+
 def test_a_killed_worker_fails_one_photo_clearly_and_is_replaced(pool):
     victims = [w.proc.pid for w in pool._all]
     for pid in victims:

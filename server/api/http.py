@@ -15,6 +15,7 @@ from ..service import PhotoService, new_photo_id
 from ..validate import parse_json, text
 from .limits import RateLimits
 from .openapi import openapi_spec
+from .uploads import read_body_whole
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -55,7 +56,14 @@ def json_body(max_bytes: int = MAX_JSON_BYTES):
     return parse_json(request.get_data(cache=False))
 
 
+def _refuse_when_full() -> None:
+    """Under overload: `busy` after one read of the body, before parsing or probing it."""
+    read_body_whole(request, current_app.config["MAX_CONTENT_LENGTH"])
+    service().refuse_when_full()
+
+
 def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
+    read_body_whole(request, current_app.config["MAX_CONTENT_LENGTH"])
     # A url-encoded form cannot carry a file, but is answered with what is missing.
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise PhotoTipsError(
@@ -86,6 +94,7 @@ def tokens():
 @bp.post("/v1/score")
 def score():
     who = require(principal(), "app", seller=True)
+    _refuse_when_full()
     fields = _form(SCORE_FIELDS)
     upload = request.files.get("photo")
     if upload is None:
@@ -109,6 +118,7 @@ def score():
 @bp.post("/v1/hero")
 def hero():
     who = require(principal(), "app", seller=True)
+    _refuse_when_full()
     fields = _form(HERO_FIELDS, frozenset({"photos"}))
     uploads = request.files.getlist("photos")
     if not uploads:

@@ -103,7 +103,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         ref = check_ref(payload.get("ref"))
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
         limits.check("uploads", who)
-        checked = svc.check(bytes(image), req)
+        checked = svc.check(bytes(image), req, arrived=True)
         photo_id = new_photo_id()
         # A listing is claimed by a photo, not by a refused or failed upload; the photo is in the
         # listing (in Redis, when configured) before it is acknowledged.

@@ -70,6 +70,8 @@ class WorkerPool:
         self.settings = settings
         self.workers = workers
         self.capacity = workers + queue_len
+        # A photo that has already arrived whole (live) may also wait in a second queue of the same length.
+        self.arrived_capacity = workers + 2 * queue_len
         self.task_timeout_s = task_timeout_s
         # Free workers go straight to the longest waiter: a request that just gave one back queues
         # behind the others instead of taking it again.
@@ -149,11 +151,20 @@ class WorkerPool:
             self._discard(worker)
 
     # -- requests ----------------------------------------------------------------
-    @contextmanager
-    def admitted(self):
-        """Let a request in, or refuse it at once with `busy` when `workers + queue` are already inside."""
+    def refuse_when_full(self) -> None:
+        """`busy` now if no place is free, before the caller reads an upload it would then refuse.
+        Only a shortcut: `admitted()` decides."""
         with self._lock:
             if self._inside >= self.capacity:
+                self.counts["busy"] += 1
+                raise busy()
+
+    @contextmanager
+    def admitted(self, arrived: bool = False):
+        """Let a request in, or refuse it at once with `busy` when `workers + queue` are already inside
+        (`workers + 2 × queue` for a photo that `arrived` whole, see service.check)."""
+        with self._lock:
+            if self._inside >= (self.arrived_capacity if arrived else self.capacity):
                 self.counts["busy"] += 1
                 raise busy()
             self._inside += 1
@@ -220,4 +231,4 @@ class WorkerPool:
     def stats(self) -> dict:
         with self._lock:
             return {"workers": len(self._all), "idle": len(self._idle), "inside": self._inside,
-                    "capacity": self.capacity, **self.counts}
+                    "capacity": self.capacity, "arrived_capacity": self.arrived_capacity, **self.counts}

@@ -9,27 +9,13 @@ away (its end of the pipe closes) the worker exits.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import signal
 import sys
 import traceback
 
+from ..memory import rss_mb, trimmer
 from . import frames
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _trimmer():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
 
 
 def serve(in_fd: int, out_fd: int) -> None:
@@ -48,7 +34,7 @@ def serve(in_fd: int, out_fd: int) -> None:
     except EOFError:  # the server stopped before we started
         return
     photo_check = create_scorer(LAST_RESORT, settings)
-    trim = _trimmer()
+    trim = trimmer()
     frames.send(out_fd, ("ready", os.getpid()))
     while True:
         try:
@@ -63,10 +49,10 @@ def serve(in_fd: int, out_fd: int) -> None:
             answer = ("crash", traceback.format_exc(limit=8))
         del data
         retiring = False
-        if _rss_mb() > settings.cpu_worker_max_mb:
+        if rss_mb() > settings.cpu_worker_max_mb:
             if trim is not None:
                 trim(0)
-            retiring = _rss_mb() > settings.cpu_worker_max_mb
+            retiring = rss_mb() > settings.cpu_worker_max_mb
         frames.send(out_fd, (*answer, retiring))
         if retiring:
             return
