@@ -26,11 +26,39 @@
 
   const $ = (sel) => document.querySelector(sel);
   const status = $("#status");
-  socket.on("connect", () => { status.dataset.state = "online"; status.textContent = "live"; });
-  socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = "offline"; });
+
+  // The page's own words come from the server's content file (content/ui.yaml) in the seller's language,
+  // which the browser suggests and the language menu changes.
+  let words = {};
+  // Until the first answer (and should it fail): the words the server's own English would give.
+  const ENGLISH = { status_live: "live", status_offline: "offline", status_connecting: "connecting…",
+                    no_answer: "The server did not answer. Try again.", busy_retry: "Busy right now, trying again…",
+                    show_where: "Show where", hero_note: "★ Suggested first photo:" };
+  const t = (key) => words[key] || ENGLISH[key] || key;
+  function applyWords(root) {
+    for (const el of root.querySelectorAll("[data-ui]")) el.textContent = t(el.dataset.ui);
+  }
+  async function useLocale(locale) {
+    const r = await fetch("/v1/interface-text?locale=" + encodeURIComponent(locale));
+    if (!r.ok) return;
+    words = (await r.json()).text;
+    document.documentElement.lang = locale;
+    applyWords(document);
+    for (const tpl of document.querySelectorAll("template")) applyWords(tpl.content);
+    for (const b of document.querySelectorAll(".show-where")) b.textContent = t("show_where");
+    status.textContent = t({ online: "status_live", offline: "status_offline" }[status.dataset.state] || "status_connecting");
+    document.body.dataset.locale = locale;
+  }
+  const suggested = (navigator.language || "en").slice(0, 2);
+  if ([...$("#locale").options].some((o) => o.value === suggested)) $("#locale").value = suggested;
+  useLocale($("#locale").value);
+  $("#locale").addEventListener("change", (ev) => useLocale(ev.target.value));
+
+  socket.on("connect", () => { status.dataset.state = "online"; status.textContent = t("status_live"); });
+  socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = t("status_offline"); });
   socket.on("connect_error", (err) => {
     status.dataset.state = "offline";
-    status.textContent = (err.data && err.data.message) || "offline";
+    status.textContent = (err.data && err.data.message) || t("status_offline");
   });
 
   $("#photo-input").addEventListener("change", (ev) => {
@@ -38,14 +66,15 @@
     ev.target.value = "";
   });
 
-  function send(file) {
+  function send(file, replacesScore) {
     const ref = String(nextRef++);
     const tile = $("#photo-template").content.firstElementChild.cloneNode(true);
     tile.dataset.ref = ref;
+    if (replacesScore !== undefined) tile.dataset.replaces = replacesScore;
     tile.querySelector("img").src = URL.createObjectURL(file);
     $("#photos").appendChild(tile);
     tiles.set(ref, tile);
-    file.arrayBuffer().then((image) => emitPhoto({
+    file.arrayBuffer().then((image) => (tile.image = image) && emitPhoto({
       listing_id: listingId, ref, image,
       item_type: $("#item-type").value, locale: $("#locale").value,
     }, tile, 0));
@@ -56,10 +85,10 @@
   const MAX_TRIES = 6;
   function emitPhoto(payload, tile, attempt) {
     socket.timeout(30000).emit("photo", payload, (err, ack) => {
-      if (err) return fail(tile, "The server did not answer. Try again.");
+      if (err) return fail(tile, t("no_answer"));
       if (ack.error && ack.error.code === "busy" && attempt + 1 < MAX_TRIES) {
         tile.dataset.state = "waiting";
-        tile.querySelector(".summary").textContent = "Busy right now, trying again…";
+        summarize(tile, t("busy_retry"));
         document.body.dataset.retries = String(Number(document.body.dataset.retries || 0) + 1);
         const wait = Math.min(8, (ack.error.retry_after || 1) * 2 ** attempt) * (0.5 + Math.random());
         return setTimeout(() => emitPhoto(payload, tile, attempt + 1), wait * 1000);
@@ -70,9 +99,16 @@
     });
   }
 
+  // A tile's summary is the page's own words ("checking…") only until the server says something.
+  function summarize(tile, text) {
+    const summary = tile.querySelector(".summary");
+    summary.removeAttribute("data-ui");
+    summary.textContent = text;
+  }
+
   function fail(tile, message) {
     tile.dataset.state = "error";
-    tile.querySelector(".summary").textContent = message;
+    summarize(tile, message);
     tile.querySelector(".badge").textContent = "!";
   }
 
@@ -84,18 +120,114 @@
     if (msg.error) return fail(tile, msg.error.message);
     tile.dataset.state = state;
     tile.querySelector(".badge").textContent = msg.rating + "/5";
-    tile.querySelector(".summary").textContent = msg.justification;
+    tile.dataset.score = msg.score;
+    summarize(tile, msg.justification);
+    const layer = tile.querySelector(".where-layer");
+    layer.replaceChildren();
     const list = tile.querySelector(".tips");
     list.replaceChildren(...msg.tips.map((tip) => {
       const li = document.createElement("li");
-      li.textContent = tip.text;
       li.dataset.tip = tip.id;
+      const text = document.createElement("span");
+      text.textContent = tip.text;
+      li.appendChild(text);
+      const finding = msg.aspects && msg.aspects[tip.aspect];
+      const shape = finding && finding.geometry && where(finding.geometry, tip.aspect);
+      if (shape) {
+        layer.appendChild(shape);
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "show-where";
+        button.textContent = t("show_where");
+        button.setAttribute("aria-pressed", "false");
+        button.addEventListener("click", () => {
+          const on = button.getAttribute("aria-pressed") !== "true";
+          button.setAttribute("aria-pressed", String(on));
+          shape.classList.toggle("on", on);
+        });
+        li.appendChild(button);
+      }
       return li;
     }));
   }
 
+  // Where a finding is, drawn over the photo in its own coordinates (fractions of width and height).
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(name, attrs) {
+    const el = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    return el;
+  }
+  const EDGES = { top: [0, 0, 1, 0], bottom: [0, 1, 1, 1], left: [0, 0, 0, 1], right: [1, 0, 1, 1] };
+  function where(geometry, aspect) {
+    const g = svg("g", { class: "where", "data-aspect": aspect });
+    if (geometry.box && aspect !== "visibility") {
+      const [x0, y0, x1, y1] = geometry.box;
+      g.appendChild(svg("rect", { class: "item-box", x: x0, y: y0, width: x1 - x0, height: y1 - y0 }));
+    }
+    for (const edge of geometry.cut_edges || []) {
+      const [x1, y1, x2, y2] = EDGES[edge];
+      g.appendChild(svg("line", { class: "cut-edge", "data-edge": edge, x1, y1, x2, y2 }));
+    }
+    if (geometry.line) {
+      const [x1, y1, x2, y2] = geometry.line;
+      g.appendChild(svg("line", { class: "measured-line", x1, y1, x2, y2 }));
+      // The level (or plumb) the measured line should follow, through its middle.
+      const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+      const flat = Math.abs(x2 - x1) >= Math.abs(y2 - y1);
+      g.appendChild(svg("line", flat ? { class: "level-line", x1: 0, y1: my, x2: 1, y2: my }
+                                     : { class: "level-line", x1: mx, y1: 0, x2: mx, y2: 1 }));
+    }
+    const grid = geometry.grid;
+    if (grid) {
+      const w = 1 / grid.cols, h = 1 / grid.rows;
+      for (let i = 0; i < grid.rows * grid.cols; i++) {
+        const x = (i % grid.cols) * w, y = Math.floor(i / grid.cols) * h;
+        const heat = [["clipped", grid.clipped && grid.clipped[i]], ["dark", grid.dark && grid.dark[i]],
+                      ["soft", grid.detail && grid.detail[i] < 0.25 ? 1 - grid.detail[i] : 0]];
+        for (const [kind, share] of heat) {
+          if (share > 0.05) {
+            g.appendChild(svg("rect", { class: "heat " + kind, x, y, width: w, height: h,
+                                        "fill-opacity": Math.min(0.75, share).toFixed(2) }));
+          }
+        }
+      }
+    }
+    return g.childElementCount ? g : null;
+  }
+
   socket.on("tips", (msg) => show(msg, "tips"));
-  socket.on("score", (msg) => show(msg, "scored"));
+  socket.on("score", (msg) => { show(msg, "scored"); offerFix(msg); });
+
+  // What pixels can fix (a tilt, a loose crop, a dark exposure): ask the server for corrected previews; it
+  // offers only those its photo check scores higher. One tap sends the corrected photo instead.
+  const FIXABLE = new Set(["angle.tilted", "framing.too_small", "framing.off_centre", "lighting.too_dark",
+                           "lighting.flat"]);
+  function offerFix(msg) {
+    const tile = tiles.get(String(msg.ref));
+    if (!tile || !tile.image || tile.dataset.fixAsked || !msg.tips) return;
+    if (!msg.tips.some((tip) => FIXABLE.has(tip.aspect + "." + tip.problem))) return;
+    tile.dataset.fixAsked = "1";
+    tile.dataset.score = msg.score;
+    socket.timeout(30000).emit("fix", { image: tile.image, ref: String(msg.ref), locale: $("#locale").value,
+                                        item_type: $("#item-type").value }, (err, ack) => {
+      if (err || ack.error || !ack.fixes.length) return;
+      const best = ack.fixes[0];
+      const box = tile.querySelector(".fix");
+      const fixed = new Blob([best.image], { type: "image/jpeg" });
+      box.querySelector(".before").src = tile.querySelector(".thumb img").src;
+      box.querySelector(".after").src = URL.createObjectURL(fixed);
+      box.querySelector(".fix-note").textContent =
+        t("fix_" + best.fix) + ": " + best.score_before.toFixed(1) + " → " + best.score_after.toFixed(1) + "/5";
+      box.dataset.fix = best.fix;
+      box.hidden = false;
+      box.querySelector(".use-fix").onclick = () => {
+        tile.remove();
+        tiles.delete(tile.dataset.ref);
+        send(new File([fixed], "fixed-" + best.fix + ".jpg", { type: "image/jpeg" }), tile.dataset.score);
+      };
+    });
+  }
   socket.on("hero", (msg) => {
     if (msg.listing_id !== listingId) return;
     for (const tile of tiles.values()) {
@@ -106,7 +238,7 @@
     const top = msg.ranking[0];
     const note = $("#hero-note");
     note.hidden = !top;
-    if (top) note.textContent = "★ Suggested first photo: " + top.reasons.join(" ");
+    if (top) note.textContent = t("hero_note") + " " + top.reasons.join(" ");
     document.body.dataset.hero = msg.hero || "";
   });
 })();

@@ -18,7 +18,7 @@ from .auth.principal import Principal, require
 from .config import Settings
 from .errors import PhotoTipsError
 from .experiments.config import load_experiments
-from .cpu.checking import Checked, check_photo, probe_upload
+from .cpu.checking import Checked, check_photo, fix_photo, probe_upload
 from .cpu.pool import WorkerPool
 from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
@@ -30,6 +30,7 @@ from .storage.db import make_engine, migrate
 from .storage.events import EventStore
 from .storage.owners import ListingOwners
 from .tips.catalog import load_catalog
+from .tips.interface import load_interface_text
 from .tips.select import select_tips
 from .validate import text as text_field
 
@@ -50,6 +51,7 @@ class PhotoService:
         self.tip_confidence = judgement.tip_confidence
         self.hero_rules = load_hero_rules(str(paths.MODELS / "hero.yaml"))
         self.catalog.check_locale(settings.default_locale)
+        self.interface_text = load_interface_text(str(paths.CONTENT / "ui.yaml"), self.catalog.locales)
         self.chain = ScorerChain.from_names(settings.scorers, settings)
         self.photo_check = self.chain.get(LAST_RESORT)
         # The decoded photo is kept (and sent back from a worker) only when a vision-language scorer will look.
@@ -162,6 +164,17 @@ class PhotoService:
         probe_upload(data, self.settings)
         with self.admitted(arrived):
             return self._check(data, request, keep_photo)
+
+    def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False) -> dict:
+        """Corrected previews of one photo that raise the photo check's score (`image`: JPEG bytes), in its turn
+        among the CPU work like a check."""
+        probe_upload(data, self.settings)
+        with self.admitted(arrived):
+            if self.pool is not None:
+                result, offers = self.pool.call("fix", data, request, False)
+            else:
+                result, offers = fix_photo(data, self.settings, self.photo_check, request)
+        return {"score": round(result.score, 3), "rating": result.rating, "fixes": offers}
 
     def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
         keep = self.keep_photo if keep_photo is None else keep_photo

@@ -53,3 +53,15 @@ def test_load_benchmark_smoke_run(tmp_path):
     assert result["bombs"]["statuses"] == [413] and result["bombs"]["hero_40_status"] == 422
     assert result["bombs"]["hero_40_codes"] == ["image_too_large"]
     assert set(result["targets"]) and result["rss_peak_mb"] > 0
+
+
+def test_fix_benchmark_smoke_run(tmp_path):
+    """bench/fixes.py on a few photos: the tilted copies are fixable and straightening raises their score."""
+    out = tmp_path / "fixes.json"
+    run = subprocess.run([sys.executable, "bench/fixes.py", "--limit", "6", "--timing-photos", "1", "--repeats", "1",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    tilted = result["degraded"]["tilted"]
+    assert tilted["copies"] == 6 and tilted["fixable"] >= 1 and tilted["score_rises"] >= 1
+    assert result["timing_12mp"]["check_and_fixes_median_ms"] > 0 and result["timing_12mp"]["check_median_ms"] > 0

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 import requests
@@ -131,3 +132,123 @@ def test_a_busy_server_makes_the_page_wait_and_send_again(browser, photo_files, 
             if t.is_alive():
                 t.join(30)
         srv.stop()
+
+
+SCREENS = os.environ.get("PHOTOTIPS_SCREENS_DIR")  # scripts/screens.sh sets docs/screens
+
+
+def screenshot(page, name: str, tmp_path) -> None:
+    out = (Path(SCREENS) if SCREENS else tmp_path) / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_a_tip_shows_where_on_the_photo(server, browser, tmp_path, width, height):
+    """A cut-off item gets red frame edges, a tilted photo the measured line and a level line, on demand."""
+    from test_realset import real, rgb_of
+
+    from phototips.study.degrade import tilted
+
+    page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    cut, tilt = tmp_path / "cut.jpg", tmp_path / "tilted.jpg"
+    cut.write_bytes(real("clothing-bc492f26.jpg"))
+    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    page.set_input_files("#photo-input", [str(cut), str(tilt)])
+    tiles = page.locator(".photo")
+    expect(tiles).to_have_count(2)
+    for i in range(2):
+        expect(tiles.nth(i)).to_have_attribute("data-state", "scored", timeout=20000)
+
+    cut_tip = tiles.nth(0).locator('li[data-tip="visibility.cut_off"]')
+    expect(cut_tip).to_have_count(1)
+    edges = tiles.nth(0).locator('.where[data-aspect="visibility"] .cut-edge')
+    assert edges.count() >= 1
+    assert page.evaluate("getComputedStyle(document.querySelector('.where[data-aspect=\"visibility\"]')).display") == "none"
+    cut_tip.locator("button.show-where").click()
+    expect(cut_tip.locator("button.show-where")).to_have_attribute("aria-pressed", "true")
+    shown = page.evaluate("""() => [...document.querySelectorAll('.where.on .cut-edge')].map(e => {
+        const s = getComputedStyle(e); return [e.dataset.edge, s.stroke, getComputedStyle(e.parentNode).display]; })""")
+    assert shown and all(stroke == "rgb(224, 0, 0)" and display != "none" for _, stroke, display in shown)
+
+    tilt_tip = tiles.nth(1).locator('li[data-tip="angle.tilted"]')
+    expect(tilt_tip).to_have_count(1)
+    tilt_tip.locator("button.show-where").click()
+    level = tiles.nth(1).locator(".where.on .level-line")
+    expect(level).to_have_count(1)
+    expect(tiles.nth(1).locator(".where.on .measured-line")).to_have_count(1)
+    # The layer lies exactly over the photo, so fractions of the photo land on the photo.
+    expect(tiles.nth(1).locator(".thumb img")).to_have_js_property("complete", True)
+    # Measured in one go: a fix offer appearing elsewhere moves the tiles between two separate calls.
+    gaps = page.evaluate("""() => {
+        const tile = document.querySelectorAll('.photo')[1];
+        const a = tile.querySelector('.thumb img').getBoundingClientRect();
+        const b = tile.querySelector('.where-layer').getBoundingClientRect();
+        return [a.x - b.x, a.y - b.y, a.width - b.width, a.height - b.height]; }""")
+    assert all(abs(g) < 1 for g in gaps), gaps
+    assert not page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    screenshot(page, f"where-{width}x{height}.png", tmp_path)
+    assert not errors
+
+
+def test_a_french_seller_reads_the_whole_page_in_french(server, browser, photo_files, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page.goto(server.url + "/")
+    # The browser says French: the page starts in French, from content/ui.yaml.
+    expect(page.locator("#locale")).to_have_value("fr")
+    expect(page.locator("h1")).to_have_text("Mettre un article en vente")
+    expect(page.locator("#status")).to_have_text("en direct", timeout=15000)
+    expect(page.locator('[data-ui="item_question"]')).to_have_text("Que vendez-vous ?")
+    expect(page.locator('[data-ui="add_photos"]')).to_have_text("+ Prendre ou choisir des photos")
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    page.set_input_files("#photo-input", [str(photo_files["coffee"])])
+    tile = page.locator(".photo").first
+    expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
+    expect(tile.locator(".summary")).to_contain_text("améliorer")
+    # German on demand: the words change in place, the photo stays.
+    page.select_option("#locale", "de")
+    expect(page.locator("h1")).to_have_text("Artikel einstellen")
+    expect(page.locator('[data-ui="item_question"]')).to_have_text("Was verkaufen Sie?")
+    # What the server said about the photo stays (it was said in French); only the page's own words change.
+    expect(tile.locator(".summary")).to_contain_text("améliorer")
+    screenshot(page, "french-then-german-390x844.png", tmp_path)
+
+
+def test_interface_text_has_every_key_in_every_locale(server):
+    texts = {loc: requests.get(server.url + "/v1/interface-text", params={"locale": loc}, timeout=10).json()["text"]
+             for loc in ("en", "fr", "de")}
+    assert texts["en"].keys() == texts["fr"].keys() == texts["de"].keys()
+    assert texts["fr"]["title"] != texts["en"]["title"]
+    r = requests.get(server.url + "/v1/interface-text", params={"locale": "xx"}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_locale"
+
+
+def test_a_tilted_photo_is_offered_a_straightened_one_which_scores_higher_once_used(server, browser, tmp_path):
+    from test_realset import rgb_of
+
+    from phototips.study.degrade import tilted
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    tilt = tmp_path / "tilted.jpg"
+    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    page.set_input_files("#photo-input", [str(tilt)])
+    tile = page.locator(".photo").first
+    expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
+    fix = tile.locator(".fix")
+    expect(fix).to_be_visible(timeout=20000)
+    expect(fix).to_have_attribute("data-fix", "straighten")
+    expect(fix.locator(".fix-note")).to_contain_text("Straightened")
+    expect(fix.locator("img.after")).to_have_js_property("complete", True)
+    before = float(tile.get_attribute("data-score"))
+    screenshot(page, "fix-offer-390x844.png", tmp_path)
+    fix.locator(".use-fix").click()
+    used = page.locator(".photo[data-replaces]")
+    expect(page.locator(".photo")).to_have_count(1)
+    expect(used).to_have_attribute("data-state", "scored", timeout=20000)
+    assert float(used.get_attribute("data-score")) > before

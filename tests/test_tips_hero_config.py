@@ -128,3 +128,13 @@ def test_unknown_scorer_in_chain_fails_at_start():
     with pytest.raises(PhotoTipsError) as exc:
         PhotoService(load_settings({"PHOTOTIPS_SCORERS": "no-such-model,photo-check"}))
     assert exc.value.code == "unknown_scorer" and "photo-check" in exc.value.message
+
+
+def test_interface_text_missing_a_locale_stops_the_start(tmp_path):
+    from phototips.tips.interface import load_interface_text
+
+    f = tmp_path / "ui.yaml"
+    f.write_text("locales: [en, fr]\ntext:\n  title: {en: List an item, fr: ''}\n  language: {en: Language}\n")
+    with pytest.raises(PhotoTipsError) as err:
+        load_interface_text(str(f), ("en", "fr"))
+    assert "title: no text for locale 'fr'" in err.value.message and "language" in err.value.message

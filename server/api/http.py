@@ -1,7 +1,8 @@
-"""HTTP routes: /v1/tokens, /v1/score, /v1/hero, /healthz, /openapi.json, and JSON errors for everything."""
+"""HTTP routes: /v1/tokens, /v1/score, /v1/hero, /v1/interface-text, /healthz, /openapi.json, and JSON errors."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 
@@ -22,6 +23,7 @@ bp = Blueprint("api", __name__)
 
 SCORE_FIELDS = {"photo", "item_type", "locale", "listing_id", "scorer"}
 HERO_FIELDS = {"photos", "item_type", "locale"}
+FIX_FIELDS = {"photo", "item_type", "locale"}
 TOKEN_FIELDS = {"seller_id", "ttl_s"}
 MAX_JSON_BYTES = 1024 * 1024
 
@@ -91,15 +93,21 @@ def tokens():
     return jsonify(service().issue_token(who, body.get("seller_id"), body.get("ttl_s")))
 
 
-@bp.post("/v1/score")
-def score():
+def _one_photo(allowed: set[str]):
+    """The caller, the form's fields and its one `photo`, after the cheap refusals and within the upload limit."""
     who = require(principal(), "app", seller=True)
     _refuse_when_full()
-    fields = _form(SCORE_FIELDS)
+    fields = _form(allowed)
     upload = request.files.get("photo")
     if upload is None:
         raise PhotoTipsError("missing_field", "multipart field 'photo' with the image file is required", 400)
     limits().check("uploads", who)
+    return who, fields, upload
+
+
+@bp.post("/v1/score")
+def score():
+    who, fields, upload = _one_photo(SCORE_FIELDS)
     photo_id = new_photo_id()
     out = service().score_bytes(
         who,
@@ -112,6 +120,17 @@ def score():
         file=text("file name", upload.filename, 200),
     )
     log.info("scored %s: %.2f by %s", photo_id, out["score"], out["scorer"])
+    return jsonify(out)
+
+
+@bp.post("/v1/fix")
+def fix():
+    """Corrected previews (straightened, cropped, lifted) that the photo check scores higher, as JPEG data URLs."""
+    _who, fields, upload = _one_photo(FIX_FIELDS)
+    svc = service()
+    out = svc.fix(upload.read(), svc.make_request(fields.get("item_type"), fields.get("locale")))
+    for offer in out["fixes"]:
+        offer["image"] = "data:image/jpeg;base64," + base64.b64encode(offer["image"]).decode()
     return jsonify(out)
 
 
@@ -168,6 +187,14 @@ def dev_token():
     seller = text("seller", request.args.get("seller")) or "demo-" + secrets.token_hex(4)
     token, expires = service().gate.tokens.issue("dev", seller)
     return jsonify({"token": token, "seller_id": seller, "expires_at": expires})
+
+
+@bp.get("/v1/interface-text")
+def interface_text():
+    """The seller screen's own words in one locale (content/ui.yaml): public, like the page itself."""
+    svc = service()
+    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
+    return jsonify({"locale": locale, "text": svc.interface_text[locale]})
 
 
 @bp.get("/openapi.json")

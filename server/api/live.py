@@ -29,6 +29,7 @@ from .limits import RateLimits
 
 log = logging.getLogger(__name__)
 PHOTO_FIELDS = {"listing_id", "image", "item_type", "locale", "ref"}
+FIX_FIELDS = {"image", "item_type", "locale", "ref"}
 
 
 def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
@@ -64,21 +65,31 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         with lock:
             callers.pop(request.sid, None)
 
-    @socketio.on("photo")
-    def on_photo(payload=None):
+    def answered(handle, payload, event: str) -> dict:
+        """Every emit gets an ack: the handler's answer, or its error."""
         try:
-            return _accept(payload)
+            return handle(payload)
         except PhotoTipsError as exc:
             return {"error": exc.to_dict()}
         except Exception:
-            log.exception("photo event failed")
+            log.exception("%s event failed", event)
             return {"error": {"code": "internal_error", "message": "the server failed on this photo"}}
+
+    @socketio.on("photo")
+    def on_photo(payload=None):
+        return answered(_accept, payload, "photo")
+
+    @socketio.on("fix")
+    def on_fix(payload=None):
+        """Corrected previews of a photo: the ack carries them, each with its JPEG bytes and its gain."""
+        return answered(_fix, payload, "fix")
 
     @socketio.on("*")
     def on_anything_else(event, *_args):
         return {"error": {"code": "unknown_event", "message": f"unknown event {str(event)[:40]!r}; emit 'photo'"}}
 
-    def _accept(payload) -> dict:
+    def _seller_payload(payload, event: str, fields: set[str]):
+        """The calling seller (token checked) and their event's object, or the error to answer with."""
         with lock:
             who = callers.get(request.sid)
         if who is None or who.kind != "seller":
@@ -90,20 +101,19 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         if duplicate_key(payload):
             raise PhotoTipsError("duplicate_field", f"the field {duplicate_key(payload)!r} appears twice", 400)
         if not isinstance(payload, dict):
-            raise PhotoTipsError("bad_payload", "emit 'photo' with an object {listing_id, image, ...}", 400)
-        unknown = set(payload) - PHOTO_FIELDS
+            raise PhotoTipsError("bad_payload", f"emit '{event}' with an object {{{', '.join(sorted(fields))}}}", 400)
+        unknown = set(payload) - fields
         if unknown:
             raise PhotoTipsError("unknown_field", f"unknown field(s) {', '.join(sorted(map(str, unknown)))[:200]}", 400)
+        return who
+
+    def _accept(payload) -> dict:
+        who = _seller_payload(payload, "photo", PHOTO_FIELDS)
         listing_id = text("listing_id", payload.get("listing_id"))
         if not listing_id:
             raise PhotoTipsError("missing_field", "listing_id is required", 400)
-        image = payload.get("image")
-        if not isinstance(image, (bytes, bytearray)):
-            raise PhotoTipsError("missing_field", "image must be the photo's bytes (binary)", 400)
-        ref = check_ref(payload.get("ref"))
-        req = svc.make_request(payload.get("item_type"), payload.get("locale"))
-        limits.check("uploads", who)
-        checked = svc.check(bytes(image), req, arrived=True)
+        image, ref, req = _photo_of(payload, who)
+        checked = svc.check(image, req, arrived=True)
         photo_id = new_photo_id()
         # A listing is claimed by a photo, not by a refused or failed upload; the photo is in the
         # listing (in Redis, when configured) before it is acknowledged.
@@ -115,6 +125,21 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         socketio.emit("tips", tips, to=listing_key)
         socketio.start_background_task(_final, checked, tips, req, ids, who, listing_key, request.sid)
         return {"photo_id": photo_id, "ref": ref}
+
+    def _fix(payload) -> dict:
+        who = _seller_payload(payload, "fix", FIX_FIELDS)
+        image, ref, req = _photo_of(payload, who)
+        return {"ref": ref, **svc.fix(image, req, arrived=True)}
+
+    def _photo_of(payload: dict, who):
+        """The photo's bytes, the client's ref and the scoring request, within the seller's upload limit."""
+        image = payload.get("image")
+        if not isinstance(image, (bytes, bytearray)):
+            raise PhotoTipsError("missing_field", "image must be the photo's bytes (binary)", 400)
+        ref = check_ref(payload.get("ref"))
+        req = svc.make_request(payload.get("item_type"), payload.get("locale"))
+        limits.check("uploads", who)
+        return bytes(image), ref, req
 
     def _close_later(sid: str) -> None:
         socketio.sleep(0.5)

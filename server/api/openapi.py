@@ -24,6 +24,25 @@ _FINDING = {
                                       "the model's tip_confidence"},
         "value": {"type": ["number", "null"]},
         "problem": {"type": ["string", "null"]},
+        "geometry": {
+            "type": ["object", "null"],
+            "description": "where on the photo, in fractions of its width and height (origin top left): "
+                           "box [x0, y0, x1, y1] (framing, visibility, background); cut_edges, sides of the frame "
+                           "the item runs out of (visibility); line [x1, y1, x2, y2] and degrees, the measured "
+                           "level or upright (angle); grid {rows, cols, clipped, dark} or {rows, cols, detail}, "
+                           "shares per cell row by row (lighting, sharpness)",
+            "properties": {
+                "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                "cut_edges": {"type": "array", "items": {"type": "string", "enum": ["top", "bottom", "left", "right"]}},
+                "line": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                "degrees": {"type": "number"},
+                "grid": {"type": "object", "properties": {
+                    "rows": {"type": "integer"}, "cols": {"type": "integer"},
+                    "clipped": {"type": "array", "items": {"type": "number"}},
+                    "dark": {"type": "array", "items": {"type": "number"}},
+                    "detail": {"type": "array", "items": {"type": "number"}}}},
+            },
+        },
     },
 }
 _TIP = {
@@ -126,6 +145,23 @@ def openapi_spec() -> dict:
                     "schema": {"$ref": "#/components/schemas/Hero"}}}}}
                 | _errors(400, 401, 403, 413, 415, 422, 429, 503),
             }},
+            "/v1/fix": {"post": {
+                "summary": "Corrected previews (straighten, crop, lift) that the photo check scores higher",
+                "security": _APP + _SELLER,
+                "requestBody": _form({"photo": {"type": "string", "format": "binary"}, "item_type": text,
+                                      "locale": text}, ["photo"]),
+                "responses": {"200": {"description": "the offers, best gain first", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {
+                        "score": {"type": "number"}, "rating": {"type": "integer"},
+                        "fixes": {"type": "array", "items": {"type": "object", "required": [
+                            "fix", "score_before", "score_after", "gain", "image"], "properties": {
+                            "fix": {"type": "string", "enum": ["straighten", "crop", "lift"]},
+                            "score_before": {"type": "number"}, "score_after": {"type": "number"},
+                            "gain": {"type": "number"}, "rating_after": {"type": "integer"},
+                            "degrees": {"type": "number"}, "box": {"type": "array", "items": {"type": "number"}},
+                            "image": {"type": "string", "description": "data:image/jpeg;base64,…"}}}}}}}}}}
+                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
+            }},
             "/v1/listings/{listing_id}/hero": {"get": {
                 "summary": "The hero ranking of one of the calling seller's live listings (seller token)",
                 "security": _SELLER,
@@ -160,6 +196,15 @@ def openapi_spec() -> dict:
                 "responses": {"200": {"description": "report", "content": {"application/json": {
                     "schema": {"type": "object"}}}}} | _errors(401, 403, 404),
             }},
+            "/v1/interface-text": {"get": {
+                "summary": "The seller screen's own words in one locale (content/ui.yaml); no credentials",
+                "security": [],
+                "parameters": [{"name": "locale", "in": "query", "schema": {"type": "string", "enum": ["en", "fr", "de"]}}],
+                "responses": {"200": {"description": "{locale, text: {key: words}}", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {"locale": {"type": "string"},
+                                                                "text": {"type": "object"}}}}}},
+                              "400": {"description": "unknown_locale", "content": {"application/json": {
+                                  "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
             "/healthz": {"get": {"summary": "Liveness and the scorer chain", "responses": {"200": {
                 "description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         },

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import imagehash
 
 from ..errors import PhotoTipsError
+from ..fixes import offer_fixes
 from ..hero import perceptual_hash
 from ..imaging.decode import DecodedPhoto, decode_photo, open_header
 from ..scoring.result import ScoreRequest, ScoreResult
@@ -44,3 +45,15 @@ def decode_upload(data: bytes, settings) -> DecodedPhoto:
 def check_photo(data: bytes, settings, photo_check, request: ScoreRequest, keep_photo: bool) -> Checked:
     photo = decode_upload(data, settings)
     return Checked(photo_check.score(photo, request), perceptual_hash(photo.pil), photo if keep_photo else None)
+
+
+def fix_photo(data: bytes, settings, photo_check, request: ScoreRequest,
+              _keep_photo: bool = False) -> tuple[ScoreResult, list[dict]]:
+    """The photo check's result and the fixes that raise its score (fixes.py)."""
+    photo = decode_upload(data, settings)
+    result = photo_check.score(photo, request)
+    return result, offer_fixes(photo, result, photo_check, request)
+
+
+# What a worker process can be asked to do, by name (pool.call's first argument).
+TASKS = {"check": check_photo, "fix": fix_photo}

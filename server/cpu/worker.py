@@ -24,7 +24,7 @@ def serve(in_fd: int, out_fd: int) -> None:
     from ..errors import PhotoTipsError
     from ..scoring.chain import LAST_RESORT
     from ..scoring.registry import create_scorer
-    from .checking import check_photo
+    from .checking import TASKS
 
     cv2.setNumThreads(1)  # one worker per core (see pool.ONE_THREAD)
     frames.prepare(in_fd)
@@ -42,7 +42,7 @@ def serve(in_fd: int, out_fd: int) -> None:
         except EOFError:
             return
         try:
-            answer = ("ok", check_photo(data, settings, photo_check, request, keep_photo))
+            answer = ("ok", TASKS[kind](data, settings, photo_check, request, keep_photo))
         except PhotoTipsError as exc:
             answer = ("error", (exc.code, exc.message, exc.status))
         except Exception:  # reported to the caller as a failed photo; the worker itself is still sound

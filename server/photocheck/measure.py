@@ -24,6 +24,7 @@ import math
 import cv2
 import numpy as np
 
+from .geometry import Layout
 from .subject import Subject, border_band, find_subject, small_copy
 
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
@@ -32,8 +33,9 @@ _LEVELS = np.arange(256) / 255.0
 _SHARPNESS_WINDOW = 512
 
 
-def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Subject]:
-    """All measurements for an RGB array (analysis size) of a photo whose original is width×height."""
+def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Layout]:
+    """All measurements for an RGB array (analysis size) of a photo whose original is width×height, and
+    where things are (for geometry.locate)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     small = small_copy(rgb)
     small_gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
@@ -49,8 +51,9 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m.update(_resolution(width, height))
     m.update(_framing(subject))
     m.update(_background(small_n, small_gray_n, subject))
-    m.update(_angle(small_gray_n, subject))
-    return m, subject
+    angle, line = _angle(small_gray_n, subject)
+    m.update(angle)
+    return m, Layout(subject, small, line, angle["tilt_degrees"])
 
 
 def _stretch(gray: np.ndarray) -> tuple[float, float]:
@@ -231,13 +234,14 @@ def _background(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str
     }
 
 
-def _angle(gray: np.ndarray, subject: Subject) -> dict[str, float]:
+def _angle(gray: np.ndarray, subject: Subject) -> tuple[dict[str, float], tuple | None]:
     """Tilt: the rotation that long straight lines outside the item agree on, within 25° of level or plumb.
 
     Only lines that should be level or upright count (floorboards, tile joints,
     shelf, wall and table edges); lines steeper than 25° off both are a view
     chosen on purpose, not a slip. Lines in perspective disagree with each other,
     so the evidence is the length of lines that agree with the median within 1.5°.
+    Also returns the longest agreeing line (fractions of width and height), to show where it was measured.
     """
     h, w = gray.shape
     # Low thresholds: floorboard gaps and tile joints are faint lines.
@@ -250,21 +254,24 @@ def _angle(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     none = {"tilt_degrees": 0.0, "tilt_abs": 0.0, "line_support": 0.0, "tilt_agreement": 0.0, "tilt_lines": 0.0,
             "tilt_evidence": 0.0}
     if lines is None:
-        return none
+        return none, None
     x1, y1, x2, y2 = lines.reshape(-1, 4).T.astype(np.float32)
     theta = np.degrees(np.arctan2(y2 - y1, x2 - x1))
     dev = (theta + 45.0) % 90.0 - 45.0  # deviation from the nearest of horizontal/vertical
     length = np.hypot(x2 - x1, y2 - y1)
     near = np.abs(dev) <= 25.0
     if not near.any():
-        return none
+        return none, None
+    x1, y1, x2, y2 = x1[near], y1[near], x2[near], y2[near]
     dev, length = dev[near], length[near]
     order = np.argsort(dev)
     cum = np.cumsum(length[order])
     tilt = float(dev[order][np.searchsorted(cum, cum[-1] / 2)])
     agree = np.abs(dev - tilt) <= 1.5
     support = float(length[agree].sum() / short)
+    k = int(np.argmax(np.where(agree, length, -1.0)))
+    line = (float(x1[k] / w), float(y1[k] / h), float(x2[k] / w), float(y2[k] / h))
     return {"tilt_degrees": tilt, "tilt_abs": abs(tilt), "line_support": support,
             "tilt_agreement": float(length[agree].sum() / length.sum()), "tilt_lines": float(agree.sum()),
             # Lines agreeing on a rotation a person would notice (2.5° or more); level lines are no evidence.
-            "tilt_evidence": support if abs(tilt) >= 2.5 else 0.0}
+            "tilt_evidence": support if abs(tilt) >= 2.5 else 0.0}, line

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PhotoTipsError
+from ..photocheck.geometry import locate
 from ..photocheck.judge import load_judgement
 from ..photocheck.measure import measure
 from ..tips.catalog import load_catalog
@@ -35,8 +36,11 @@ class PhotoCheckScorer:
 
     def score(self, photo, request: ScoreRequest) -> ScoreResult:
         start = time.perf_counter()
-        measurements, _ = measure(photo.rgb, photo.width, photo.height)
+        measurements, layout = measure(photo.rgb, photo.width, photo.height)
         findings = self.judgement.findings(measurements)
+        for aspect, where in locate(layout).items():
+            if aspect in findings:
+                findings[aspect].geometry = where
         if self.learned is not None:
             from ..study.learned import FEATURES
 

@@ -19,6 +19,8 @@ class Finding:
     source: str = "measured"
     # how sure the scorer is that the problem is real (0–1); tips are shown only above a threshold
     confidence: float = 1.0
+    # where on the photo (photocheck/geometry.py): a box, cut edges, a level line, coarse grids; None: nowhere
+    geometry: dict | None = None
 
 
 @dataclass

@@ -1,0 +1,122 @@
+"""Corrected previews for what pixels can fix: straighten a tilt, crop to the item, lift a dark or flat exposure.
+
+Each fix answers one finding of the photo check, using what the check measured
+(the tilt's angle, the item's box). A fix is offered only when the photo check
+itself scores the corrected photo higher, and the answer says by how much: the
+seller sees a before and after they can trust, never a change for its own sake.
+Classical image operations only (OpenCV): no generative model invents pixels.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .imaging.decode import DecodedPhoto
+from .scoring.result import ScoreRequest, ScoreResult
+
+# Which fix answers which problem.
+FIXES = {("angle", "tilted"): "straighten", ("framing", "too_small"): "crop", ("framing", "off_centre"): "crop",
+         ("lighting", "too_dark"): "lift", ("lighting", "flat"): "lift"}
+CROP_MARGIN = 0.08  # of the item's size, on every side
+
+
+@dataclass
+class Fix:
+    kind: str
+    rgb: np.ndarray
+    width: int  # the fixed photo's size at full resolution (what the resolution finding reads)
+    height: int
+    detail: dict
+
+
+def straighten(rgb: np.ndarray, degrees: float) -> tuple[np.ndarray, float]:
+    """Rotate by the measured tilt and crop to the largest upright rectangle with no empty corners.
+    Returns the photo and the share of width (and height) kept."""
+    h, w = rgb.shape[:2]
+    turned = cv2.warpAffine(rgb, cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0), (w, h),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    a = abs(np.radians(degrees))
+    # Scaling about the centre by this much keeps a w×h rectangle inside the rotated frame.
+    keep = 1.0 / (np.cos(a) + max(w / h, h / w) * np.sin(a))
+    cw, ch = int(w * keep), int(h * keep)
+    x0, y0 = (w - cw) // 2, (h - ch) // 2
+    return turned[y0:y0 + ch, x0:x0 + cw].copy(), float(keep)
+
+
+def crop_to_item(rgb: np.ndarray, box: list[float], aspect: float) -> tuple[np.ndarray, list[float]]:
+    """Crop around the item's box with a margin, at `aspect` (width / height), inside the photo."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    bw, bh = (x1 - x0) * w, (y1 - y0) * h
+    cw, ch = bw * (1 + 2 * CROP_MARGIN), bh * (1 + 2 * CROP_MARGIN)
+    if cw / ch < aspect:
+        cw = ch * aspect
+    else:
+        ch = cw / aspect
+    scale = min(1.0, w / cw, h / ch)
+    cw, ch = cw * scale, ch * scale
+    cx, cy = (x0 + x1) / 2 * w, (y0 + y1) / 2 * h
+    left = int(round(min(max(cx - cw / 2, 0), w - cw)))
+    top = int(round(min(max(cy - ch / 2, 0), h - ch)))
+    cut = rgb[top:top + int(ch), left:left + int(cw)].copy()
+    return cut, [left / w, top / h, (left + int(cw)) / w, (top + int(ch)) / h]
+
+
+def lift(rgb: np.ndarray) -> np.ndarray:
+    """Brighten shadows and spread a flat tonal range: local contrast (CLAHE) and a gamma on lightness."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    light = lab[..., 0]
+    median = min(max(float(np.median(light)), 1.0), 254.0)
+    gamma = float(np.clip(np.log(0.5) / np.log(median / 255.0), 0.4, 1.0))  # median lightness towards the middle
+    light = (255.0 * (light / 255.0) ** gamma).astype(np.uint8)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(light)
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+
+
+def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
+    """One candidate per fixable problem the photo check found (whatever its confidence: the score decides)."""
+    out: dict[str, Fix] = {}
+    h, w = photo.rgb.shape[:2]
+    for aspect, finding in result.aspects.items():
+        kind = FIXES.get((aspect, finding.problem))
+        if finding.verdict != "improve" or kind is None or kind in out:
+            continue
+        where = finding.geometry or {}
+        if kind == "straighten" and "degrees" in where:
+            fixed, keep = straighten(photo.rgb, where["degrees"])
+            out[kind] = Fix(kind, fixed, int(photo.width * keep), int(photo.height * keep),
+                            {"degrees": where["degrees"]})
+        elif kind == "crop":
+            box = (result.aspects.get("framing") and result.aspects["framing"].geometry or {}).get("box")
+            if box:
+                fixed, kept = crop_to_item(photo.rgb, box, photo.width / photo.height)
+                out[kind] = Fix(kind, fixed, int(photo.width * (kept[2] - kept[0])),
+                                int(photo.height * (kept[3] - kept[1])), {"box": [round(v, 3) for v in kept]})
+        elif kind == "lift":
+            out[kind] = Fix(kind, lift(photo.rgb), photo.width, photo.height, {})
+    return list(out.values())
+
+
+def jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def offer_fixes(photo: DecodedPhoto, result: ScoreResult, photo_check, request: ScoreRequest) -> list[dict]:
+    """The fixes that raise the photo check's own score, best first: kind, scores, gain, the corrected JPEG."""
+    offers = []
+    for fix in candidate_fixes(photo, result):
+        pil = Image.fromarray(fix.rgb)
+        fixed = DecodedPhoto(rgb=fix.rgb, width=fix.width, height=fix.height, format="JPEG", pil=pil)
+        after = photo_check.score(fixed, request)
+        if after.score > result.score:
+            offers.append({"fix": fix.kind, **fix.detail, "score_before": round(result.score, 3),
+                           "score_after": round(after.score, 3), "gain": round(after.score - result.score, 3),
+                           "rating_after": after.rating, "image": jpeg(fix.rgb)})
+    return sorted(offers, key=lambda o: -o["gain"])

@@ -1,0 +1,84 @@
+"""Fixes the pixels can make: offered only when the photo check scores the corrected photo higher."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import requests
+
+import photos
+from phototips.fixes import crop_to_item, offer_fixes, straighten
+from phototips.imaging.decode import decode_photo
+from phototips.scoring.result import ScoreRequest
+from phototips.study.degrade import darker, tilted
+from test_live import Seller
+from test_realset import SCORER, SETTINGS, png, real, rgb_of
+
+TILTED = "clothing-d3ed319e.jpg"  # a dress on floorboards that run straight up the frame
+
+
+def decoded(data: bytes):
+    return decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+
+
+def offers_for(data: bytes):
+    photo = decoded(data)
+    result = SCORER.score(photo, ScoreRequest())
+    return result, offer_fixes(photo, result, SCORER, ScoreRequest())
+
+
+def test_a_tilted_photo_is_offered_a_straightened_one_that_is_level_and_scores_higher():
+    before, offers = offers_for(png(tilted(rgb_of(TILTED), 0.8)))
+    fix = next(o for o in offers if o["fix"] == "straighten")
+    assert fix["score_after"] > fix["score_before"] == round(before.score, 3) and fix["gain"] > 0
+    after = SCORER.score(decoded(fix["image"]), ScoreRequest())
+    assert abs(after.aspects["angle"].value) < abs(before.aspects["angle"].value) / 2
+    assert after.aspects["angle"].problem is None or after.aspects["angle"].verdict == "good"
+
+
+def test_a_dark_photo_is_offered_a_lifted_one():
+    _, offers = offers_for(png(darker(rgb_of(TILTED))))
+    lifted = next(o for o in offers if o["fix"] == "lift")
+    assert lifted["gain"] > 0
+    assert decoded(lifted["image"]).rgb.mean() > decoded(png(darker(rgb_of(TILTED)))).rgb.mean() + 20
+
+
+def test_a_good_photo_is_offered_nothing():
+    _, offers = offers_for(real("abo-b0799ck52k-528c608a.jpg"))
+    assert offers == []
+
+
+def test_straightening_leaves_no_empty_corners_and_crops_keep_the_aspect():
+    rgb = rgb_of(TILTED)
+    level, keep = straighten(rgb, 8.0)
+    assert 0.7 < keep < 1 and level.shape[0] == int(rgb.shape[0] * keep)
+    cut, box = crop_to_item(rgb, [0.3, 0.3, 0.5, 0.6], 4 / 3)
+    assert abs(cut.shape[1] / cut.shape[0] - 4 / 3) < 0.02 and 0 <= box[0] < 0.3 and box[2] > 0.5
+
+
+def test_http_fix_returns_previews_that_score_higher_once_used(server):
+    data = photos.encode(tilted(rgb_of(TILTED), 0.8))
+    r = requests.post(server.url + "/v1/fix", files={"photo": ("tilted.jpg", data)}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    fix = next(o for o in body["fixes"] if o["fix"] == "straighten")
+    assert fix["image"].startswith("data:image/jpeg;base64,")
+    jpeg = base64.b64decode(fix["image"].split(",", 1)[1])
+    before = requests.post(server.url + "/v1/score", files={"photo": ("a.jpg", data)}, timeout=60).json()
+    after = requests.post(server.url + "/v1/score", files={"photo": ("b.jpg", jpeg)}, timeout=60).json()
+    assert after["score"] > before["score"]
+    assert after["score"] == pytest.approx(fix["score_after"], abs=0.15)  # re-encoded as JPEG once more
+    bad = requests.post(server.url + "/v1/fix", files={"photo": ("x.jpg", b"not an image")}, timeout=30)
+    assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
+
+
+def test_live_fix_event_answers_with_the_previews(server):
+    seller = Seller(server.url)
+    try:
+        ack = seller.sio.call("fix", {"image": photos.encode(tilted(rgb_of(TILTED), 0.8)), "ref": "t1"}, timeout=60)
+        assert ack["ref"] == "t1" and ack["fixes"][0]["fix"] == "straighten"
+        assert isinstance(ack["fixes"][0]["image"], bytes) and ack["fixes"][0]["gain"] > 0
+        assert seller.sio.call("fix", {"image": b"x", "colour": "red"}, timeout=10)["error"]["code"] == "unknown_field"
+    finally:
+        seller.sio.disconnect()
