@@ -228,8 +228,47 @@
       };
     });
   }
+  // The seller may disagree with the suggestion: drag a photo to the top, or press its "first photo" button
+  // (the same without a pointer). The page tells the server which photo the seller kept first, an outcome
+  // product teams analyse like the others (hero_kept / hero_changed).
+  let suggestedHero = null;
+  let eventCount = 0;
+  function chooseHero(tile) {
+    const list = $("#photos");
+    list.insertBefore(tile, list.firstElementChild);
+    for (const t of tiles.values()) t.classList.toggle("chosen", t === tile);
+    const photoId = tile.dataset.photoId;
+    if (!photoId) return;
+    const type = photoId === suggestedHero ? "hero_kept" : "hero_changed";
+    sellerToken().then((token) => fetch("/v1/events", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: JSON.stringify({ event_id: listingId + "-hero-" + (++eventCount), listing_id: listingId, type,
+                             photo_id: photoId }),
+    })).then((r) => { document.body.dataset.heroEvent = r.ok ? type : "failed"; },
+              () => { document.body.dataset.heroEvent = "failed"; });
+    tile.querySelector(".make-hero").focus();
+  }
+  $("#photos").addEventListener("click", (ev) => {
+    const button = ev.target.closest(".make-hero");
+    if (button) chooseHero(button.closest(".photo"));
+  });
+  let dragged = null;
+  $("#photos").addEventListener("dragstart", (ev) => { dragged = ev.target.closest(".photo"); });
+  $("#photos").addEventListener("dragover", (ev) => ev.preventDefault());
+  $("#photos").addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    const target = ev.target.closest(".photo");
+    if (!dragged || !target || target === dragged) return;
+    // Dropped on the first photo: this one becomes the first; elsewhere it moves before the target.
+    if (target === $("#photos").firstElementChild) chooseHero(dragged);
+    else $("#photos").insertBefore(dragged, target);
+    dragged = null;
+  });
+
   socket.on("hero", (msg) => {
     if (msg.listing_id !== listingId) return;
+    suggestedHero = msg.hero;
     for (const tile of tiles.values()) {
       const isHero = tile.dataset.photoId === msg.hero;
       tile.classList.toggle("hero", isHero);

@@ -252,3 +252,33 @@ def test_a_tilted_photo_is_offered_a_straightened_one_which_scores_higher_once_u
     expect(page.locator(".photo")).to_have_count(1)
     expect(used).to_have_attribute("data-state", "scored", timeout=20000)
     assert float(used.get_attribute("data-score")) > before
+
+
+def test_the_seller_reorders_the_hero_and_the_server_is_told(server, browser, photo_files):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(photo_files["astronaut"])])
+    tiles = page.locator(".photo")
+    expect(page.locator(".photo.hero")).to_have_count(1, timeout=20000)
+    for i in range(2):
+        expect(tiles.nth(i)).to_have_attribute("data-state", "scored", timeout=20000)
+    hero_id = page.evaluate("document.body.dataset.hero")
+    other = page.locator(f'.photo:not([data-photo-id="{hero_id}"])')
+    other_id = other.get_attribute("data-photo-id")
+    # Dragged onto the first photo, the other photo becomes the first.
+    with page.expect_response("**/v1/events") as answer:
+        other.drag_to(tiles.first)
+    assert answer.value.status == 200
+    body = answer.value.request.post_data_json
+    assert body["type"] == "hero_changed" and body["photo_id"] == other_id
+    expect(tiles.first).to_have_attribute("data-photo-id", other_id)
+    expect(page.locator("body")).to_have_attribute("data-hero-event", "hero_changed")
+    # The same with the keyboard: the suggested photo's own button puts it back first, and that is "kept".
+    hero_button = page.locator(f'.photo[data-photo-id="{hero_id}"] .make-hero')
+    hero_button.focus()
+    with page.expect_response("**/v1/events") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.request.post_data_json["type"] == "hero_kept"
+    expect(tiles.first).to_have_attribute("data-photo-id", hero_id)
+    expect(page.locator(f'.photo[data-photo-id="{hero_id}"]')).to_have_class(__import__("re").compile("chosen"))
