@@ -30,6 +30,7 @@
   // The page's own words come from the server's content file (content/ui.yaml) in the seller's language,
   // which the browser suggests and the language menu changes.
   let words = {};
+  let aspectNames = {};
   // Until the first answer (and should it fail): the words the server's own English would give.
   const ENGLISH = { status_live: "live", status_offline: "offline", status_connecting: "connecting…",
                     no_answer: "The server did not answer. Try again.", busy_retry: "Busy right now, trying again…",
@@ -41,7 +42,12 @@
   async function useLocale(locale) {
     const r = await fetch("/v1/interface-text?locale=" + encodeURIComponent(locale));
     if (!r.ok) return;
-    words = (await r.json()).text;
+    const body = await r.json();
+    words = body.text;
+    aspectNames = body.aspects;
+    for (const item of document.querySelectorAll(".checklist li")) {
+      item.querySelector(".name").textContent = aspectNames[item.dataset.aspect] || item.dataset.aspect;
+    }
     document.documentElement.lang = locale;
     applyWords(document);
     for (const tpl of document.querySelectorAll("template")) applyWords(tpl.content);
@@ -122,6 +128,24 @@
     tile.querySelector(".badge").textContent = msg.rating + "/5";
     tile.dataset.score = msg.score;
     summarize(tile, msg.justification);
+    // The seven aspects at a glance: to improve where a tip was shown, fine elsewhere.
+    const flagged = new Set(msg.tips.map((tip) => tip.aspect));
+    tile.querySelector(".checklist").replaceChildren(...Object.keys(msg.aspects || {}).map((aspect) => {
+      const item = document.createElement("li");
+      const bad = flagged.has(aspect);
+      item.dataset.aspect = aspect;
+      item.className = bad ? "improve" : "good";
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      mark.textContent = bad ? "✗" : "✓";
+      mark.setAttribute("aria-hidden", "true");
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = aspectNames[aspect] || aspect;
+      item.append(mark, name);
+      item.setAttribute("aria-label", name.textContent + (bad ? ": ✗" : ": ✓"));
+      return item;
+    }));
     const layer = tile.querySelector(".where-layer");
     layer.replaceChildren();
     const list = tile.querySelector(".tips");

@@ -213,6 +213,13 @@ def test_a_french_seller_reads_the_whole_page_in_french(server, browser, photo_f
     page.select_option("#locale", "de")
     expect(page.locator("h1")).to_have_text("Artikel einstellen")
     expect(page.locator('[data-ui="item_question"]')).to_have_text("Was verkaufen Sie?")
+    # The checklist names all seven aspects in the page's language; aspects with a tip are marked.
+    checklist = tile.locator(".checklist li")
+    expect(checklist).to_have_count(7)
+    expect(tile.locator('.checklist li[data-aspect="sharpness"] .name')).to_have_text("Schärfe")
+    flagged = {t.get_attribute("data-tip").split(".")[0] for t in tile.locator(".tips li").all()}
+    marked = {c.get_attribute("data-aspect") for c in tile.locator(".checklist li.improve").all()}
+    assert flagged and marked == flagged
     # What the server said about the photo stays (it was said in French); only the page's own words change.
     expect(tile.locator(".summary")).to_contain_text("améliorer")
     screenshot(page, "french-then-german-390x844.png", tmp_path)
@@ -223,6 +230,9 @@ def test_interface_text_has_every_key_in_every_locale(server):
              for loc in ("en", "fr", "de")}
     assert texts["en"].keys() == texts["fr"].keys() == texts["de"].keys()
     assert texts["fr"]["title"] != texts["en"]["title"]
+    french = requests.get(server.url + "/v1/interface-text", params={"locale": "fr"}, timeout=10).json()["aspects"]
+    assert list(french) == ["lighting", "sharpness", "resolution", "framing", "visibility", "background", "angle"]
+    assert french["lighting"] == "éclairage"
     r = requests.get(server.url + "/v1/interface-text", params={"locale": "xx"}, timeout=10)
     assert r.status_code == 400 and r.json()["error"]["code"] == "unknown_locale"
 

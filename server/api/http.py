@@ -194,7 +194,9 @@ def interface_text():
     """The seller screen's own words in one locale (content/ui.yaml): public, like the page itself."""
     svc = service()
     locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
-    return jsonify({"locale": locale, "text": svc.interface_text[locale]})
+    # The aspects' names come from the tip catalog, in the order tips and reports list them.
+    aspects = {a: names[locale] for a, names in svc.catalog.aspect_names.items()}
+    return jsonify({"locale": locale, "text": svc.interface_text[locale], "aspects": aspects})
 
 
 @bp.get("/openapi.json")
