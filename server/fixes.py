@@ -91,12 +91,10 @@ def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
             fixed, keep = straighten(photo.rgb, where["degrees"])
             out[kind] = Fix(kind, fixed, int(photo.width * keep), int(photo.height * keep),
                             {"degrees": where["degrees"]})
-        elif kind == "crop":
-            box = (result.aspects.get("framing") and result.aspects["framing"].geometry or {}).get("box")
-            if box:
-                fixed, kept = crop_to_item(photo.rgb, box, photo.width / photo.height)
-                out[kind] = Fix(kind, fixed, int(photo.width * (kept[2] - kept[0])),
-                                int(photo.height * (kept[3] - kept[1])), {"box": [round(v, 3) for v in kept]})
+        elif kind == "crop" and "box" in where:
+            fixed, kept = crop_to_item(photo.rgb, where["box"], photo.width / photo.height)
+            out[kind] = Fix(kind, fixed, int(photo.width * (kept[2] - kept[0])),
+                            int(photo.height * (kept[3] - kept[1])), {"box": [round(v, 3) for v in kept]})
         elif kind == "lift":
             out[kind] = Fix(kind, lift(photo.rgb), photo.width, photo.height, {})
     return list(out.values())

@@ -18,7 +18,7 @@ from .auth.principal import Principal, require
 from .config import Settings
 from .errors import PhotoTipsError
 from .experiments.config import load_experiments
-from .cpu.checking import Checked, check_photo, fix_photo, probe_upload
+from .cpu.checking import TASKS, Checked, probe_upload
 from .cpu.pool import WorkerPool
 from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
@@ -170,17 +170,17 @@ class PhotoService:
         among the CPU work like a check."""
         probe_upload(data, self.settings)
         with self.admitted(arrived):
-            if self.pool is not None:
-                result, offers = self.pool.call("fix", data, request, False)
-            else:
-                result, offers = fix_photo(data, self.settings, self.photo_check, request)
+            result, offers = self._run("fix", data, request, False)
         return {"score": round(result.score, 3), "rating": result.rating, "fixes": offers}
 
     def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
-        keep = self.keep_photo if keep_photo is None else keep_photo
+        return self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo)
+
+    def _run(self, task: str, data: bytes, request: ScoreRequest, keep_photo: bool):
+        """One CPU task (cpu/checking.TASKS) in a worker process, or in this thread when there are none."""
         if self.pool is not None:
-            return self.pool.call("check", data, request, keep)
-        return check_photo(data, self.settings, self.photo_check, request, keep)
+            return self.pool.call(task, data, request, keep_photo)
+        return TASKS[task](data, self.settings, self.photo_check, request, keep_photo)
 
     def make_request(self, item_type=None, locale=None) -> ScoreRequest:
         item_type = text_field("item_type", item_type) or "item"

@@ -58,14 +58,10 @@ def json_body(max_bytes: int = MAX_JSON_BYTES):
     return parse_json(request.get_data(cache=False))
 
 
-def _refuse_when_full() -> None:
-    """Under overload: `busy` after one read of the body, before parsing or probing it."""
+def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
+    """The upload form's fields. Under overload `busy` comes first: after one read of the body, before parsing."""
     read_body_whole(request, current_app.config["MAX_CONTENT_LENGTH"])
     service().refuse_when_full()
-
-
-def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
-    read_body_whole(request, current_app.config["MAX_CONTENT_LENGTH"])
     # A url-encoded form cannot carry a file, but is answered with what is missing.
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise PhotoTipsError(
@@ -96,7 +92,6 @@ def tokens():
 def _one_photo(allowed: set[str]):
     """The caller, the form's fields and its one `photo`, after the cheap refusals and within the upload limit."""
     who = require(principal(), "app", seller=True)
-    _refuse_when_full()
     fields = _form(allowed)
     upload = request.files.get("photo")
     if upload is None:
@@ -137,7 +132,6 @@ def fix():
 @bp.post("/v1/hero")
 def hero():
     who = require(principal(), "app", seller=True)
-    _refuse_when_full()
     fields = _form(HERO_FIELDS, frozenset({"photos"}))
     uploads = request.files.getlist("photos")
     if not uploads:

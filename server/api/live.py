@@ -88,8 +88,8 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     def on_anything_else(event, *_args):
         return {"error": {"code": "unknown_event", "message": f"unknown event {str(event)[:40]!r}; emit 'photo'"}}
 
-    def _seller_payload(payload, event: str, fields: set[str]):
-        """The calling seller (token checked) and their event's object, or the error to answer with."""
+    def _calling_seller(payload, event: str, fields: set[str]):
+        """The calling seller (token checked), once their event's object has only known fields; else an error."""
         with lock:
             who = callers.get(request.sid)
         if who is None or who.kind != "seller":
@@ -108,7 +108,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         return who
 
     def _accept(payload) -> dict:
-        who = _seller_payload(payload, "photo", PHOTO_FIELDS)
+        who = _calling_seller(payload, "photo", PHOTO_FIELDS)
         listing_id = text("listing_id", payload.get("listing_id"))
         if not listing_id:
             raise PhotoTipsError("missing_field", "listing_id is required", 400)
@@ -127,7 +127,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         return {"photo_id": photo_id, "ref": ref}
 
     def _fix(payload) -> dict:
-        who = _seller_payload(payload, "fix", FIX_FIELDS)
+        who = _calling_seller(payload, "fix", FIX_FIELDS)
         image, ref, req = _photo_of(payload, who)
         return {"ref": ref, **svc.fix(image, req, arrived=True)}
 

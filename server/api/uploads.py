@@ -23,8 +23,7 @@ class UploadRequest(Request):
 
 
 def read_body_whole(request: Request, limit: int) -> None:
-    """Read a body of known length within `limit` with one call, to be parsed from memory (once per request)."""
+    """Read a body of known length within `limit` with one call, to be parsed from memory."""
     length = request.content_length
-    if length and 0 < length <= limit and not request.environ.get("phototips.body_read"):
+    if length and 0 < length <= limit:
         request.environ["wsgi.input"] = io.BytesIO(request.environ["wsgi.input"].read(length))
-        request.environ["phototips.body_read"] = True

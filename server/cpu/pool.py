@@ -151,22 +151,24 @@ class WorkerPool:
             self._discard(worker)
 
     # -- requests ----------------------------------------------------------------
+    def _refuse_beyond(self, places: int) -> None:
+        """`busy` when `places` are taken (the caller holds the lock)."""
+        if self._inside >= places:
+            self.counts["busy"] += 1
+            raise busy()
+
     def refuse_when_full(self) -> None:
         """`busy` now if no place is free, before the caller reads an upload it would then refuse.
         Only a shortcut: `admitted()` decides."""
         with self._lock:
-            if self._inside >= self.capacity:
-                self.counts["busy"] += 1
-                raise busy()
+            self._refuse_beyond(self.capacity)
 
     @contextmanager
     def admitted(self, arrived: bool = False):
         """Let a request in, or refuse it at once with `busy` when `workers + queue` are already inside
         (`workers + 2 × queue` for a photo that `arrived` whole, see service.check)."""
         with self._lock:
-            if self._inside >= (self.arrived_capacity if arrived else self.capacity):
-                self.counts["busy"] += 1
-                raise busy()
+            self._refuse_beyond(self.arrived_capacity if arrived else self.capacity)
             self._inside += 1
         try:
             yield
