@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,16 +35,12 @@ import requests
 import yaml
 from PIL import Image
 
+from local_server import start_server
+
 P_RETAKE = {"control": 0.30, "treatment": 0.36}
 P_PUBLISH = 0.50
 WEIGHTS = {"control": 3, "treatment": 2}
 EXPERIMENT = "sim-dark-photos"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def dark_photo() -> bytes:
@@ -57,28 +52,17 @@ def dark_photo() -> bytes:
     return buf.getvalue()
 
 
-def start_server(tmp: Path, database_url: str) -> tuple[subprocess.Popen, str]:
+def start_experiment_server(tmp: Path, database_url: str) -> tuple[subprocess.Popen, str]:
     exp_file = tmp / "experiments.yaml"
     exp_file.write_text(yaml.safe_dump({"event_types": ["retake", "publish", "dismiss"], "experiments": [{
         "id": EXPERIMENT, "tips": ["lighting.too_dark"],
         "start": "2020-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z",
         "variants": [{"id": "control", "control": True, "weight": WEIGHTS["control"], "wording": {"lighting.too_dark": "a"}},
                      {"id": "treatment", "weight": WEIGHTS["treatment"], "wording": {"lighting.too_dark": "b"}}]}]}))
-    port = free_port()
-    env = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file),
-           "PHOTOTIPS_DATABASE_URL": database_url, "PHOTOTIPS_LOG_LEVEL": "WARNING",
-           # One simulated client stands for every seller of the marketplace: lift the per-client limits.
-           "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute", "PHOTOTIPS_RATE_EVENTS": "1000000/minute"}
-    proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
+    return start_server({"PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file), "PHOTOTIPS_DATABASE_URL": database_url,
+                         "PHOTOTIPS_LOG_LEVEL": "WARNING",
+                         # One simulated client stands for every seller of the marketplace: lift the per-client limits.
+                         "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute", "PHOTOTIPS_RATE_EVENTS": "1000000/minute"})
 
 
 def timed_calls(fn, items, workers: int) -> tuple[list[float], float]:
@@ -148,7 +132,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="phototips-sim-"))
     db = args.database_url or f"sqlite:///{tmp / 'sim.db'}"
-    proc, url = start_server(tmp, db)
+    proc, url = start_experiment_server(tmp, db)
     try:
         photo = dark_photo()
         assigned: dict[str, str] = {}

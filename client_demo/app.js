@@ -38,6 +38,11 @@
   const t = (key) => words[key] || ENGLISH[key] || key;
   function applyWords(root) {
     for (const el of root.querySelectorAll("[data-ui]")) el.textContent = t(el.dataset.ui);
+    for (const el of root.querySelectorAll("[data-ui-label]")) el.setAttribute("aria-label", t(el.dataset.uiLabel));
+    for (const el of root.querySelectorAll("[data-ui-alt]")) {
+      const tile = el.closest(".photo");
+      el.alt = t(el.dataset.uiAlt) + (tile && tile.dataset.ref ? " " + tile.dataset.ref : "");
+    }
   }
   async function useLocale(locale) {
     const r = await fetch("/v1/interface-text?locale=" + encodeURIComponent(locale));
@@ -60,7 +65,14 @@
   useLocale($("#locale").value);
   $("#locale").addEventListener("change", (ev) => useLocale(ev.target.value));
 
-  socket.on("connect", () => { status.dataset.state = "online"; status.textContent = t("status_live"); });
+  socket.on("connect", () => {
+    status.dataset.state = "online";
+    status.textContent = t("status_live");
+    // Photos that got no answer while the connection was down go again, to the same listing.
+    for (const tile of tiles.values()) {
+      if (tile.dataset.state === "error" && tile.dataset.retry === "auto") emitPhoto(tile.payload, tile, 0);
+    }
+  });
   socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = t("status_offline"); });
   socket.on("connect_error", (err) => {
     status.dataset.state = "offline";
@@ -78,30 +90,47 @@
     tile.dataset.ref = ref;
     if (replacesScore !== undefined) tile.dataset.replaces = replacesScore;
     tile.querySelector("img").src = URL.createObjectURL(file);
+    applyWords(tile);
     $("#photos").appendChild(tile);
     tiles.set(ref, tile);
-    file.arrayBuffer().then((image) => (tile.image = image) && emitPhoto({
-      listing_id: listingId, ref, image,
-      item_type: $("#item-type").value, locale: $("#locale").value,
-    }, tile, 0));
+    tile.querySelector(".retry").addEventListener("click", () => emitPhoto(tile.payload, tile, 0));
+    file.arrayBuffer().then((image) => {
+      tile.image = image;
+      tile.payload = { listing_id: listingId, ref, image, item_type: $("#item-type").value, locale: $("#locale").value };
+      emitPhoto(tile.payload, tile, 0);
+    });
+  }
+
+  // A photo's states: uploading → checking (accepted) → tips (instant tips) → scored; or waiting (busy, sent
+  // again by itself), or error, with "Try again" unless the photo itself is the problem.
+  const PHOTO_FAULTS = new Set(["empty_file", "file_too_large", "image_too_large", "unsupported_media",
+                                "corrupt_image", "image_too_small"]);
+  function setState(tile, state, words) {
+    tile.dataset.state = state;
+    tile.setAttribute("aria-busy", String(["uploading", "checking", "waiting"].includes(state)));
+    tile.querySelector(".retry").hidden = true;
+    if (words) summarize(tile, words);
   }
 
   // A busy server answers at once with `busy` and when to come back: wait (longer each time, with
   // jitter so a crowd of phones does not come back together) and send the photo again.
   const MAX_TRIES = 6;
+  // How long a photo waits for the server's acknowledgement before the seller may send it again (tests shorten it).
+  const ACK_TIMEOUT_MS = window.PHOTOTIPS_ACK_TIMEOUT_MS || 30000;
   function emitPhoto(payload, tile, attempt) {
-    socket.timeout(30000).emit("photo", payload, (err, ack) => {
-      if (err) return fail(tile, t("no_answer"));
+    if (attempt === 0) setState(tile, "uploading", t("uploading"));
+    socket.timeout(ACK_TIMEOUT_MS).emit("photo", payload, (err, ack) => {
+      if (err) return fail(tile, t("no_answer"), "auto");
       if (ack.error && ack.error.code === "busy" && attempt + 1 < MAX_TRIES) {
-        tile.dataset.state = "waiting";
-        summarize(tile, t("busy_retry"));
+        setState(tile, "waiting", t("busy_retry"));
         document.body.dataset.retries = String(Number(document.body.dataset.retries || 0) + 1);
         const wait = Math.min(8, (ack.error.retry_after || 1) * 2 ** attempt) * (0.5 + Math.random());
         return setTimeout(() => emitPhoto(payload, tile, attempt + 1), wait * 1000);
       }
-      if (ack.error) return fail(tile, ack.error.message);
+      if (ack.error) return fail(tile, ack.error.message, PHOTO_FAULTS.has(ack.error.code) ? "" : "button");
       tile.dataset.photoId = ack.photo_id;
       refOfPhoto.set(ack.photo_id, payload.ref);
+      if (tile.dataset.state === "uploading") setState(tile, "checking", t("checking"));
     });
   }
 
@@ -112,9 +141,11 @@
     summary.textContent = text;
   }
 
-  function fail(tile, message) {
-    tile.dataset.state = "error";
-    summarize(tile, message);
+  // retry: "auto" (no answer: sent again on reconnection, or by the button), "button", or "" (the photo's fault).
+  function fail(tile, message, retry) {
+    setState(tile, "error", message);
+    tile.dataset.retry = retry || "";
+    tile.querySelector(".retry").hidden = !retry || !tile.payload;
     tile.querySelector(".badge").textContent = "!";
   }
 
@@ -123,8 +154,8 @@
     if (!tile) return;
     refOfPhoto.set(msg.photo_id, String(msg.ref));
     tile.dataset.photoId = msg.photo_id;
-    if (msg.error) return fail(tile, msg.error.message);
-    tile.dataset.state = state;
+    if (msg.error) return fail(tile, msg.error.message, PHOTO_FAULTS.has(msg.error.code) ? "" : "button");
+    setState(tile, state);
     tile.querySelector(".badge").textContent = msg.rating + "/5";
     tile.dataset.score = msg.score;
     summarize(tile, msg.justification);
@@ -303,5 +334,6 @@
     note.hidden = !top;
     if (top) note.textContent = t("hero_note") + " " + top.reasons.join(" ");
     document.body.dataset.hero = msg.hero || "";
+    document.body.dataset.ranked = String(msg.ranking.length);
   });
 })();

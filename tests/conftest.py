@@ -15,6 +15,7 @@ import requests
 from photos import SAMPLES, encode, sample
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))  # the benchmarks' helpers (phone photos, a seeded experiment) serve tests too
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,8 +41,8 @@ class ServerProcess:
     """`phototips serve` (or another serving command, e.g. model-server) on a free port."""
 
     def __init__(self, env: dict[str, str], tmp: Path, command: str = "serve", port_var: str = "PHOTOTIPS_PORT",
-                 startup_s: float = 30):
-        self.port = free_port()
+                 startup_s: float = 30, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / f"server-{self.port}.log"
         full_env = {**os.environ, **env, port_var: str(self.port), "PHOTOTIPS_HOST": "127.0.0.1"}

@@ -65,3 +65,17 @@ def test_fix_benchmark_smoke_run(tmp_path):
     tilted = result["degraded"]["tilted"]
     assert tilted["copies"] == 6 and tilted["fixable"] >= 1 and tilted["score_rises"] >= 1
     assert result["timing_12mp"]["check_and_fixes_median_ms"] > 0 and result["timing_12mp"]["check_median_ms"] > 0
+
+
+def test_page_benchmark_smoke_run(tmp_path):
+    """bench/pages.py with one load of each page: both pages get ready in the browser and are timed."""
+    out = tmp_path / "pages.json"
+    run = subprocess.run([sys.executable, "bench/pages.py", "--loads", "1", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode in (0, 1), run.stderr[-3000:]  # 1: a slow machine missed the target, not a failure
+    result = json.loads(out.read_text())
+    assert set(result["pages"]) == {"seller", "ab"}
+    for page in result["pages"].values():
+        assert page["runs"] == 1 and page["median_ms"] > 0 and page["script_kb"] > 0
+    # The seller's page loads far less JavaScript than the A/B page with its charting library.
+    assert result["pages"]["seller"]["script_kb"] < result["pages"]["ab"]["script_kb"] / 4

@@ -9,6 +9,8 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 import photos
+from conftest import ServerProcess
+from test_redis_rooms import redis_url  # noqa: F401 - fixture
 
 CHROMIUM = os.environ.get("PHOTOTIPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -66,7 +68,8 @@ def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp
     assert not errors, errors
 
 
-def test_experiment_report_page(server, browser):
+def test_experiment_report_page_reads_a_live_experiment(server, browser):
+    """A photo scored through the API shows up in the dark-photo experiment's report on the page."""
     dark = photos.encode(photos.darker(photos.sample("coffee")))
     token = requests.get(server.url + "/dev/token", params={"seller": "page-seller"}, timeout=10).json()["token"]
     requests.post(server.url + "/v1/score", files={"photo": ("d.jpg", dark)},
@@ -79,16 +82,107 @@ def test_experiment_report_page(server, browser):
     expect(page.locator("#variants tbody tr")).to_have_count(2)
     expect(page.locator("#variants tbody tr[data-variant=control] td").first).to_contain_text("control")
     expect(page.locator("#verdict")).to_contain_text("data")
-    sellers = int(page.locator("#variants tbody tr td:nth-child(3)").nth(0).inner_text()) + \
-        int(page.locator("#variants tbody tr td:nth-child(3)").nth(1).inner_text())
+    sellers = sum(int(page.locator("#variants tbody tr td:nth-child(3)").nth(i).inner_text()) for i in range(2))
     assert sellers >= 1
     page.select_option("#experiment", "clutter-wording-2026-12")
     expect(page.locator("body")).to_have_attribute("data-loaded", "clutter-wording-2026-12", timeout=15000)
-    if os.environ.get("PHOTOTIPS_SCREENSHOT"):
-        page.goto(server.url + "/experiments?id=dark-photos-2026-12")
-        expect(page.locator("body")).to_have_attribute("data-loaded", "dark-photos-2026-12", timeout=15000)
-        page.screenshot(path=os.environ["PHOTOTIPS_SCREENSHOT"].replace(".png", "-experiments.png"), full_page=True)
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def seeded_clutter(server):
+    """600 sellers over 10 days in the clutter-wording test (2 : 1), the short wording raising retakes 30% → 42%."""
+    from seed_experiment import seed_experiment
+
+    from phototips import paths
+    from phototips.experiments.config import load_experiments
+    from phototips.tips.catalog import load_catalog
+
+    exps = load_experiments(str(paths.CONTENT / "experiments.yaml"), load_catalog(str(paths.CONTENT / "tips.yaml")))
+    return seed_experiment(os.environ["PHOTOTIPS_DATABASE_URL"], exps.experiments["clutter-wording-2026-12"],
+                           "background.cluttered", "background", sellers=600, days=10,
+                           rates={"control": {"retake": 0.30, "publish": 0.5, "dismiss": 0.1},
+                                  "short": {"retake": 0.42, "publish": 0.5, "dismiss": 0.1}})
+
+
+def interval_widths(page, figure: str) -> list[float]:
+    """The drawn length of every 95% interval in a chart, in pixels."""
+    return page.evaluate("""(sel) => [...document.querySelectorAll(sel + ' g.interval line')]
+        .map((l) => Math.abs(l.x2.baseVal.value - l.x1.baseVal.value))""", figure)
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_the_ab_page_draws_intervals_and_fits_the_screen(server, browser, seeded_clutter, tmp_path, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/experiments?id=clutter-wording-2026-12")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "clutter-wording-2026-12", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-wording", "valid", timeout=15000)
+    # Each variant's rates with their intervals: three reported outcomes × two variants.
+    rates = interval_widths(page, "#rates-chart")
+    assert len(rates) == 6 and all(w > 2 for w in rates), rates
+    # The forest plot: one interval per outcome against control, crossing a zero line.
+    diffs = interval_widths(page, "#diff-chart")
+    assert len(diffs) == 3 and all(w > 2 for w in diffs), diffs
+    assert page.locator('#diff-chart g.difference circle').count() == 3
+    # Sellers over time: a line per variant, and the split explained in words.
+    strokes = page.evaluate("""() => new Set([...document.querySelectorAll('#sellers-chart g.sellers path')]
+        .map((p) => p.getAttribute('stroke') || p.parentNode.getAttribute('stroke'))).size""")
+    assert strokes == 2
+    for variant, sellers in seeded_clutter.items():
+        expect(page.locator(f'#variants tbody tr[data-variant="{variant}"] td[data-label="sellers"]')) \
+            .to_have_text(str(sellers))
+    expect(page.locator("#srm")).to_contain_text("configured")
+    expect(page.locator("#unseen")).to_contain_text("hero kept")
+    retake = page.locator("#diffs tbody tr", has_text="retake").first
+    expect(retake).to_contain_text("pts")
+    # The tip-wording preview: every tip, the running test's two variants in three languages side by side.
+    expect(page.locator(".tip-card")).to_have_count(13)
+    clutter = page.locator('.tip-card[data-tip="background.cluttered"] .wording')
+    expect(clutter).to_have_count(6)
+    expect(page.locator('.tip-card[data-tip="background.cluttered"] .wording[data-variant="short"][data-locale="fr"]')) \
+        .to_contain_text("Dégagez l'espace")
+    # Nothing runs off the screen, on a phone or a desktop.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.tagName + '.' + e.className)""")
+    assert wide == [], wide
+    screenshot(page, f"ab-report-{width}x{height}.png", tmp_path, part="#report")
+    assert not errors, errors
+
+
+def test_the_wording_preview_shows_the_experiment_files_problems(browser, tmp_path):
+    """The product person edits the experiments file of a running server: the page lists what is wrong."""
+    import yaml
+
+    from phototips import paths
+
+    exp_file = tmp_path / "experiments.yaml"
+    shutil.copy(paths.CONTENT / "experiments.yaml", exp_file)
+    srv = ServerProcess({"PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file), "PHOTOTIPS_LOG_LEVEL": "WARNING"}, tmp_path)
+    try:
+        data = yaml.safe_load(exp_file.read_text())
+        short = data["experiments"][1]["variants"][1]["wording"]["background.cluttered"]
+        del short["de"]
+        data["experiments"][0]["tips"].append("lighting.no_such_tip")
+        exp_file.write_text(yaml.safe_dump(data, allow_unicode=True))
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(srv.url + "/experiments?id=dark-photos-2026-12")
+        expect(page.locator("body")).to_have_attribute("data-wording", "problems", timeout=15000)
+        problems = page.locator("#problems")
+        expect(problems).to_be_visible()
+        expect(problems).to_contain_text("2 problems")
+        expect(problems).to_contain_text("unknown tip 'lighting.no_such_tip'")
+        expect(problems).to_contain_text("no wording for locale 'de'")
+        missing = page.locator('.tip-card[data-tip="background.cluttered"] .wording[data-variant="short"][data-locale="de"]')
+        expect(missing.locator(".missing")).to_have_text("no de wording")
+        # The server keeps running on the file it loaded.
+        assert srv.alive()
+        screenshot(page, "ab-wording-problems-390x844.png", tmp_path, part="#wording", height=2100)
+    finally:
+        srv.stop()
 
 
 def test_a_busy_server_makes_the_page_wait_and_send_again(browser, photo_files, tmp_path):
@@ -96,7 +190,6 @@ def test_a_busy_server_makes_the_page_wait_and_send_again(browser, photo_files, 
     sends again, and every photo ends up scored."""
     import threading
 
-    from conftest import ServerProcess
 
     srv = ServerProcess({"PHOTOTIPS_CPU_WORKERS": "1", "PHOTOTIPS_CPU_QUEUE": "0", "PHOTOTIPS_LOG_LEVEL": "WARNING",
                          "PHOTOTIPS_RATE_UPLOADS": "100000/minute", "PHOTOTIPS_RATE_UPLOADS_CLIENT": "100000/minute"},
@@ -137,10 +230,16 @@ def test_a_busy_server_makes_the_page_wait_and_send_again(browser, photo_files, 
 SCREENS = os.environ.get("PHOTOTIPS_SCREENS_DIR")  # scripts/screens.sh sets docs/screens
 
 
-def screenshot(page, name: str, tmp_path) -> None:
+def screenshot(page, name: str, tmp_path, part: str | None = None, height: int | None = None) -> None:
+    """The whole page, or the element `part` names (its first `height` pixels, when given)."""
     out = (Path(SCREENS) if SCREENS else tmp_path) / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(out), full_page=True)
+    if part:
+        box = page.locator(part).bounding_box()
+        clip = {**box, "height": min(box["height"], height or box["height"])}
+        page.screenshot(path=str(out), full_page=True, clip=clip)
+    else:
+        page.screenshot(path=str(out), full_page=True)
 
 
 @pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
@@ -292,3 +391,99 @@ def test_the_seller_reorders_the_hero_and_the_server_is_told(server, browser, ph
     assert answer.value.request.post_data_json["type"] == "hero_kept"
     expect(tiles.first).to_have_attribute("data-photo-id", hero_id)
     expect(page.locator(f'.photo[data-photo-id="{hero_id}"]')).to_have_class(__import__("re").compile("chosen"))
+
+
+def test_a_photo_without_answer_is_sent_again_and_the_listing_survives_a_restart(browser, photo_files, redis_url,
+                                                                                  tmp_path):
+    """The server dies mid-listing: the next photo shows an error with "Try again"; the button sends it again;
+    once a new server is up the page reconnects, sends it by itself, and the hero ranking holds both photos
+    (the listing lives in Redis)."""
+    from test_topology import kill_machine
+
+    env = {"PHOTOTIPS_REDIS_URL": redis_url, "PHOTOTIPS_LOG_LEVEL": "WARNING"}
+    srv = ServerProcess(env, tmp_path)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.add_init_script("window.PHOTOTIPS_ACK_TIMEOUT_MS = 2500;")
+    try:
+        page.goto(srv.url + "/")
+        expect(page.locator("#status")).to_have_attribute("data-state", "online", timeout=15000)
+        page.set_input_files("#photo-input", [str(photo_files["coffee"])])
+        first = page.locator(".photo").nth(0)
+        expect(first).to_have_attribute("data-state", "scored", timeout=20000)
+        expect(first).to_have_attribute("aria-busy", "false")
+        expect(page.locator("body")).to_have_attribute("data-ranked", "1", timeout=10000)
+
+        kill_machine(srv)
+        expect(page.locator("#status")).to_have_attribute("data-state", "offline", timeout=15000)
+        page.set_input_files("#photo-input", [str(photo_files["astronaut"])])
+        second = page.locator(".photo").nth(1)
+        expect(second).to_have_attribute("data-state", "uploading")
+        expect(second).to_have_attribute("aria-busy", "true")
+        expect(second).to_have_attribute("data-state", "error", timeout=10000)
+        expect(second.locator(".summary")).to_contain_text("did not answer")
+        retry = second.locator(".retry")
+        expect(retry).to_be_visible()
+        retry.click()  # still no server: it goes, waits, and fails again, ready to be tried once more
+        expect(second).to_have_attribute("data-state", "uploading")
+        expect(second).to_have_attribute("data-state", "error", timeout=10000)
+
+        srv = ServerProcess(env, tmp_path, port=srv.port)
+        expect(page.locator("#status")).to_have_attribute("data-state", "online", timeout=20000)
+        expect(second).to_have_attribute("data-state", "scored", timeout=20000)
+        expect(second.locator(".retry")).to_be_hidden()
+        expect(page.locator("body")).to_have_attribute("data-ranked", "2", timeout=10000)
+        expect(first).to_have_attribute("data-state", "scored")
+    finally:
+        srv.stop()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def wcag_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA rules (names, labels, focus, ARIA, colour contrast) on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:4]}"
+            for v in result["violations"]]
+
+
+def test_the_seller_page_works_from_the_keyboard_and_passes_a_wcag_aa_audit(server, browser, tmp_path):
+    from test_realset import rgb_of
+
+    from phototips.study.degrade import tilted
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    # The photo picker is reached with Tab (a hidden input would be skipped) and shows where the focus is.
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "photo-input":
+            break
+    assert page.evaluate("document.activeElement.id") == "photo-input"
+    assert page.evaluate("getComputedStyle(document.querySelector('.add')).outlineStyle") != "none"
+    tilt = tmp_path / "tilted.jpg"
+    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    page.set_input_files("#photo-input", [str(tilt)])
+    tile = page.locator(".photo").first
+    expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
+    expect(tile.locator(".fix")).to_be_visible(timeout=20000)
+    assert tile.locator(".thumb img").get_attribute("alt") == "Your photo 1"
+    # "Show where" is a toggle button: Enter on it draws the level line and says it is pressed.
+    button = tile.locator('li[data-tip="angle.tilted"] button.show-where')
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(tile.locator(".where.on .level-line")).to_have_count(1)
+    assert wcag_violations(page) == []
+
+
+def test_the_ab_page_passes_a_wcag_aa_audit(server, browser, seeded_clutter):
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/experiments?id=clutter-wording-2026-12")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "clutter-wording-2026-12", timeout=15000)
+    expect(page.locator("body")).to_have_attribute("data-wording", "valid", timeout=15000)
+    assert page.locator("#diff-chart svg[role=img]").count() == 1
+    assert wcag_violations(page) == []

@@ -239,3 +239,89 @@ def test_writes_wait_for_a_busy_sqlite_store_and_a_lost_write_is_counted(tmp_pat
     assert gone.lost_writes == 1
     assert any("LOST WRITE" in r.message and "p2" in r.message and "lighting.too_dark" in r.message
                for r in caplog.records)
+
+
+def test_report_gives_each_rate_its_interval_and_sellers_per_day(engine):
+    store = EventStore(engine)
+    sellers = []
+    i = 0
+    while len(sellers) < 4:
+        s = f"ci-{i}"
+        i += 1
+        if DARK.assign(s).id == "control":
+            sellers.append(s)
+            expose(store, s, f"{s}-p")
+    # Two sellers first exposed three days ago, one yesterday, one today (UTC days).
+    today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    with engine.begin() as conn:
+        for s, back in zip(sellers, (3, 3, 1, 0)):
+            conn.execute(exposures.update().where(exposures.c.seller_id == s)
+                         .values(created_at=today - timedelta(days=back)))
+    store.add_events([app_event("r1", sellers[0], "retake")])
+    rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=3)
+    control = next(v for v in rep["variants"] if v["variant"] == "control")
+    # Wilson interval of 1 in 4 (e.g. R's prop.test(1, 4, correct = FALSE)$conf.int).
+    assert control["rate_ci95"]["retake"] == pytest.approx([0.04558, 0.69936], abs=1e-4)
+    assert control["rate_ci95"]["publish"][0] == 0 and 0.4 < control["rate_ci95"]["publish"][1] < 0.5
+    daylight = next(v for v in rep["variants"] if v["variant"] == "daylight")
+    assert daylight["rate_ci95"]["retake"] is None  # no seller: no interval, not a fake one
+    days = [(today - timedelta(days=b)).date().isoformat() for b in (3, 1, 0)]
+    t = rep["sellers_over_time"]
+    assert t["days"] == days
+    assert t["new"]["control"] == [2, 1, 1] and t["cumulative"]["control"] == [2, 3, 4]
+    assert t["cumulative"]["daylight"] == [0, 0, 0]
+
+
+def test_the_sample_ratio_check_is_explained_in_words():
+    from phototips.experiments.report import srm_in_words
+    fine = srm_in_words({"control": 510, "daylight": 490}, {"control": 0.5, "daylight": 0.5}, 0.53)
+    assert "51.0% control / 49.0% daylight" in fine and "50.0% / 50.0% configured" in fine
+    assert "looks as configured" in fine and "53.0% of experiments" in fine
+    bad = srm_in_words({"control": 170, "daylight": 100}, {"control": 0.5, "daylight": 0.5}, 2e-5)
+    assert "fewer than 1 in 1,000" in bad and "Do not read the differences" in bad
+    few = srm_in_words({"control": 3, "daylight": 1}, {"control": 0.5, "daylight": 0.5}, 0.32)
+    assert "cannot tell yet" in few and "With 4 sellers" in few
+
+
+def test_the_wording_preview_shows_every_tip_variant_and_locale():
+    from phototips.experiments.preview import wording_preview
+    rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(paths.CONTENT / "experiments.yaml"), CATALOG, utcnow())
+    assert rep["valid"] and rep["problems"] == [] and rep["locales"] == ["en", "fr", "de"]
+    assert {t["id"] for t in rep["tips"]} == set(CATALOG.tips)
+    clutter = next(t for t in rep["tips"] if t["id"] == "background.cluttered")
+    short = next(s for s in clutter["shown"] if s["variant"] == "short")
+    assert short["experiment"] == "clutter-wording-2026-12" and not short["control"]
+    assert short["text"]["fr"].startswith("Dégagez l'espace") and short["weight"] == pytest.approx(1 / 3, abs=1e-3)
+    plain = next(t for t in rep["tips"] if t["id"] == "angle.tilted")
+    assert [s["variant"] for s in plain["shown"]] == [CATALOG.tips["angle.tilted"].default_variant]
+    assert plain["aspect_name"]["de"] == "Blickwinkel"
+
+
+def test_the_wording_preview_lists_every_problem_instead_of_refusing(tmp_path):
+    from phototips.experiments.preview import wording_preview
+    bad = base_experiment(tips=["lighting.too_dark", "lighting.no_such_tip"], variants=[
+        {"id": "c", "control": True, "wording": {"lighting.too_dark": "a"}},
+        {"id": "t", "wording": {"lighting.too_dark": {"en": "Use daylight.", "fr": "Lumière du jour."}}},
+        "not a variant"])
+    path = write(tmp_path, {"event_types": ["retake"], "experiments": [bad, 42]})
+    rep = wording_preview(str(paths.CONTENT / "tips.yaml"), path, CATALOG, utcnow())
+    messages = [p["message"] for p in rep["problems"]]
+    assert not rep["valid"] and all(p["file"] == "experiments" for p in rep["problems"])
+    assert any("unknown tip 'lighting.no_such_tip'" in m for m in messages)
+    assert any("no wording for locale 'de'" in m for m in messages)
+    assert any("a variant must have an id" in m for m in messages)
+    assert any("experiments[2]" in m for m in messages)
+    # What could be read is still shown, with the missing German left empty for the page to flag.
+    dark = next(t for t in rep["tips"] if t["id"] == "lighting.too_dark")
+    t = next(s for s in dark["shown"] if s["variant"] == "t")
+    assert t["text"]["fr"] == "Lumière du jour." and t["text"]["de"] == ""
+    # The server itself refuses the same file at start-up.
+    with pytest.raises(PhotoTipsError):
+        load_experiments(path, CATALOG)
+    # A broken tip catalog is reported too, and the experiments are checked against the running one.
+    (tmp_path / "tips.yaml").write_text("locales: [en]\ntips: {}\n")
+    rep = wording_preview(str(tmp_path / "tips.yaml"), str(paths.CONTENT / "experiments.yaml"), CATALOG, utcnow())
+    assert [p["file"] for p in rep["problems"]] == ["tips"] and "no tip for aspect" in rep["problems"][0]["message"]
+    (tmp_path / "broken.yaml").write_text("experiments: [\n")
+    rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(tmp_path / "broken.yaml"), CATALOG, utcnow())
+    assert len(rep["problems"]) == 1 and "broken.yaml" in rep["problems"][0]["message"]

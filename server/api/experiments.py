@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..auth.principal import Principal, require
 from ..errors import PhotoTipsError
 from ..experiments.config import Experiments
+from ..experiments.preview import wording_preview
 from ..experiments.report import experiment_report
 from ..storage.events import utcnow
 from ..validate import text
@@ -139,3 +140,11 @@ def report(experiment_id: str):
         raise PhotoTipsError("unknown_experiment", f"no experiment {experiment_id!r}", 404)
     return jsonify(experiment_report(svc.engine, exp, svc.experiments.event_types,
                                      svc.settings.min_sellers_per_variant))
+
+
+@bp.get("/v1/experiments/wording")
+def wording():
+    """Every tip as sellers would read it, per variant and locale, from the content files as they are now."""
+    require(principal(), "product")
+    svc = service()
+    return jsonify(wording_preview(svc.settings.tips_file, svc.settings.experiments_file, svc.catalog, utcnow()))

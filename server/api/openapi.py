@@ -194,7 +194,37 @@ def openapi_spec() -> dict:
                 "security": _PRODUCT,
                 "parameters": [{"name": "experiment_id", "in": "path", "required": True, "schema": text}],
                 "responses": {"200": {"description": "report", "content": {"application/json": {
-                    "schema": {"type": "object"}}}}} | _errors(401, 403, 404),
+                    "schema": {"type": "object", "properties": {
+                        "verdict": {"type": "string"}, "status": {"type": "string",
+                                                                  "enum": ["collecting", "ready", "srm"]},
+                        "variants": {"type": "array", "items": {"type": "object", "description":
+                            "sellers, exposures, rates {metric: share}, rate_ci95 {metric: [low, high]} (Wilson), "
+                            "vs_control {metric: {diff, ci95, p_value}}"}},
+                        "srm": {"type": "object", "description": "observed, expected_share, p_value, mismatch, "
+                                                                 "explanation (in words)"},
+                        "sellers_over_time": {"type": "object", "description":
+                            "days (UTC, YYYY-MM-DD), new and cumulative {variant: [sellers per day]}"}}}}}}}
+                | _errors(401, 403, 404),
+            }},
+            "/v1/experiments/wording": {"get": {
+                "summary": "Every tip as sellers would read it, per experiment variant and locale, re-read from the "
+                           "content files now, with every problem the server would refuse them for (product role)",
+                "security": _PRODUCT,
+                "responses": {"200": {"description": "preview", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "valid": {"type": "boolean"},
+                        "problems": {"type": "array", "items": {"type": "object", "properties": {
+                            "file": {"type": "string", "enum": ["tips", "experiments"]},
+                            "message": {"type": "string"}}}},
+                        "locales": {"type": "array", "items": {"type": "string"}},
+                        "tips": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "string"}, "aspect": {"type": "string"},
+                            "aspect_name": {"type": "object"},
+                            "shown": {"type": "array", "items": {"type": "object", "properties": {
+                                "experiment": {"type": ["string", "null"]}, "active": {"type": "boolean"},
+                                "variant": {"type": "string"}, "control": {"type": "boolean"},
+                                "weight": {"type": "number"}, "text": {"type": "object"}}}}}}}}}}}}}
+                | _errors(401, 403),
             }},
             "/v1/interface-text": {"get": {
                 "summary": "The seller screen's own words in one locale (content/ui.yaml); no credentials",

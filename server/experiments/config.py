@@ -93,19 +93,29 @@ def _time(value, where: str, problems: list[str]) -> datetime:
         return datetime.min.replace(tzinfo=timezone.utc)
 
 
-def load_experiments(path: str, catalog: Catalog) -> Experiments:
-    data = read_yaml(path, "experiments file")
+def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[str]]:
+    """Everything that could be read from the file, and every problem found in it (empty when it is right).
+
+    The server refuses to start on any problem (load_experiments); the wording preview shows them all."""
+    try:
+        data = read_yaml(path, "experiments file")
+    except PhotoTipsError as exc:
+        return Experiments((), {}), [exc.message]
     problems: list[str] = []
     event_types = tuple(data.get("event_types") or ())
     if not event_types:
         problems.append("event_types: list the outcome events the app may report")
     experiments: dict[str, Experiment] = {}
     for i, spec in enumerate(data.get("experiments") or []):
+        if not isinstance(spec, dict):
+            problems.append(f"experiments[{i + 1}]: expected id, tips, start, end and variants, got {spec!r}")
+            continue
         eid = str(spec.get("id") or f"#{i + 1}")
         where = f"experiment {eid}"
         if eid in experiments:
             problems.append(f"{where}: id used twice")
-        tips = tuple(spec.get("tips") or ())
+        raw_tips = spec.get("tips") or []
+        tips = tuple(str(t) for t in (raw_tips if isinstance(raw_tips, list) else [raw_tips]))
         if not tips:
             problems.append(f"{where}: list the tips it covers")
         for t in tips:
@@ -117,15 +127,19 @@ def load_experiments(path: str, catalog: Catalog) -> Experiments:
             problems.append(f"{where}: start must be before end")
         variants = []
         for v in spec.get("variants") or []:
+            if not isinstance(v, dict):
+                problems.append(f"{where}: a variant must have an id, a weight and wording, got {v!r}")
+                continue
             vid = str(v.get("id", "?"))
             vwhere = f"{where}, variant {vid}"
             weight = v.get("weight", 1)
             if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
                 problems.append(f"{vwhere}: weight must be a positive number, got {weight!r}")
                 weight = 1
+            given_wording = v.get("wording") if isinstance(v.get("wording"), dict) else {}
             wording = {}
             for t in tips:
-                given = (v.get("wording") or {}).get(t)
+                given = given_wording.get(t)
                 if t not in catalog.tips:
                     continue
                 if isinstance(given, str):
@@ -140,7 +154,7 @@ def load_experiments(path: str, catalog: Catalog) -> Experiments:
                     wording[t] = {loc: str(given.get(loc, "")) for loc in catalog.locales}
                 else:
                     problems.append(f"{vwhere}: give tip {t} a catalog variant id or a wording per locale")
-            extra = set(v.get("wording") or {}) - set(tips)
+            extra = set(given_wording) - set(tips)
             if extra:
                 problems.append(f"{vwhere}: wording for tips the experiment does not cover: {', '.join(sorted(extra))}")
             variants.append(Variant(vid, bool(v.get("control")), float(weight), wording))
@@ -157,6 +171,11 @@ def load_experiments(path: str, catalog: Catalog) -> Experiments:
             shared = set(a.tips) & set(b.tips)
             if shared and a.start < b.end and b.start < a.end:
                 problems.append(f"experiments {a.id} and {b.id} both test {', '.join(sorted(shared))} at the same time")
+    return Experiments(event_types, experiments), problems
+
+
+def load_experiments(path: str, catalog: Catalog) -> Experiments:
+    experiments, problems = check_experiments(path, catalog)
     if problems:
         raise PhotoTipsError("bad_config", f"experiments file {path}:\n  " + "\n  ".join(problems))
-    return Experiments(event_types, experiments)
+    return experiments

@@ -3,18 +3,21 @@ the difference from control with a 95% interval and p-value, and a sample-ratio-
 
 Unit of analysis: the seller (assignment is per seller). A seller counts for an
 outcome when they have at least one such event at or after their first exposure.
-Rates are compared with a two-proportion test (chi-square without continuity
-correction, i.e. the z-test) and a Wald interval; the score change on the next
-photo with Welch's t-test and its interval (scipy).
+Each rate carries a Wilson 95% interval; rates are compared with a two-proportion
+test (chi-square without continuity correction, i.e. the z-test) and a Wald
+interval; the score change on the next photo with Welch's t-test and its interval
+(scipy). New sellers are counted per UTC day of their first exposure.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import accumulate
 
 from scipy import stats
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql import ColumnElement
 
 from ..storage.tables import events, exposures
 from .config import Experiment
@@ -43,6 +46,42 @@ def _mean_diff(a: list[float], b: list[float]) -> dict | None:
             "p_value": float(res.pvalue)}
 
 
+def _rate_ci(x: int, n: int) -> list[float] | None:
+    if not n:
+        return None
+    ci = stats.binomtest(x, n).proportion_ci(0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
+
+
+def _utc_day(column, dialect: str) -> ColumnElement:
+    """The UTC calendar day of a timestamp as 'YYYY-MM-DD', in SQL, so the database groups it."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.date(column)  # SQLite stores UTC times as text; date() reads their day
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def srm_in_words(observed: dict[str, int], expected_share: dict[str, float], p: float) -> str:
+    """The sample-ratio check told to a product manager: what was configured, what happened, what it means."""
+    total = sum(observed.values())
+    got = " / ".join(f"{_share(n / total)} {v}" for v, n in observed.items())
+    wanted = " / ".join(_share(w) for w in expected_share.values())
+    said = f"Sellers were split {got}, against {wanted} configured. "
+    if min(total * w for w in expected_share.values()) < 5:
+        return said + (f"With {total} sellers the check cannot tell yet whether the split works; "
+                       "it needs at least 5 expected sellers in every variant.")
+    chance = (f"in {_share(p)} of experiments" if p >= 0.001 else "in fewer than 1 in 1,000 experiments")
+    if p < SRM_ALPHA:
+        return said + (f"A split this uneven would happen by chance {chance} (p = {p:.2g}): something assigns or "
+                       "counts sellers unevenly (a variant that crashes, fails to log exposures, or was changed "
+                       "mid-test). Do not read the differences until this is fixed.")
+    return said + (f"A split at least this uneven happens by chance {chance} (p = {p:.2g}), so the split looks "
+                   f"as configured; the check alarms only below p = {SRM_ALPHA}.")
+
+
 def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min_sellers: int) -> dict:
     first = (select(exposures.c.seller_id, exposures.c.variant, func.min(exposures.c.created_at).label("t0"),
                     func.count().label("n"))
@@ -58,6 +97,9 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
             .where(events.c.occurred_at >= first.c.t0, events.c.type.in_(outcome_types),
                    or_(events.c.experiment.is_(None), events.c.experiment == exp.id))
             .group_by(first.c.variant, events.c.type)).all()
+        day = _utc_day(first.c.t0, engine.dialect.name)
+        by_day = conn.execute(select(day, first.c.variant, func.count()).group_by(day, first.c.variant)
+                              .order_by(day)).all()
         deltas = conn.execute(
             select(events.c.variant, events.c.value)
             .where(and_(events.c.experiment == exp.id, events.c.type == "next_photo"))).all()
@@ -80,6 +122,7 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
             "variant": v.id, "control": v.control, "weight": round(exp.weights()[v.id], 4),
             "sellers": n, "exposures": n_exposures.get(v.id, 0),
             "rates": {m: (counts[v.id].get(m, 0) / n if n else None) for m in metrics},
+            "rate_ci95": {m: _rate_ci(counts[v.id].get(m, 0), n) for m in metrics},
             "sellers_with": {m: counts[v.id].get(m, 0) for m in metrics},
             "next_photos": len(score_change[v.id]),
             "mean_score_change": (sum(score_change[v.id]) / len(score_change[v.id]) if score_change[v.id] else None),
@@ -99,6 +142,7 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         p = float(stats.chisquare(observed, expected).pvalue)
         srm = {"observed": dict(zip([v.id for v in exp.variants], observed)),
                "expected_share": exp.weights(), "p_value": p, "mismatch": p < SRM_ALPHA}
+        srm["explanation"] = srm_in_words(srm["observed"], srm["expected_share"], p)
     smallest = min((n_sellers.get(v.id, 0) for v in exp.variants), default=0)
     enough = smallest >= min_sellers
     if not total:
@@ -116,5 +160,16 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         "start": exp.start.isoformat(), "end": exp.end.isoformat(),
         "status": "ready" if enough and not (srm and srm["mismatch"]) else ("srm" if enough else "collecting"),
         "verdict": verdict, "min_sellers_per_variant": min_sellers, "sellers": total,
-        "variants": variants, "srm": srm,
+        "variants": variants, "srm": srm, "sellers_over_time": _over_time(by_day, [v.id for v in exp.variants]),
     }
+
+
+def _over_time(rows, variant_ids: list[str]) -> dict:
+    """New and cumulative sellers per variant on each day someone was first exposed."""
+    days = sorted({str(d) for d, _, _ in rows})
+    new = {v: [0] * len(days) for v in variant_ids}
+    index = {d: i for i, d in enumerate(days)}
+    for d, v, n in rows:
+        if v in new:
+            new[v][index[str(d)]] += int(n)
+    return {"days": days, "new": new, "cumulative": {v: list(accumulate(c)) for v, c in new.items()}}

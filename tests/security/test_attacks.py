@@ -85,7 +85,7 @@ def test_improved_outcomes_come_only_from_the_owners_own_photos(keyed):
 
 
 def test_experiment_reports_need_the_product_role(keyed):
-    for path in ("/v1/experiments", "/v1/experiments/dark-photos-2026-12/report"):
+    for path in ("/v1/experiments", "/v1/experiments/dark-photos-2026-12/report", "/v1/experiments/wording"):
         assert requests.get(keyed.url + path, timeout=10).status_code == 401
         assert requests.get(keyed.url + path, headers=keyed.auth("shop"), timeout=10).status_code == 403
         assert requests.get(keyed.url + path, headers=keyed.seller("s"), timeout=10).status_code == 403
