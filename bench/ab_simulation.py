@@ -35,7 +35,7 @@ import requests
 import yaml
 from PIL import Image
 
-from local_server import start_server
+from local_server import start_server, stop_server
 
 P_RETAKE = {"control": 0.30, "treatment": 0.36}
 P_PUBLISH = 0.50
@@ -168,8 +168,7 @@ def main() -> int:
         ev_lat, ev_wall = timed_calls(post_event, events, args.clients)
         report = requests.get(url + f"/v1/experiments/{EXPERIMENT}/report", timeout=60).json()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)
 
     rows = {v["variant"]: v for v in report["variants"]}
     diff = rows["treatment"]["vs_control"]["retake"]

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import requests
@@ -18,18 +19,29 @@ def free_port() -> int:
 
 
 def start_server(env: dict[str, str], startup_s: float = 30) -> tuple[subprocess.Popen, str]:
-    """The server process and its URL, once /healthz answers; `env` adds to this process's environment."""
+    """The server process and its URL, once /healthz answers; `env` adds to this process's environment.
+    A server that exits or does not answer in time is stopped and its log shown in the error."""
     port = free_port()
     full = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_HOST": "127.0.0.1", **env}
-    proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=full,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.NamedTemporaryFile(prefix="phototips-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=full, stdout=log,
+                            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if requests.get(url + "/healthz", timeout=1).ok:
                 return proc, url
         except requests.RequestException:  # bound, but still loading
             time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    stop_server(proc)
+    raise RuntimeError(f"server did not start:\n{open(log.name, errors='replace').read()[-3000:]}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)

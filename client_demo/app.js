@@ -33,17 +33,27 @@
   let aspectNames = {};
   // Until the first answer (and should it fail): the words the server's own English would give.
   const ENGLISH = { status_live: "live", status_offline: "offline", status_connecting: "connecting…",
+                    uploading: "Uploading…", checking: "Checking your photo…", retry: "Try again",
+                    error_server: "Something went wrong on our side. Try again.",
+                    error_other: "This photo could not be used.",
+                    score_failed: "The full score is not available right now; the tips above stand.",
                     no_answer: "The server did not answer. Try again.", busy_retry: "Busy right now, trying again…",
                     show_where: "Show where", hero_note: "★ Suggested first photo:" };
   const t = (key) => words[key] || ENGLISH[key] || key;
+  // Words the server has not sent (yet, or at all) leave the page's own English in place, never a bare key.
+  const known = (key) => words[key] || ENGLISH[key];
   function applyWords(root) {
-    for (const el of root.querySelectorAll("[data-ui]")) el.textContent = t(el.dataset.ui);
-    for (const el of root.querySelectorAll("[data-ui-label]")) el.setAttribute("aria-label", t(el.dataset.uiLabel));
+    for (const el of root.querySelectorAll("[data-ui]")) if (known(el.dataset.ui)) el.textContent = t(el.dataset.ui);
+    for (const el of root.querySelectorAll("[data-ui-label]")) {
+      if (known(el.dataset.uiLabel)) el.setAttribute("aria-label", t(el.dataset.uiLabel));
+    }
     for (const el of root.querySelectorAll("[data-ui-alt]")) {
       const tile = el.closest(".photo");
-      el.alt = t(el.dataset.uiAlt) + (tile && tile.dataset.ref ? " " + tile.dataset.ref : "");
+      el.alt = (known(el.dataset.uiAlt) || "Your photo") + (tile && tile.dataset.ref ? " " + tile.dataset.ref : "");
     }
   }
+  // A server error in the seller's words: by its code from content/ui.yaml, else whether trying again may help.
+  const errorText = (error) => words["error_" + error.code] || t(error.retryable ? "error_server" : "error_other");
   async function useLocale(locale) {
     const r = await fetch("/v1/interface-text?locale=" + encodeURIComponent(locale));
     if (!r.ok) return;
@@ -65,14 +75,38 @@
   useLocale($("#locale").value);
   $("#locale").addEventListener("change", (ev) => useLocale(ev.target.value));
 
+  let connectedBefore = false;
   socket.on("connect", () => {
     status.dataset.state = "online";
     status.textContent = t("status_live");
-    // Photos that got no answer while the connection was down go again, to the same listing.
-    for (const tile of tiles.values()) {
+    if (connectedBefore) resume();
+    connectedBefore = true;
+  });
+  // Back after a lost connection (or on another server): photos that got no answer go again; the listing's
+  // stored photos come back with their scores (their events may have gone to the old connection), and any
+  // photo it no longer holds (an in-memory listing lost in a restart) is sent again, so the hero counts all.
+  function resume() {
+    const all = [...tiles.values()];
+    for (const tile of all) {
       if (tile.dataset.state === "error" && tile.dataset.retry === "auto") emitPhoto(tile.payload, tile, 0);
     }
-  });
+    const stored = all.filter((tile) => tile.dataset.photoId && tile.payload);
+    if (!stored.length) return;
+    socket.timeout(ACK_TIMEOUT_MS).emit("resume", {
+      listing_id: listingId, locale: $("#locale").value,
+      photos: stored.map((tile) => ({ photo_id: tile.dataset.photoId, ref: tile.dataset.ref })),
+    }, (err, ack) => {
+      if (err) return;
+      const missing = new Set(ack.error ? stored.map((tile) => tile.dataset.photoId) : ack.missing);
+      for (const tile of stored) {
+        if (missing.has(tile.dataset.photoId)) {
+          delete tile.dataset.photoId;
+          emitPhoto(tile.payload, tile, 0);
+        }
+      }
+      document.body.dataset.resumed = String(Number(document.body.dataset.resumed || 0) + 1);
+    });
+  }
   socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = t("status_offline"); });
   socket.on("connect_error", (err) => {
     status.dataset.state = "offline";
@@ -93,7 +127,14 @@
     applyWords(tile);
     $("#photos").appendChild(tile);
     tiles.set(ref, tile);
-    tile.querySelector(".retry").addEventListener("click", () => emitPhoto(tile.payload, tile, 0));
+    const summary = tile.querySelector(".summary");
+    summary.id = "summary-" + ref;
+    const retry = tile.querySelector(".retry");
+    retry.setAttribute("aria-describedby", summary.id); // which photo's "Try again" this is
+    retry.addEventListener("click", () => {
+      emitPhoto(tile.payload, tile, 0);
+      summary.focus(); // the button hides while the photo goes; keep the reader's place on its tile
+    });
     file.arrayBuffer().then((image) => {
       tile.image = image;
       tile.payload = { listing_id: listingId, ref, image, item_type: $("#item-type").value, locale: $("#locale").value };
@@ -102,9 +143,7 @@
   }
 
   // A photo's states: uploading → checking (accepted) → tips (instant tips) → scored; or waiting (busy, sent
-  // again by itself), or error, with "Try again" unless the photo itself is the problem.
-  const PHOTO_FAULTS = new Set(["empty_file", "file_too_large", "image_too_large", "unsupported_media",
-                                "corrupt_image", "image_too_small"]);
+  // again by itself), or error, with "Try again" when the server says trying again may help (`retryable`).
   function setState(tile, state, words) {
     tile.dataset.state = state;
     tile.setAttribute("aria-busy", String(["uploading", "checking", "waiting"].includes(state)));
@@ -127,7 +166,7 @@
         const wait = Math.min(8, (ack.error.retry_after || 1) * 2 ** attempt) * (0.5 + Math.random());
         return setTimeout(() => emitPhoto(payload, tile, attempt + 1), wait * 1000);
       }
-      if (ack.error) return fail(tile, ack.error.message, PHOTO_FAULTS.has(ack.error.code) ? "" : "button");
+      if (ack.error) return fail(tile, errorText(ack.error), ack.error.retryable ? "button" : "");
       tile.dataset.photoId = ack.photo_id;
       refOfPhoto.set(ack.photo_id, payload.ref);
       if (tile.dataset.state === "uploading") setState(tile, "checking", t("checking"));
@@ -154,7 +193,11 @@
     if (!tile) return;
     refOfPhoto.set(msg.photo_id, String(msg.ref));
     tile.dataset.photoId = msg.photo_id;
-    if (msg.error) return fail(tile, msg.error.message, PHOTO_FAULTS.has(msg.error.code) ? "" : "button");
+    if (msg.error && tile.dataset.state === "tips") {
+      // The instant tips are in and the photo is in the listing: the final score failing changes neither.
+      return summarize(tile, tile.querySelector(".summary").textContent + " " + t("score_failed"));
+    }
+    if (msg.error) return fail(tile, errorText(msg.error), msg.error.retryable ? "button" : "");
     setState(tile, state);
     tile.querySelector(".badge").textContent = msg.rating + "/5";
     tile.dataset.score = msg.score;

@@ -11,7 +11,6 @@
     node.append(...children);
     return node;
   };
-  const cell = (label, text, cls) => el("td", { textContent: text, className: cls || "", dataset: { label } });
 
   // A product team's API key, typed in and kept for this tab only (never in the URL, which servers log);
   // a development server with no key needs none.
@@ -59,6 +58,9 @@
     return chart;
   }
   const STYLE = { fontSize: "12px" };
+  // Variant colours with at least 3:1 contrast on white (WCAG 1.4.11); each variant also has its own marker.
+  const PALETTE = ["#0a5c8a", "#b54708", "#6a3d9a", "#2e7d32", "#8e2453"];
+  const variantScale = (rep) => ({ legend: true, domain: rep.variants.map((v) => v.variant), range: PALETTE });
   const widthOf = (figure) => Math.max(260, $(".plot", figure).clientWidth || figure.clientWidth - 20);
 
   // Outcomes that some seller of this experiment reported; the others would only draw empty intervals at zero.
@@ -82,12 +84,14 @@
       x: { label: "share of sellers (%)", percent: true, domain: [0, 100], grid: true },
       y: { label: null, domain: variants, axis: null },
       fy: { label: null, domain: metrics.map(metricName) },
-      color: { legend: true, domain: variants },
+      color: variantScale(rep),
+      symbol: { domain: variants },
       marks: [
         Plot.frame({ stroke: "#dde3e8" }),
         Plot.ruleY(rows, { fy: "metric", y: "variant", x1: "lo", x2: "hi", stroke: "variant", strokeWidth: 2.5,
                            className: "interval" }),
-        Plot.dot(rows, { fy: "metric", y: "variant", x: "rate", fill: "variant", r: 4, className: "rate",
+        Plot.dot(rows, { fy: "metric", y: "variant", x: "rate", fill: "variant", symbol: "variant", r: 4.5,
+                         className: "rate",
                          title: (d) => `${d.variant}, ${d.metric}: ${pct(d.rate)} (95% interval ${pct(d.lo)} – ${pct(d.hi)})` }),
       ],
     }));
@@ -100,8 +104,9 @@
     for (const v of treatments) {
       for (const [m, d] of Object.entries(v.vs_control)) {
         if (!d || !metrics.includes(m)) continue; // the score change has another unit: in the table below
-        rows.push({ label: treatments.length > 1 ? `${metricName(m)} · ${v.variant}` : metricName(m),
-                    diff: 100 * d.diff, lo: 100 * d.ci95[0], hi: 100 * d.ci95[1], sig: d.p_value < 0.05, p: d.p_value });
+        const name = treatments.length > 1 ? `${metricName(m)} · ${v.variant}` : metricName(m);
+        rows.push({ label: d.excludes_zero ? name + " ✱" : name, diff: 100 * d.diff, lo: 100 * d.ci95[0],
+                    hi: 100 * d.ci95[1], sig: d.excludes_zero, p: d.p_value });
       }
     }
     if (!rows.length) {
@@ -113,7 +118,8 @@
     const point = (data, fill) => Plot.dot(data, { y: "label", x: "diff", fill, r: 4.5, className: "difference",
       title: (d) => `${d.label}: ${signed(d.diff, 1)} points (95% interval ${signed(d.lo, 1)} to ${signed(d.hi, 1)}, p = ${d.p.toPrecision(2)})` });
     place(figure, Plot.plot({
-      width: widthOf(figure), marginLeft: 120, marginRight: 16, height: 50 + 28 * rows.length, style: STYLE,
+      width: widthOf(figure), height: 50 + 28 * rows.length, style: STYLE, marginRight: 16,
+      marginLeft: 16 + 7 * Math.max(...rows.map((r) => r.label.length)),
       ariaLabel: "Forest plot: each variant's difference from control with 95% intervals",
       x: { label: "points vs control", grid: true },
       y: { label: null, domain: rows.map((r) => r.label) },
@@ -143,41 +149,60 @@
       ariaLabel: "Cumulative sellers per variant by day",
       x: { label: "day (UTC)", type: "utc" },
       y: { label: "sellers so far", grid: true, zero: true },
-      color: { legend: true, domain: rep.variants.map((v) => v.variant) },
+      color: variantScale(rep),
       marks: [
-        Plot.lineY(rows, { x: "day", y: "sellers", stroke: "variant", marker: "circle", className: "sellers",
+        // Steps, not slopes: a day with no new seller stays flat, which is what a logging gap looks like.
+        Plot.lineY(rows, { x: "day", y: "sellers", stroke: "variant", curve: "step-after", strokeWidth: 2,
+                           className: "sellers",
                            title: (d) => `${d.variant}: ${d.sellers} sellers by ${d.day.toISOString().slice(0, 10)}` }),
       ],
     }));
   }
 
-  // ---- tables -------------------------------------------------------------------------------------------------
+  // ---- tables: every number the charts draw, for reading and for screen readers ------------------------------
+  // On a phone the rows become cards (CSS display: block), which drops a table's own semantics: name them.
+  function table(selector, head, rows, emptyText) {
+    const t = $(selector);
+    t.setAttribute("role", "table");
+    const headRow = el("tr", { role: "row" }, ...head.map((h) => el("th", { scope: "col", role: "columnheader",
+                                                                              textContent: h })));
+    $("thead", t).replaceChildren(headRow);
+    if (!rows.length) rows = [[{ text: emptyText, colSpan: head.length, className: "empty" }]];
+    $("tbody", t).replaceChildren(...rows.map((cells) => el("tr", { role: "row", dataset: cells.dataset || {} },
+      ...cells.map((c, i) => el("td", { role: "cell", colSpan: c.colSpan || 1, className: c.className || "",
+                                        dataset: { label: head[i] } },
+                                c.text, ...(c.sub ? [el("span", { className: "sub", textContent: c.sub })] : []))))));
+  }
+  const variantName = (v) => v.variant + (v.control && v.variant !== "control" ? " (control)" : "");
+
   function tables(rep) {
     const metrics = Object.keys(rep.variants[0] ? rep.variants[0].rates : {});
-    const head = ["variant", "share", "sellers", "exposures", ...metrics.map(metricName), "score Δ next photo"];
-    $("#variants thead").replaceChildren(el("tr", {}, ...head.map((h) => el("th", { scope: "col", textContent: h }))));
-    $("#variants tbody").replaceChildren(...rep.variants.map((v) => {
-      const tr = el("tr", { dataset: { variant: v.variant } },
-        cell(head[0], v.variant + (v.control ? " (control)" : "")), cell(head[1], pct(v.weight)),
-        cell(head[2], String(v.sellers)), cell(head[3], String(v.exposures)),
-        ...metrics.map((m) => cell(metricName(m), pct(v.rates[m]))), cell(head.at(-1), signed(v.mean_score_change)));
-      return tr;
-    }));
+    const interval = (ci) => (ci ? `${pct(ci[0])}–${pct(ci[1])}` : "");
+    table("#variants", ["variant", "share", "sellers", "exposures", ...metrics.map(metricName), "score Δ next photo"],
+      rep.variants.map((v) => Object.assign([
+        { text: variantName(v) }, { text: pct(v.weight) }, { text: String(v.sellers) }, { text: String(v.exposures) },
+        ...metrics.map((m) => ({ text: pct(v.rates[m]), sub: interval(v.rate_ci95[m]) })),
+        { text: signed(v.mean_score_change) }], { dataset: { variant: v.variant } })), "");
+
+    const reported = seen(rep);
     const rows = [];
     for (const v of rep.variants) {
       for (const [metric, d] of Object.entries(v.vs_control || {})) {
-        if (!d) continue;
+        if (!d || (metric !== "score_change" && !reported.includes(metric))) continue;
         const scale = metric === "score_change" ? (x) => signed(x) : (x) => signed(100 * x, 1) + " pts";
-        rows.push(el("tr", {}, cell("variant", v.variant), cell("metric", metricName(metric)),
-          cell("difference", scale(d.diff), d.p_value < 0.05 ? "sig" : ""),
-          cell("95% interval", scale(d.ci95[0]) + " … " + scale(d.ci95[1])), cell("p", d.p_value.toPrecision(2))));
+        rows.push([{ text: v.variant }, { text: metricName(metric) }, { text: scale(d.diff) },
+                   { text: scale(d.ci95[0]) + " … " + scale(d.ci95[1]) }, { text: d.p_value.toPrecision(2) },
+                   { text: d.excludes_zero ? "yes ✱" : "no", className: d.excludes_zero ? "sig" : "" }]);
       }
     }
-    if (!rows.length) {
-      rows.push(el("tr", {}, el("td", { colSpan: 5, className: "empty",
-        textContent: "No differences yet: each variant needs sellers before it can be compared with the control." })));
-    }
-    $("#diffs tbody").replaceChildren(...rows);
+    table("#diffs", ["variant", "metric", "difference", "95% interval", "p", "interval excludes 0"], rows,
+          "No differences yet: each variant needs sellers before it can be compared with the control.");
+
+    const t = rep.sellers_over_time;
+    table("#by-day", ["day (UTC)", ...rep.variants.map((v) => v.variant + ": new / so far")],
+      t.days.map((day, i) => [{ text: day },
+        ...rep.variants.map((v) => ({ text: `${t.new[v.variant][i]} / ${t.cumulative[v.variant][i]}` }))]),
+      "No seller yet.");
   }
 
   // ---- one experiment -----------------------------------------------------------------------------------------
@@ -191,6 +216,7 @@
   }
   async function load(id) {
     const rep = await get("/v1/experiments/" + encodeURIComponent(id) + "/report");
+    if ($("#experiment").value !== id) return; // the reader has picked another experiment meanwhile
     $("#description").textContent = rep.description + " Tips: " + rep.tips.join(", ");
     $("#verdict").textContent = rep.verdict;
     $("#verdict").dataset.status = rep.status;
@@ -247,7 +273,11 @@
     const wanted = new URLSearchParams(location.search).get("id");
     if (wanted) select.value = wanted;
     select.addEventListener("change", () => load(select.value).catch(refused));
-    loadWording().catch(refused);
     if (select.value) return load(select.value);
   }).catch(refused);
+  loadWording().catch((err) => {
+    const box = $("#problems");
+    box.hidden = false;
+    box.textContent = "The wording preview could not be loaded: " + err.message;
+  });
 })();

@@ -15,8 +15,13 @@ class PhotoTipsError(Exception):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed later: the server's state (busy, a failure, a limit), not the input."""
+        return self.status >= 500 or self.status == 429
+
     def to_dict(self) -> dict:
-        out = {"code": self.code, "message": self.message}
+        out = {"code": self.code, "message": self.message, "retryable": self.retryable}
         if self.retry_after is not None:
             out["retry_after"] = self.retry_after
         return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from photos import SAMPLES, encode, sample
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))  # the benchmarks' helpers (phone photos, a seeded experiment) serve tests too
+from local_server import free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,12 +29,6 @@ def private_database(tmp_path_factory):
         os.environ.pop("PHOTOTIPS_DATABASE_URL", None)
     else:
         os.environ["PHOTOTIPS_DATABASE_URL"] = old
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:

@@ -181,8 +181,8 @@ def test_report_counts_sellers_rates_and_differences(engine):
     assert rows["control"]["rates"]["retake"] == 0.25 and rows["daylight"]["rates"]["retake"] == 0.75
     d = rows["daylight"]["vs_control"]["retake"]
     assert d["diff"] == pytest.approx(0.5)
-    se = (0.75 * 0.25 / 4 + 0.25 * 0.75 / 4) ** 0.5
-    assert d["ci95"] == pytest.approx([0.5 - 1.959964 * se, 0.5 + 1.959964 * se], abs=1e-5)
+    # Newcombe's interval from the Wilson intervals of 3/4 [0.30064, 0.95442] and 1/4 [0.04558, 0.69936].
+    assert d["ci95"] == pytest.approx([0.5 - (2 * 0.44936 ** 2) ** 0.5, 0.5 + (2 * 0.20442 ** 2) ** 0.5], abs=1e-4)
     assert d["p_value"] == pytest.approx(0.1573, abs=1e-3)  # chi-square 2×2, no correction: z = 1.414
     assert rep["status"] == "ready" and rep["srm"]["mismatch"] is False
     assert experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=10)["status"] == "collecting"
@@ -241,7 +241,7 @@ def test_writes_wait_for_a_busy_sqlite_store_and_a_lost_write_is_counted(tmp_pat
                for r in caplog.records)
 
 
-def test_report_gives_each_rate_its_interval_and_sellers_per_day(engine):
+def test_report_gives_each_rate_its_interval_and_sellers_per_utc_day(engine):
     store = EventStore(engine)
     sellers = []
     i = 0
@@ -251,25 +251,53 @@ def test_report_gives_each_rate_its_interval_and_sellers_per_day(engine):
         if DARK.assign(s).id == "control":
             sellers.append(s)
             expose(store, s, f"{s}-p")
-    # Two sellers first exposed three days ago, one yesterday, one today (UTC days).
-    today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
+    # First exposures just before and just after UTC midnights: three days ago at 23:30 (twice), yesterday at
+    # 00:30 and today at 00:30; nobody two days ago.
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    times = [midnight - timedelta(days=2, minutes=30)] * 2 + [midnight - timedelta(days=1) + timedelta(minutes=30),
+                                                             midnight + timedelta(minutes=30)]
     with engine.begin() as conn:
-        for s, back in zip(sellers, (3, 3, 1, 0)):
-            conn.execute(exposures.update().where(exposures.c.seller_id == s)
-                         .values(created_at=today - timedelta(days=back)))
+        for s, t in zip(sellers, times):
+            conn.execute(exposures.update().where(exposures.c.seller_id == s).values(created_at=t))
     store.add_events([app_event("r1", sellers[0], "retake")])
-    rep = experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=3)
+    reader = engine
+    if engine.dialect.name == "postgresql":
+        # A database session far from UTC (UTC+14) must still count UTC days.
+        from sqlalchemy import event
+
+        reader = make_engine(engine.url.render_as_string(hide_password=False))
+
+        @event.listens_for(reader, "connect")
+        def _far_east(dbapi_conn, _record):
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET TIME ZONE 'Pacific/Kiritimati'")
+    rep = experiment_report(reader, DARK, EXPERIMENTS.event_types, min_sellers=3)
     control = next(v for v in rep["variants"] if v["variant"] == "control")
     # Wilson interval of 1 in 4 (e.g. R's prop.test(1, 4, correct = FALSE)$conf.int).
     assert control["rate_ci95"]["retake"] == pytest.approx([0.04558, 0.69936], abs=1e-4)
     assert control["rate_ci95"]["publish"][0] == 0 and 0.4 < control["rate_ci95"]["publish"][1] < 0.5
     daylight = next(v for v in rep["variants"] if v["variant"] == "daylight")
     assert daylight["rate_ci95"]["retake"] is None  # no seller: no interval, not a fake one
-    days = [(today - timedelta(days=b)).date().isoformat() for b in (3, 1, 0)]
+    days = [(midnight - timedelta(days=b)).date().isoformat() for b in (3, 2, 1, 0)]
     t = rep["sellers_over_time"]
-    assert t["days"] == days
-    assert t["new"]["control"] == [2, 1, 1] and t["cumulative"]["control"] == [2, 3, 4]
-    assert t["cumulative"]["daylight"] == [0, 0, 0]
+    assert t["days"] == days  # every day, the one with nobody new included
+    assert t["new"]["control"] == [2, 0, 1, 1] and t["cumulative"]["control"] == [2, 2, 3, 4]
+    assert t["cumulative"]["daylight"] == [0, 0, 0, 0]
+
+
+def test_a_difference_of_rates_gets_newcombes_interval():
+    from phototips.experiments.report import _rate_diff
+    # Newcombe (1998), Statistics in Medicine 17:873, example (a): 56/70 against 48/80, method 10.
+    d = _rate_diff(56, 70, 48, 80)
+    assert d["diff"] == pytest.approx(0.2) and d["ci95"] == pytest.approx([0.0524, 0.3339], abs=1e-4)
+    assert d["excludes_zero"]
+    # Nobody did it in either arm: an interval around zero of honest width, not a point.
+    none = _rate_diff(0, 393, 0, 207)
+    assert none["ci95"][0] < -0.01 and none["ci95"][1] > 0.005 and not none["excludes_zero"]
+    # Small arms near the edge: the interval and the test agree (the Wald interval here spans -9 to +49 points
+    # while p = 0.048).
+    small = _rate_diff(3, 10, 20, 200)
+    assert small["p_value"] < 0.05 and small["excludes_zero"] and small["ci95"][0] < 0.01
 
 
 def test_the_sample_ratio_check_is_explained_in_words():
@@ -319,9 +347,16 @@ def test_the_wording_preview_lists_every_problem_instead_of_refusing(tmp_path):
     with pytest.raises(PhotoTipsError):
         load_experiments(path, CATALOG)
     # A broken tip catalog is reported too, and the experiments are checked against the running one.
-    (tmp_path / "tips.yaml").write_text("locales: [en]\ntips: {}\n")
+    (tmp_path / "tips.yaml").write_text("locales: [en]\ntips: {lighting.dark: 5}\n")
     rep = wording_preview(str(tmp_path / "tips.yaml"), str(paths.CONTENT / "experiments.yaml"), CATALOG, utcnow())
-    assert [p["file"] for p in rep["problems"]] == ["tips"] and "no tip for aspect" in rep["problems"][0]["message"]
+    messages = [p["message"] for p in rep["problems"]]
+    assert {p["file"] for p in rep["problems"]} == {"tips"} and len(messages) > 7  # one entry per problem
+    assert "no tip for aspect 'angle'" in messages and "tips.lighting.dark: expected a mapping, got 5" in messages
     (tmp_path / "broken.yaml").write_text("experiments: [\n")
     rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(tmp_path / "broken.yaml"), CATALOG, utcnow())
     assert len(rep["problems"]) == 1 and "broken.yaml" in rep["problems"][0]["message"]
+    assert str(tmp_path) not in rep["problems"][0]["message"] and rep["files"]["experiments"] == "broken.yaml"
+    (tmp_path / "shapes.yaml").write_text("event_types: 5\nexperiments: 5\n")
+    rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(tmp_path / "shapes.yaml"), CATALOG, utcnow())
+    assert [p["message"] for p in rep["problems"]] == ["event_types: list the outcome events the app may report",
+                                                      "experiments: expected a list of experiments, got 5"]

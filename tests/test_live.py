@@ -135,3 +135,41 @@ def test_a_known_seller_gets_experiment_wording_live(server, photo_files):
         assert next(t for t in tips2["tips"] if t["id"] == "lighting.too_dark")["variant"] == tip["variant"]  # sticky
     finally:
         seller.sio.disconnect()
+
+
+def test_a_seller_back_after_a_lost_connection_resumes_the_listing(server, photo_files):
+    """The scores sent while the phone was away are sent again on `resume`; photos the listing does not hold
+    are named missing; the new connection gets the listing's events again; nobody else can resume it."""
+    first = Seller(server.url)
+    ack = first.send(listing_id="R1", image=photo_files["coffee"].read_bytes(), ref="one", locale="de")
+    first.wait_for(lambda n, m: n == "hero")
+    first.sio.disconnect()
+
+    back = Seller(server.url, seller=first.seller)
+    try:
+        answer = back.sio.call("resume", {"listing_id": "R1", "locale": "de", "photos": [
+            {"photo_id": ack["photo_id"], "ref": "one"}, {"photo_id": "ph_never_stored", "ref": "two"}]}, timeout=30)
+        assert answer == {"listing_id": "R1", "found": [ack["photo_id"]], "missing": ["ph_never_stored"]}
+        score = back.wait_for(lambda n, m: n == "score" and m["photo_id"] == ack["photo_id"])[0][1]
+        assert score["ref"] == "one" and score["listing_id"] == "R1" and 1 <= score["score"] <= 5
+        assert back.wait_for(lambda n, m: n == "hero")[0][1]["hero"] == ack["photo_id"]
+        # Back in the listing's room: a photo sent from the seller's other device reaches this connection too.
+        other_device = Seller(server.url, seller=first.seller)
+        try:
+            two = other_device.send(listing_id="R1", image=photo_files["astronaut"].read_bytes(), ref="t")
+        finally:
+            other_device.sio.disconnect()
+        back.wait_for(lambda n, m: n == "tips" and m["photo_id"] == two["photo_id"])
+
+        bad = back.sio.call("resume", {"listing_id": "R1", "photos": "all"}, timeout=30)
+        assert bad["error"]["code"] == "bad_field"
+    finally:
+        back.sio.disconnect()
+    intruder = Seller(server.url)
+    try:
+        refused = intruder.sio.call("resume", {"listing_id": "R1", "photos": [{"photo_id": ack["photo_id"]}]},
+                                    timeout=30)
+        assert refused["error"]["code"] == "forbidden"
+        assert not [m for n, m in intruder.events if n == "score"]
+    finally:
+        intruder.sio.disconnect()

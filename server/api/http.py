@@ -150,7 +150,7 @@ def hero():
         named.append((key, upload.read()))
     out = svc.rank_uploads(named, req)
     if not out["ranking"]:
-        return jsonify({"error": {"code": "no_valid_photo", "message": "none of the photos could be read"},
+        return jsonify({"error": PhotoTipsError("no_valid_photo", "none of the photos could be read", 422).to_dict(),
                         "errors": out["errors"]}), 422
     return jsonify(out)
 
@@ -211,7 +211,7 @@ def register_errors(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         code = (err.name or "error").lower().replace(" ", "_")
-        return jsonify({"error": {"code": code, "message": err.description}}), err.code
+        return error_response(PhotoTipsError(code, err.description, err.code))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -6,8 +6,12 @@ server answers at once with the photo check's `tips` for that photo,
 acknowledges with the `photo_id`, then emits `score` when the configured scorer
 chain answers and `hero` with the listing's updated ranking. Every event carries
 the client's `ref` so a page can match it to the photo it sent. Events go to the
-listing's room, which only the listing's owner joins. Every emit is answered:
-anything malformed, unknown or refused gets an `{"error": {code, message}}` ack.
+listing's room, which only the listing's owner joins. Back after a lost
+connection, the phone emits `resume` {listing_id, photos: [{photo_id, ref}]}: it
+rejoins the room, gets `score` again for each photo the listing holds and the
+`hero`, and the ack lists the `missing` photos to send again. Every emit is
+answered: anything malformed, unknown or refused gets an `{"error": {code,
+message}}` ack.
 """
 
 from __future__ import annotations
@@ -30,13 +34,14 @@ from .limits import RateLimits
 log = logging.getLogger(__name__)
 PHOTO_FIELDS = {"listing_id", "image", "item_type", "locale", "ref"}
 FIX_FIELDS = {"image", "item_type", "locale", "ref"}
+RESUME_FIELDS = {"listing_id", "photos", "locale"}
 
 
 def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
     callers: dict[str, Principal | None] = {}
     lock = threading.Lock()
 
-    reserved = {"code": "unknown_event", "message": "'connect' and 'disconnect' are reserved; emit 'photo'"}
+    reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo'").to_dict()
 
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -51,8 +56,8 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         except PhotoTipsError as exc:
             raise ConnectionRefusedError(exc.to_dict()) from None
         if who is None:
-            raise ConnectionRefusedError({"code": "unauthorized",
-                                          "message": "connect with {auth: {token: <seller token>}}"})
+            raise ConnectionRefusedError(PhotoTipsError("unauthorized", "connect with {auth: {token: <seller token>}}",
+                                                        401).to_dict())
         with lock:
             callers[request.sid] = who
 
@@ -73,7 +78,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             return {"error": exc.to_dict()}
         except Exception:
             log.exception("%s event failed", event)
-            return {"error": {"code": "internal_error", "message": "the server failed on this photo"}}
+            return {"error": PhotoTipsError("internal_error", "the server failed on this photo", 500).to_dict()}
 
     @socketio.on("photo")
     def on_photo(payload=None):
@@ -84,9 +89,14 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         """Corrected previews of a photo: the ack carries them, each with its JPEG bytes and its gain."""
         return answered(_fix, payload, "fix")
 
+    @socketio.on("resume")
+    def on_resume(payload=None):
+        """Back after a lost connection: rejoin the listing; its photos' scores and hero come again."""
+        return answered(_resume, payload, "resume")
+
     @socketio.on("*")
     def on_anything_else(event, *_args):
-        return {"error": {"code": "unknown_event", "message": f"unknown event {str(event)[:40]!r}; emit 'photo'"}}
+        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; emit 'photo'").to_dict()}
 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""
@@ -125,6 +135,33 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         socketio.emit("tips", tips, to=listing_key)
         socketio.start_background_task(_final, checked, tips, req, ids, who, listing_key, request.sid)
         return {"photo_id": photo_id, "ref": ref}
+
+    def _resume(payload) -> dict:
+        who = _calling_seller(payload, "resume", RESUME_FIELDS)
+        listing_id = text("listing_id", payload.get("listing_id"))
+        if not listing_id:
+            raise PhotoTipsError("missing_field", "listing_id is required", 400)
+        photos = payload.get("photos")
+        if not isinstance(photos, list) or len(photos) > svc.settings.max_photos_per_listing:
+            raise PhotoTipsError("bad_field", f"photos must be a list of at most {svc.settings.max_photos_per_listing} "
+                                              "{photo_id, ref} objects", 400)
+        asked = {}
+        for i, p in enumerate(photos):
+            if not isinstance(p, dict) or set(p) - {"photo_id", "ref"}:
+                raise PhotoTipsError("bad_field", f"photos[{i}] must be an object {{photo_id, ref}}", 400)
+            photo_id = text(f"photos[{i}].photo_id", p.get("photo_id"), 40)
+            if not photo_id:
+                raise PhotoTipsError("missing_field", f"photos[{i}].photo_id is required", 400)
+            asked[photo_id] = check_ref(p.get("ref"))
+        locale = svc.make_request(None, payload.get("locale")).locale
+        listing_key, found, missing = svc.resume_listing(who, listing_id, asked, locale)
+        join_room(listing_key)
+        for scored in found:
+            socketio.emit("score", scored, to=request.sid)
+        if found:
+            socketio.emit("hero", {"listing_id": listing_id, **svc.listing_ranking(listing_key, locale)},
+                          to=request.sid)
+        return {"listing_id": listing_id, "found": [s["photo_id"] for s in found], "missing": missing}
 
     def _fix(payload) -> dict:
         who = _calling_seller(payload, "fix", FIX_FIELDS)

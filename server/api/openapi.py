@@ -8,8 +8,10 @@ from ..scoring.result import ASPECTS
 _ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "retryable"],
                              "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                            "retryable": {"type": "boolean", "description":
+                                                          "the same request may succeed later (5xx, 429)"},
                                             "retry_after": {"type": "integer", "description":
                                                             "seconds; with rate_limited and busy"}}}},
 }
@@ -217,8 +219,9 @@ def openapi_spec() -> dict:
                             "file": {"type": "string", "enum": ["tips", "experiments"]},
                             "message": {"type": "string"}}}},
                         "locales": {"type": "array", "items": {"type": "string"}},
+                        "files": {"type": "object", "description": "{tips, experiments}: the files' names"},
                         "tips": {"type": "array", "items": {"type": "object", "properties": {
-                            "id": {"type": "string"}, "aspect": {"type": "string"},
+                            "id": {"type": "string"}, "aspect": {"type": "string"}, "problem": {"type": "string"},
                             "aspect_name": {"type": "object"},
                             "shown": {"type": "array", "items": {"type": "object", "properties": {
                                 "experiment": {"type": ["string", "null"]}, "active": {"type": "boolean"},

@@ -102,11 +102,16 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
     except PhotoTipsError as exc:
         return Experiments((), {}), [exc.message]
     problems: list[str] = []
-    event_types = tuple(data.get("event_types") or ())
+    listed_types = data.get("event_types") or []
+    event_types = tuple(str(t) for t in listed_types) if isinstance(listed_types, list) else ()
     if not event_types:
         problems.append("event_types: list the outcome events the app may report")
     experiments: dict[str, Experiment] = {}
-    for i, spec in enumerate(data.get("experiments") or []):
+    listed = data.get("experiments") or []
+    if not isinstance(listed, list):
+        problems.append(f"experiments: expected a list of experiments, got {listed!r}"[:200])
+        listed = []
+    for i, spec in enumerate(listed):
         if not isinstance(spec, dict):
             problems.append(f"experiments[{i + 1}]: expected id, tips, start, end and variants, got {spec!r}")
             continue
@@ -126,7 +131,11 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
         if start >= end:
             problems.append(f"{where}: start must be before end")
         variants = []
-        for v in spec.get("variants") or []:
+        listed_variants = spec.get("variants") or []
+        if not isinstance(listed_variants, list):
+            problems.append(f"{where}: variants must be a list"[:200])
+            listed_variants = []
+        for v in listed_variants:
             if not isinstance(v, dict):
                 problems.append(f"{where}: a variant must have an id, a weight and wording, got {v!r}")
                 continue

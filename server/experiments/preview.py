@@ -8,22 +8,23 @@ edit can be checked before it is deployed.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
-from ..errors import PhotoTipsError
-from ..tips.catalog import Catalog, load_catalog
+from ..tips.catalog import Catalog, check_catalog
 from .config import check_experiments
 
 
 def wording_preview(tips_file: str, experiments_file: str, running_catalog: Catalog, now: datetime) -> dict:
-    problems = []
-    try:
-        catalog = load_catalog(tips_file)
-    except PhotoTipsError as exc:
+    catalog, tip_problems = check_catalog(tips_file)
+    if tip_problems:
         # The experiments are still checked, against the catalog the server runs, so both lists show at once.
         catalog = running_catalog
-        problems.append({"file": "tips", "message": exc.message})
     experiments, exp_problems = check_experiments(experiments_file, catalog)
-    problems += [{"file": "experiments", "message": m} for m in exp_problems]
+    # Product people need the file's name, not where the server keeps it.
+    names = {"tips": Path(tips_file).name, "experiments": Path(experiments_file).name}
+    paths = {"tips": str(tips_file), "experiments": str(experiments_file)}
+    problems = [{"file": kind, "message": m.replace(paths[kind], names[kind])}
+                for kind, found in (("tips", tip_problems), ("experiments", exp_problems)) for m in found]
 
     tips = []
     for tip in catalog.tips.values():
@@ -38,4 +39,4 @@ def wording_preview(tips_file: str, experiments_file: str, running_catalog: Cata
         tips.append({"id": tip.id, "aspect": tip.aspect, "problem": tip.problem,
                      "aspect_name": catalog.aspect_names.get(tip.aspect, {}), "shown": shown})
     return {"valid": not problems, "problems": problems, "locales": list(catalog.locales), "tips": tips,
-            "files": {"tips": tips_file, "experiments": experiments_file}}
+            "files": names}

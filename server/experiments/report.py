@@ -4,8 +4,8 @@ the difference from control with a 95% interval and p-value, and a sample-ratio-
 Unit of analysis: the seller (assignment is per seller). A seller counts for an
 outcome when they have at least one such event at or after their first exposure.
 Each rate carries a Wilson 95% interval; rates are compared with a two-proportion
-test (chi-square without continuity correction, i.e. the z-test) and a Wald
-interval; the score change on the next photo with Welch's t-test and its interval
+test (chi-square without continuity correction, i.e. the z-test) and Newcombe's
+hybrid-score interval for the difference; the score change on the next photo with Welch's t-test and its interval
 (scipy). New sellers are counted per UTC day of their first exposure.
 """
 
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from datetime import date, timedelta
 from itertools import accumulate
 
 from scipy import stats
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from ..storage.events import utcnow
 from ..storage.tables import events, exposures
 from .config import Experiment
 
@@ -26,15 +28,19 @@ SRM_ALPHA = 0.001
 
 
 def _rate_diff(x1: int, n1: int, x0: int, n0: int) -> dict:
+    """Difference of two rates, its Newcombe hybrid-score 95% interval (from the two Wilson intervals, so it
+    agrees with the rates drawn beside it and stays honest at 0 or n), and the two-proportion test's p-value."""
     p1, p0 = x1 / n1, x0 / n0
-    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    z = stats.norm.ppf(0.975)
+    (l1, u1), (l0, u0) = _rate_ci(x1, n1), _rate_ci(x0, n0)
+    d = p1 - p0
+    low = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
     table = [[x1, n1 - x1], [x0, n0 - x0]]
     if min(x1 + x0, n1 + n0 - x1 - x0) == 0:
         p = 1.0  # nobody (or everybody) did it in either arm: no evidence of a difference
     else:
         p = float(stats.chi2_contingency(table, correction=False)[1])
-    return {"diff": p1 - p0, "ci95": [p1 - p0 - z * se, p1 - p0 + z * se], "p_value": p}
+    return {"diff": d, "ci95": [low, high], "p_value": p, "excludes_zero": bool(low > 0 or high < 0)}
 
 
 def _mean_diff(a: list[float], b: list[float]) -> dict | None:
@@ -42,8 +48,10 @@ def _mean_diff(a: list[float], b: list[float]) -> dict | None:
         return None
     res = stats.ttest_ind(a, b, equal_var=False)
     ci = res.confidence_interval(0.95)
+    if not all(math.isfinite(v) for v in (res.pvalue, ci.low, ci.high)):
+        return None  # no spread in either arm: no interval to give (and JSON has no NaN)
     return {"diff": float(sum(a) / len(a) - sum(b) / len(b)), "ci95": [float(ci.low), float(ci.high)],
-            "p_value": float(res.pvalue)}
+            "p_value": float(res.pvalue), "excludes_zero": bool(ci.low > 0 or ci.high < 0)}
 
 
 def _rate_ci(x: int, n: int) -> list[float] | None:
@@ -64,13 +72,18 @@ def _share(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def srm_testable(total: int, expected_share: dict[str, float]) -> bool:
+    """χ² needs about five expected sellers in every variant before its p-value means anything."""
+    return min(total * w for w in expected_share.values()) >= 5
+
+
 def srm_in_words(observed: dict[str, int], expected_share: dict[str, float], p: float) -> str:
     """The sample-ratio check told to a product manager: what was configured, what happened, what it means."""
     total = sum(observed.values())
     got = " / ".join(f"{_share(n / total)} {v}" for v, n in observed.items())
     wanted = " / ".join(_share(w) for w in expected_share.values())
     said = f"Sellers were split {got}, against {wanted} configured. "
-    if min(total * w for w in expected_share.values()) < 5:
+    if not srm_testable(total, expected_share):
         return said + (f"With {total} sellers the check cannot tell yet whether the split works; "
                        "it needs at least 5 expected sellers in every variant.")
     chance = (f"in {_share(p)} of experiments" if p >= 0.001 else "in fewer than 1 in 1,000 experiments")
@@ -141,7 +154,8 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         expected = [total * exp.weights()[v.id] for v in exp.variants]
         p = float(stats.chisquare(observed, expected).pvalue)
         srm = {"observed": dict(zip([v.id for v in exp.variants], observed)),
-               "expected_share": exp.weights(), "p_value": p, "mismatch": p < SRM_ALPHA}
+               "expected_share": exp.weights(), "p_value": p,
+               "mismatch": p < SRM_ALPHA and srm_testable(total, exp.weights())}
         srm["explanation"] = srm_in_words(srm["observed"], srm["expected_share"], p)
     smallest = min((n_sellers.get(v.id, 0) for v in exp.variants), default=0)
     enough = smallest >= min_sellers
@@ -151,7 +165,7 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         verdict = (f"Not enough data yet: the smallest variant has {smallest} sellers; differences are not "
                    f"worth reading before every variant has {min_sellers}.")
     elif srm and srm["mismatch"]:
-        verdict = ("Sample ratio mismatch: sellers are not split as configured (p < 0.001); "
+        verdict = (f"Sample ratio mismatch: sellers are not split as configured (p < {SRM_ALPHA}); "
                    "fix the assignment or logging before trusting any difference.")
     else:
         verdict = "Enough data to read the differences below (95% intervals; p-values are not corrected for multiple metrics)."
@@ -160,16 +174,23 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         "start": exp.start.isoformat(), "end": exp.end.isoformat(),
         "status": "ready" if enough and not (srm and srm["mismatch"]) else ("srm" if enough else "collecting"),
         "verdict": verdict, "min_sellers_per_variant": min_sellers, "sellers": total,
-        "variants": variants, "srm": srm, "sellers_over_time": _over_time(by_day, [v.id for v in exp.variants]),
+        "variants": variants, "srm": srm, "sellers_over_time": _over_time(by_day, [v.id for v in exp.variants],
+                                        min(utcnow(), exp.end).date()),
     }
 
 
-def _over_time(rows, variant_ids: list[str]) -> dict:
-    """New and cumulative sellers per variant on each day someone was first exposed."""
-    days = sorted({str(d) for d, _, _ in rows})
+def _over_time(rows, variant_ids: list[str], last_day: date) -> dict:
+    """New and running sellers per variant on every UTC day from the first exposure to `last_day`, zeros
+    included: a day with no new seller (logging stopped, a variant broke) shows as a flat step, not a gap."""
+    counted = [(date.fromisoformat(str(d)), v, int(n)) for d, v, n in rows]
+    if not counted:
+        return {"days": [], "new": {v: [] for v in variant_ids}, "cumulative": {v: [] for v in variant_ids}}
+    first = min(d for d, _, _ in counted)
+    last = max(last_day, max(d for d, _, _ in counted))
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     new = {v: [0] * len(days) for v in variant_ids}
-    index = {d: i for i, d in enumerate(days)}
-    for d, v, n in rows:
+    for d, v, n in counted:
         if v in new:
-            new[v][index[str(d)]] += int(n)
-    return {"days": days, "new": new, "cumulative": {v: list(accumulate(c)) for v, c in new.items()}}
+            new[v][(d - first).days] += n
+    return {"days": [d.isoformat() for d in days], "new": new,
+            "cumulative": {v: list(accumulate(c)) for v, c in new.items()}}

@@ -50,12 +50,28 @@ class Catalog:
 
 @lru_cache(maxsize=8)
 def load_catalog(path: str) -> Catalog:
-    data = read_yaml(path, "tip catalog")
+    catalog, problems = check_catalog(path)
+    if problems:
+        raise PhotoTipsError("bad_config", f"tip catalog {path}:\n  " + "\n  ".join(problems))
+    return catalog
+
+
+def check_catalog(path: str) -> tuple[Catalog | None, list[str]]:
+    """The catalog and every problem found in it (None when the file cannot be read at all)."""
+    try:
+        data = read_yaml(path, "tip catalog")
+    except PhotoTipsError as exc:
+        return None, [exc.message]
     locales = tuple(data.get("locales") or ())
     problems: list[str] = []
 
+    def mapping(where: str, value) -> dict:
+        if value is not None and not isinstance(value, dict):
+            problems.append(f"{where}: expected a mapping, got {value!r}"[:200])
+        return value if isinstance(value, dict) else {}
+
     def texts(where: str, entry) -> dict[str, str]:
-        entry = entry or {}
+        entry = mapping(where, entry)
         for loc in locales:
             if not isinstance(entry.get(loc), str) or not entry[loc].strip():
                 problems.append(f"{where}: no text for locale {loc!r}")
@@ -63,17 +79,21 @@ def load_catalog(path: str) -> Catalog:
 
     if not locales:
         problems.append("locales: list at least one locale")
-    aspect_names = {a: texts(f"aspects.{a}", data.get("aspects", {}).get(a)) for a in ASPECTS}
-    phrases = {p: texts(f"problems.{p}", e) for p, e in (data.get("problems") or {}).items()}
+    named = mapping("aspects", data.get("aspects"))
+    aspect_names = {a: texts(f"aspects.{a}", named.get(a)) for a in ASPECTS}
+    phrases = {p: texts(f"problems.{p}", e) for p, e in mapping("problems", data.get("problems")).items()}
     tips = {}
-    for tip_id, spec in (data.get("tips") or {}).items():
+    for tip_id, spec in mapping("tips", data.get("tips")).items():
+        spec = mapping(f"tips.{tip_id}", spec)
         aspect, problem = spec.get("aspect"), spec.get("problem")
         if aspect not in ASPECTS:
             problems.append(f"tips.{tip_id}: unknown aspect {aspect!r}")
         if problem not in phrases:
             problems.append(f"tips.{tip_id}: problem {problem!r} is not described under problems")
         variants = {}
-        for i, v in enumerate(spec.get("variants") or []):
+        listed = spec.get("variants") or []
+        for i, v in enumerate(listed if isinstance(listed, list) else []):
+            v = mapping(f"tips.{tip_id}.variants[{i}]", v)
             vid = str(v.get("id", i))
             if vid in variants:
                 problems.append(f"tips.{tip_id}: variant id {vid!r} used twice")
@@ -85,11 +105,9 @@ def load_catalog(path: str) -> Catalog:
         if not any(t.aspect == aspect for t in tips.values()):
             problems.append(f"no tip for aspect {aspect!r}")
     all_good = texts("all_good", data.get("all_good"))
-    headings = {h: texts(f"headings.{h}", (data.get("headings") or {}).get(h)) for h in ("improve", "good")}
-    hero_reasons = {
-        r: texts(f"hero_reasons.{r}", (data.get("hero_reasons") or {}).get(r))
-        for r in ("only_photo", "best_score", "better_aspect", "duplicate")
-    }
-    if problems:
-        raise PhotoTipsError("bad_config", f"tip catalog {path}:\n  " + "\n  ".join(problems))
-    return Catalog(locales, aspect_names, phrases, tips, all_good, headings, hero_reasons)
+    heads = mapping("headings", data.get("headings"))
+    headings = {h: texts(f"headings.{h}", heads.get(h)) for h in ("improve", "good")}
+    reasons = mapping("hero_reasons", data.get("hero_reasons"))
+    hero_reasons = {r: texts(f"hero_reasons.{r}", reasons.get(r))
+                    for r in ("only_photo", "best_score", "better_aspect", "duplicate")}
+    return Catalog(locales, aspect_names, phrases, tips, all_good, headings, hero_reasons), problems
