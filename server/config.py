@@ -48,6 +48,9 @@ class Settings:
     cpu_task_timeout_s: float = 30.0
     # A worker larger than this after a photo gives memory back, or is replaced by a fresh one.
     cpu_worker_max_mb: int = 600
+    # Workers run at this niceness (0-19) so the web process, which receives photos and answers `busy`,
+    # is never queued behind a photo check for a core.
+    cpu_worker_nice: int = 5
     max_listings: int = 10_000
     max_photos_per_listing: int = 30
     listing_ttl_s: int = 86_400
@@ -176,6 +179,8 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}CPU_TASK_TIMEOUT_S must be positive")
     if s.cpu_worker_max_mb < 200:
         out.append(f"{ENV_PREFIX}CPU_WORKER_MAX_MB must be at least 200")
+    if not 0 <= s.cpu_worker_nice <= 19:
+        out.append(f"{ENV_PREFIX}CPU_WORKER_NICE must be between 0 and 19, got {s.cpu_worker_nice}")
     if s.listing_ttl_s < 60:
         out.append(f"{ENV_PREFIX}LISTING_TTL_S must be at least 60")
     if not s.database_url.startswith(("sqlite:", "postgresql")):

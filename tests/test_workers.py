@@ -148,3 +148,15 @@ def test_closing_the_pool_stops_every_worker(pool):
     procs = [w.proc for w in pool._all]
     pool.close()
     assert all(p.poll() is not None for p in procs)
+
+
+def test_workers_run_at_a_lower_priority_than_the_web_process():
+    """A photo check never holds a core the web process needs to receive photos and answer `busy`."""
+    p = WorkerPool(Settings(cpu_worker_nice=7), workers=1, queue_len=0, task_timeout_s=30).start()
+    try:
+        with p.admitted():
+            p.call("check", JPEG, ScoreRequest(), False)  # the worker has read its settings and is at work
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, w.proc.pid) for w in p._all] == [min(19, mine + 7)]
+    finally:
+        p.close()

@@ -33,6 +33,7 @@ def serve(in_fd: int, out_fd: int) -> None:
         _, settings = frames.recv(in_fd)
     except EOFError:  # the server stopped before we started
         return
+    os.nice(settings.cpu_worker_nice)
     photo_check = create_scorer(LAST_RESORT, settings)
     trim = trimmer()
     frames.send(out_fd, ("ready", os.getpid()))
