@@ -31,6 +31,8 @@ from .subject import Subject, border_band, find_subject, small_copy
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _LEVELS = np.arange(256) / 255.0
 _SHARPNESS_WINDOW = 512
+# Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
+_PATCH = 16
 
 
 def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Layout]:
@@ -231,7 +233,31 @@ def _background(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str
         "background_edges": float(edges[region].mean()),
         "background_spread": float(gray[region].std() / 255.0),
         "background_colours": variety,
+        "background_colour_edges": _colour_edge_peak(rgb, region),
     }
+
+
+def _colour_edge_peak(rgb: np.ndarray, region: np.ndarray) -> float:
+    """The busiest patch of the background in colour edges: the share of a patch's pixels where hue or
+    saturation changes sharply (Lab a/b gradient), highest over the patches wholly around the item.
+
+    Clutter (shelves, other objects, a patterned rug, a hand) is made of colour boundaries somewhere;
+    texture of one material (a shaggy carpet, floorboards, a folded sheet) changes in brightness, not in
+    colour. The busiest patch, not the mean, because clutter often sits in one corner.
+    """
+    # Smoothed first: sensor noise speckles colour too, one pixel at a time.
+    lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), (5, 5), 0).astype(np.float32)
+    chroma = (cv2.magnitude(cv2.Sobel(lab[..., 1], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 1], cv2.CV_32F, 0, 1))
+              + cv2.magnitude(cv2.Sobel(lab[..., 2], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 2], cv2.CV_32F, 0, 1)))
+    h, w = region.shape
+    rows, cols = h // _PATCH, w // _PATCH
+    if rows < 1 or cols < 1:
+        return 0.0
+    crop = (slice(0, rows * _PATCH), slice(0, cols * _PATCH))
+    # Area resampling to one pixel per patch gives each patch's share exactly.
+    share = cv2.resize((chroma[crop] > 40).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(region[crop].astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) > 0.9
+    return float(share[inside].max()) if inside.any() else 0.0
 
 
 def _angle(gray: np.ndarray, subject: Subject) -> tuple[dict[str, float], tuple | None]:
