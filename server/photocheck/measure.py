@@ -206,6 +206,8 @@ def _framing(subject: Subject) -> dict[str, float]:
         "item_border_total": float(sum(sides)),
         "item_margin": float(margin),
         "item_separation": subject.separation,
+        "item_edge_colour": float(max(subject.edge_colour)),
+        "item_edge_colour_total": float(sum(subject.edge_colour)),
     }
 
 
