@@ -247,10 +247,12 @@ def _colour_edge_peak(rgb: np.ndarray, region: np.ndarray) -> float:
     texture of one material (a shaggy carpet, floorboards, a folded sheet) changes in brightness, not in
     colour. The busiest patch, not the mean, because clutter often sits in one corner.
     """
-    # Smoothed first: sensor noise speckles colour too, one pixel at a time.
-    lab = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), (5, 5), 0).astype(np.float32)
-    chroma = (cv2.magnitude(cv2.Sobel(lab[..., 1], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 1], cv2.CV_32F, 0, 1))
-              + cv2.magnitude(cv2.Sobel(lab[..., 2], cv2.CV_32F, 1, 0), cv2.Sobel(lab[..., 2], cv2.CV_32F, 0, 1)))
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    chroma = np.zeros(region.shape, np.float32)
+    for channel in (1, 2):  # a and b; lightness is texture's, not clutter's
+        # Smoothed first: sensor noise speckles colour too, one pixel at a time.
+        c = cv2.GaussianBlur(lab[..., channel], (5, 5), 0)
+        chroma += cv2.magnitude(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1))
     h, w = region.shape
     rows, cols = h // _PATCH, w // _PATCH
     if rows < 1 or cols < 1:

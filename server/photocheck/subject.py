@@ -137,19 +137,19 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     y0, y1 = _extent(mask.sum(axis=1))
     box = (x0 / w, y0 / h, (x1 + 1) / w, (y1 + 1) / h)
     separation = float(np.median(dist[mask]) - np.median(dist[~mask])) if (~mask).any() else 0.0
-    return Subject(mask, box, separation, True, _edge_colour(mask, dist / bg_spread > 1.4))
+    return Subject(mask, box, separation, True, _edge_colour(mask, dist, 1.4 * bg_spread))
 
 
-def _edge_colour(mask: np.ndarray, coloured: np.ndarray, rows: int = 2) -> tuple[float, float, float, float]:
-    """Share of each side's outermost `rows` pixels inside the mask and away from the background's colours.
+def _edge_colour(mask: np.ndarray, dist: np.ndarray, floor: float, rows: int = 2) -> tuple[float, ...]:
+    """Share of each side's outermost `rows` pixels inside the mask and away from the background's colours
+    (distance above `floor`, the mask's own floor of saliency from colour alone).
 
     A packshot cropped tight leaves a line of backdrop between its outline and the frame, which the
     smoothed mask covers and the colour does not; an item that runs out of the frame is its own colour
     right to the edge.
     """
-    both = mask & coloured
-    return (float(both[:rows].mean()), float(both[-rows:].mean()),
-            float(both[:, :rows].mean()), float(both[:, -rows:].mean()))
+    strips = (np.s_[:rows], np.s_[-rows:], np.s_[:, :rows], np.s_[:, -rows:])
+    return tuple(float((mask[s] & (dist[s] > floor)).mean()) for s in strips)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
