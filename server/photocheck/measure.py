@@ -11,7 +11,10 @@ same numbers as features. What each group looks at, and why:
   (camera shake smears one direction only) and per tile (a sharp item in front
   of a soft background is a shallow depth of field, not blur);
 - visibility measures how the item meets the frame: a long stretch of the item
-  on an edge means it runs out of the frame, a touch means it fills it;
+  on an edge means it runs out of the frame, a touch means it fills it; the
+  stretch is read by colour as well as by the (smoothed) mask;
+- clutter is read around the item, with colour edges apart: other objects,
+  shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
   one rotation (floorboards, tile joints, wall and table edges): a print, a
   pattern or an item laid diagonally is no evidence.
@@ -33,6 +36,8 @@ _LEVELS = np.arange(256) / 255.0
 _SHARPNESS_WINDOW = 512
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
+# A colour edge: Sobel magnitude of a plus b above this, a step of about 10 Lab units (Sobel gives 4× a step).
+_COLOUR_EDGE = 40.0
 
 
 def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Layout]:
@@ -259,7 +264,7 @@ def _colour_edge_peak(rgb: np.ndarray, region: np.ndarray) -> float:
         return 0.0
     crop = (slice(0, rows * _PATCH), slice(0, cols * _PATCH))
     # Area resampling to one pixel per patch gives each patch's share exactly.
-    share = cv2.resize((chroma[crop] > 40).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
+    share = cv2.resize((chroma[crop] > _COLOUR_EDGE).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
     inside = cv2.resize(region[crop].astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) > 0.9
     return float(share[inside].max()) if inside.any() else 0.0
 
