@@ -18,7 +18,7 @@ import numpy as np
 from .subject import Subject
 
 GRID = 8  # cells per side of the coarse grids
-# The same rule as measure._framing: the item covers at least this share of a side to run out of it.
+# The item covers at least this share of a side, in its own colour, to run out of it.
 CUT_SHARE = 0.03
 DARK = 0.12 * 255  # a pixel's brightest channel below this is shadow without detail
 CLIPPED = 252  # every channel at least this is blown white
@@ -46,9 +46,8 @@ def locate(layout: Layout) -> dict[str, dict]:
     out: dict[str, dict] = {}
     if subject.found:
         box = [round(float(v), 3) for v in subject.box]
-        mask = subject.mask
-        sides = {"top": mask[:2].mean(), "bottom": mask[-2:].mean(), "left": mask[:, :2].mean(),
-                 "right": mask[:, -2:].mean()}
+        # The edges the item reaches in its own colour, as the cut_off finding reads them (measure._framing).
+        sides = dict(zip(("top", "bottom", "left", "right"), subject.edge_colour))
         out["framing"] = {"box": box}
         out["visibility"] = {"box": box, "cut_edges": [s for s, share in sides.items() if share >= CUT_SHARE]}
         out["background"] = {"box": box}

@@ -11,7 +11,10 @@ same numbers as features. What each group looks at, and why:
   (camera shake smears one direction only) and per tile (a sharp item in front
   of a soft background is a shallow depth of field, not blur);
 - visibility measures how the item meets the frame: a long stretch of the item
-  on an edge means it runs out of the frame, a touch means it fills it;
+  on an edge means it runs out of the frame, a touch means it fills it; the
+  stretch is read by colour as well as by the (smoothed) mask;
+- clutter is read around the item, with colour edges apart: other objects,
+  shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
   one rotation (floorboards, tile joints, wall and table edges): a print, a
   pattern or an item laid diagonally is no evidence.
@@ -31,6 +34,10 @@ from .subject import Subject, border_band, find_subject, small_copy
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _LEVELS = np.arange(256) / 255.0
 _SHARPNESS_WINDOW = 512
+# Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
+_PATCH = 16
+# A colour edge: Sobel magnitude of a plus b above this, a step of about 10 Lab units (Sobel gives 4× a step).
+_COLOUR_EDGE = 40.0
 
 
 def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Layout]:
@@ -204,6 +211,8 @@ def _framing(subject: Subject) -> dict[str, float]:
         "item_border_total": float(sum(sides)),
         "item_margin": float(margin),
         "item_separation": subject.separation,
+        "item_edge_colour": float(max(subject.edge_colour)),
+        "item_edge_colour_total": float(sum(subject.edge_colour)),
     }
 
 
@@ -231,7 +240,33 @@ def _background(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str
         "background_edges": float(edges[region].mean()),
         "background_spread": float(gray[region].std() / 255.0),
         "background_colours": variety,
+        "background_colour_edges": _colour_edge_peak(rgb, region),
     }
+
+
+def _colour_edge_peak(rgb: np.ndarray, region: np.ndarray) -> float:
+    """The busiest patch of the background in colour edges: the share of a patch's pixels where hue or
+    saturation changes sharply (Lab a/b gradient), highest over the patches wholly around the item.
+
+    Clutter (shelves, other objects, a patterned rug, a hand) is made of colour boundaries somewhere;
+    texture of one material (a shaggy carpet, floorboards, a folded sheet) changes in brightness, not in
+    colour. The busiest patch, not the mean, because clutter often sits in one corner.
+    """
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    chroma = np.zeros(region.shape, np.float32)
+    for channel in (1, 2):  # a and b; lightness is texture's, not clutter's
+        # Smoothed first: sensor noise speckles colour too, one pixel at a time.
+        c = cv2.GaussianBlur(lab[..., channel], (5, 5), 0)
+        chroma += cv2.magnitude(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1))
+    h, w = region.shape
+    rows, cols = h // _PATCH, w // _PATCH
+    if rows < 1 or cols < 1:
+        return 0.0
+    crop = (slice(0, rows * _PATCH), slice(0, cols * _PATCH))
+    # Area resampling to one pixel per patch gives each patch's share exactly.
+    share = cv2.resize((chroma[crop] > _COLOUR_EDGE).astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(region[crop].astype(np.float32), (cols, rows), interpolation=cv2.INTER_AREA) > 0.9
+    return float(share[inside].max()) if inside.any() else 0.0
 
 
 def _angle(gray: np.ndarray, subject: Subject) -> tuple[dict[str, float], tuple | None]:

@@ -26,6 +26,9 @@ class Subject:
     box: tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of width/height
     separation: float  # how far the item's colours stand from the background's (Lab units)
     found: bool
+    # Per side of the frame (top, bottom, left, right): the share of its outermost pixels that are the item
+    # by colour, not only by the mask (whose smoothing and texture term reach a few pixels past the outline).
+    edge_colour: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     @property
     def area(self) -> float:
@@ -134,7 +137,19 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     y0, y1 = _extent(mask.sum(axis=1))
     box = (x0 / w, y0 / h, (x1 + 1) / w, (y1 + 1) / h)
     separation = float(np.median(dist[mask]) - np.median(dist[~mask])) if (~mask).any() else 0.0
-    return Subject(mask, box, separation, True)
+    return Subject(mask, box, separation, True, _edge_colour(mask, dist, 1.4 * bg_spread))
+
+
+def _edge_colour(mask: np.ndarray, dist: np.ndarray, floor: float, rows: int = 2) -> tuple[float, ...]:
+    """Share of each side's outermost `rows` pixels inside the mask and away from the background's colours
+    (distance above `floor`, the mask's own floor of saliency from colour alone).
+
+    A packshot cropped tight leaves a line of backdrop between its outline and the frame, which the
+    smoothed mask covers and the colour does not; an item that runs out of the frame is its own colour
+    right to the edge.
+    """
+    strips = (np.s_[:rows], np.s_[-rows:], np.s_[:, :rows], np.s_[:, -rows:])
+    return tuple(float((mask[s] & (dist[s] > floor)).mean()) for s in strips)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
