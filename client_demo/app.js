@@ -110,7 +110,7 @@
   socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = t("status_offline"); });
   socket.on("connect_error", (err) => {
     status.dataset.state = "offline";
-    status.textContent = (err.data && err.data.message) || t("status_offline");
+    status.textContent = (err.data && words["error_" + err.data.code]) || t("status_offline");
   });
 
   $("#photo-input").addEventListener("change", (ev) => {
