@@ -153,10 +153,17 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     from phototips.service import PhotoService
     from phototips.study.synthetic import make_synthetic
 
-    rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=15, seed=5))
-    svc = PhotoService(load_settings({}))
-    scores = [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
-    assert spearmanr(scores, [r.majority for r in rated]).statistic > 0.25
+    # Degraded copies of six sample images say little about sellers' photos (bench/aspects.py measures the
+    # score on real ones): here only that the score follows the simulated raters beyond chance. 60 photos made
+    # this a coin toss (Spearman 0.08-0.26 by seed for the same code); 320 from two seeds do not.
+    svc = PhotoService(load_settings({"cpu_workers": 0}))
+    scores, truth = [], []
+    for seed in (5, 11):
+        rated = read_ratings(make_synthetic(tmp_path / f"syn{seed}", per_photo=40, seed=seed))
+        scores += [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
+        truth += [r.majority for r in rated]
+    found = spearmanr(scores, truth)
+    assert found.statistic > 0.1 and found.pvalue < 0.01, found
 
 
 def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):

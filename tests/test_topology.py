@@ -179,7 +179,7 @@ def test_a_killed_process_behind_nginx_loses_no_acknowledged_photo_and_no_event(
         assert not poster.is_alive() and len(acked) >= 10
         ids = [eid for eid, _ in acked]
         with create_engine(postgres_url).connect() as conn:
-            rows = conn.execute(text("select event_id from events where listing_id like :l"),
+            rows = conn.execute(text("select event_id from events where listing_id like :l and source = 'app'"),
                                 {"l": f"%/{listing}"}).scalars().all()
         stored = {r.rsplit(":", 1)[1] for r in rows}
         assert len(rows) == len(stored)  # no event twice
