@@ -23,9 +23,10 @@ def start_server(env: dict[str, str], startup_s: float = 30) -> tuple[subprocess
     A server that exits or does not answer in time is stopped and its log shown in the error."""
     port = free_port()
     full = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_HOST": "127.0.0.1", **env}
-    log = tempfile.NamedTemporaryFile(prefix="phototips-bench-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=full, stdout=log,
-                            stderr=subprocess.STDOUT)
+    with tempfile.NamedTemporaryFile(prefix="phototips-bench-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=full, stdout=log,
+                                stderr=subprocess.STDOUT)
+    proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + startup_s
     while time.monotonic() < deadline and proc.poll() is None:
@@ -34,8 +35,9 @@ def start_server(env: dict[str, str], startup_s: float = 30) -> tuple[subprocess
                 return proc, url
         except requests.RequestException:  # bound, but still loading
             time.sleep(0.1)
+    output = open(log.name, errors="replace").read()[-3000:]
     stop_server(proc)
-    raise RuntimeError(f"server did not start:\n{open(log.name, errors='replace').read()[-3000:]}")
+    raise RuntimeError(f"server did not start:\n{output}")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -45,3 +47,4 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
+    os.unlink(proc.log_path)

@@ -85,29 +85,44 @@
   // Back after a lost connection (or on another server): photos that got no answer go again; the listing's
   // stored photos come back with their scores (their events may have gone to the old connection), and any
   // photo it no longer holds (an in-memory listing lost in a restart) is sent again, so the hero counts all.
-  function resume() {
+  let resumes = 0; // only the latest resume's answer counts
+  function resume(attempt = 0) {
     const all = [...tiles.values()];
     for (const tile of all) {
-      if (tile.dataset.state === "error" && tile.dataset.retry === "auto") emitPhoto(tile.payload, tile, 0);
+      if (tile.dataset.state === "error" && tile.dataset.retry === "auto" && !tile.inFlight) {
+        emitPhoto(tile.payload, tile, 0);
+      }
     }
-    const stored = all.filter((tile) => tile.dataset.photoId && tile.payload);
+    const stored = all.filter((tile) => tile.dataset.photoId && tile.payload && !tile.inFlight);
     if (!stored.length) return;
+    const mine = ++resumes;
+    const again = (seconds) => setTimeout(() => { if (socket.connected && mine === resumes) resume(attempt + 1); },
+                                          Math.min(30, seconds * 2 ** attempt) * 1000);
     socket.timeout(ACK_TIMEOUT_MS).emit("resume", {
       listing_id: listingId, locale: $("#locale").value,
       photos: stored.map((tile) => ({ photo_id: tile.dataset.photoId, ref: tile.dataset.ref })),
     }, (err, ack) => {
-      if (err) return;
-      const missing = new Set(ack.error ? stored.map((tile) => tile.dataset.photoId) : ack.missing);
+      if (mine !== resumes) return;
+      if (err) return again(2);
+      if (ack.error) return ack.error.retryable ? again(ack.error.retry_after || 2) : null;
+      // Sent again only what the listing says it does not hold, and only tiles still on the page.
+      const missing = new Set(ack.missing);
       for (const tile of stored) {
-        if (missing.has(tile.dataset.photoId)) {
-          delete tile.dataset.photoId;
+        if (missing.has(tile.dataset.photoId) && tiles.get(tile.dataset.ref) === tile && !tile.inFlight) {
           emitPhoto(tile.payload, tile, 0);
         }
       }
+      document.body.dataset.resumeFound = String(ack.found.length);
+      document.body.dataset.resumeMissing = String(ack.missing.length);
       document.body.dataset.resumed = String(Number(document.body.dataset.resumed || 0) + 1);
     });
   }
-  socket.on("disconnect", () => { status.dataset.state = "offline"; status.textContent = t("status_offline"); });
+  socket.on("disconnect", (reason) => {
+    status.dataset.state = "offline";
+    status.textContent = t("status_offline");
+    // The server closes a connection whose token expired; connect again, asking for a fresh token.
+    if (reason === "io server disconnect") socket.connect();
+  });
   socket.on("connect_error", (err) => {
     status.dataset.state = "offline";
     status.textContent = (err.data && words["error_" + err.data.code]) || t("status_offline");
@@ -157,8 +172,13 @@
   // How long a photo waits for the server's acknowledgement before the seller may send it again (tests shorten it).
   const ACK_TIMEOUT_MS = window.PHOTOTIPS_ACK_TIMEOUT_MS || 30000;
   function emitPhoto(payload, tile, attempt) {
-    if (attempt === 0) setState(tile, "uploading", t("uploading"));
+    if (attempt === 0) {
+      setState(tile, "uploading", t("uploading"));
+      delete tile.dataset.photoId; // a new copy gets a new id; events for the old one are ignored
+    }
+    tile.inFlight = true;
     socket.timeout(ACK_TIMEOUT_MS).emit("photo", payload, (err, ack) => {
+      tile.inFlight = false;
       if (err) return fail(tile, t("no_answer"), "auto");
       if (ack.error && ack.error.code === "busy" && attempt + 1 < MAX_TRIES) {
         setState(tile, "waiting", t("busy_retry"));
@@ -190,7 +210,7 @@
 
   function show(msg, state) {
     const tile = tiles.get(String(msg.ref));
-    if (!tile) return;
+    if (!tile || (tile.dataset.photoId && msg.photo_id !== tile.dataset.photoId)) return; // an older copy's events
     refOfPhoto.set(msg.photo_id, String(msg.ref));
     tile.dataset.photoId = msg.photo_id;
     if (msg.error && tile.dataset.state === "tips") {
@@ -365,7 +385,7 @@
   });
 
   socket.on("hero", (msg) => {
-    if (msg.listing_id !== listingId) return;
+    if (msg.listing_id !== listingId || msg.error) return; // no new ranking: the last one stays
     suggestedHero = msg.hero;
     for (const tile of tiles.values()) {
       const isHero = tile.dataset.photoId === msg.hero;

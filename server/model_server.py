@@ -48,7 +48,8 @@ def create_model_app(settings) -> Flask:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return jsonify({"error": {"code": "too_large", "message": "the photo is over the model server's limit"}}), 413
+        return jsonify({"error": PhotoTipsError("too_large", "the photo is over the model server's limit", 413)
+                        .to_dict()}), 413
 
     @app.before_request
     def _identity():

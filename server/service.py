@@ -213,16 +213,18 @@ class PhotoService:
         return self.chain.score(checked.photo, request, last_resort=checked.result)
 
     def present(self, result: ScoreResult, locale: str, *, seller_key: str | None = None,
-                listing_key: str | None = None, **extra) -> dict:
+                listing_key: str | None = None, record: bool = True, **extra) -> dict:
         """The public JSON of a score: the result, its tips (in the seller's A/B wording), and the caller's ids.
 
         For a seller (`seller_key`, the namespaced id from their token), experiment
         tips are recorded as exposures and the photo is checked against earlier tips
-        of the same listing (`improved`): only the listing's owner gets here.
+        of the same listing (`improved`): only the listing's owner gets here. `record=False` presents a photo
+        again (a seller resuming a listing) without recording anything: its exposures and outcomes were
+        recorded when it arrived, and outcomes are about the photo that came next, not one shown again.
         """
         tips = select_tips(result.aspects, self.catalog, locale, self.weights, self.experiments.chooser(seller_key),
                            min_confidence=self.tip_confidence)
-        if seller_key and extra.get("photo_id"):
+        if record and seller_key and extra.get("photo_id"):
             try:
                 self.events.record_photo(
                     seller_id=seller_key, listing_id=listing_key, photo_id=extra["photo_id"], score=result.score,
@@ -278,7 +280,7 @@ class PhotoService:
         listing_key = self.owned_listing(principal, listing_id)
         stored = {c.key: c for c in self.listings.photos(listing_key)}
         found = [self.present(stored[pid].result, locale, seller_key=principal.seller_key, listing_key=listing_key,
-                              listing_id=listing_id, photo_id=pid, ref=ref)
+                              record=False, listing_id=listing_id, photo_id=pid, ref=ref)
                  for pid, ref in photos.items() if pid in stored]
         return listing_key, found, [pid for pid in photos if pid not in stored]
 

@@ -434,6 +434,7 @@ def test_a_photo_without_answer_is_sent_again_and_the_listing_survives_a_restart
         expect(first).to_have_attribute("data-state", "scored", timeout=20000)
         expect(first).to_have_attribute("aria-busy", "false")
         expect(page.locator("body")).to_have_attribute("data-ranked", "1", timeout=10000)
+        first_id = first.get_attribute("data-photo-id")
 
         kill_machine(srv)
         expect(page.locator("#status")).to_have_attribute("data-state", "offline", timeout=15000)
@@ -454,9 +455,18 @@ def test_a_photo_without_answer_is_sent_again_and_the_listing_survives_a_restart
         expect(page.locator("#status")).to_have_attribute("data-state", "online", timeout=20000)
         expect(second).to_have_attribute("data-state", "scored", timeout=20000)
         expect(second.locator(".retry")).to_be_hidden()
+        # The listing answered the resume: the first photo found in Redis (same id, not uploaded again), or
+        # named missing by a restarted in-memory listing and sent again.
+        expect(page.locator("body")).to_have_attribute("data-resumed", "1", timeout=20000)
+        found, missing = ("1", "0") if store == "redis" else ("0", "1")
+        expect(page.locator("body")).to_have_attribute("data-resume-found", found)
+        expect(page.locator("body")).to_have_attribute("data-resume-missing", missing)
         expect(page.locator("body")).to_have_attribute("data-ranked", "2", timeout=20000)
-        expect(page.locator("body")).to_have_attribute("data-resumed", "1")
         expect(first).to_have_attribute("data-state", "scored")
+        if store == "redis":
+            assert first.get_attribute("data-photo-id") == first_id
+        page.wait_for_timeout(1000)  # no third photo turns up later (nothing was sent twice)
+        assert page.evaluate("document.body.dataset.ranked") == "2"
     finally:
         srv.stop()
 

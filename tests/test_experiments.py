@@ -50,6 +50,9 @@ def base_experiment(**over):
     (dict(variants=[{"id": "c", "control": True, "wording": {"lighting.too_dark": "z"}},
                     {"id": "t", "wording": {"lighting.too_dark": "b"}}]), "has no catalog variant 'z'"),
     (dict(start="2027-01-01", end="2026-01-01"), "start must be before end"),
+    (dict(variants=[{"id": "c", "control": True, "weight": float("nan"), "wording": {"lighting.too_dark": "a"}},
+                    {"id": "t", "weight": 1, "wording": {"lighting.too_dark": "b", 3: "x"}}]),
+     "weight must be a positive number"),
 ])
 def test_bad_experiment_files_are_refused_with_the_reason(tmp_path, change, message):
     with pytest.raises(PhotoTipsError) as exc:
@@ -272,6 +275,8 @@ def test_report_gives_each_rate_its_interval_and_sellers_per_utc_day(engine):
             with dbapi_conn.cursor() as cur:
                 cur.execute("SET TIME ZONE 'Pacific/Kiritimati'")
     rep = experiment_report(reader, DARK, EXPERIMENTS.event_types, min_sellers=3)
+    if reader is not engine:
+        reader.dispose()
     control = next(v for v in rep["variants"] if v["variant"] == "control")
     # Wilson interval of 1 in 4 (e.g. R's prop.test(1, 4, correct = FALSE)$conf.int).
     assert control["rate_ci95"]["retake"] == pytest.approx([0.04558, 0.69936], abs=1e-4)
@@ -356,6 +361,11 @@ def test_the_wording_preview_lists_every_problem_instead_of_refusing(tmp_path):
     rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(tmp_path / "broken.yaml"), CATALOG, utcnow())
     assert len(rep["problems"]) == 1 and "broken.yaml" in rep["problems"][0]["message"]
     assert str(tmp_path) not in rep["problems"][0]["message"] and rep["files"]["experiments"] == "broken.yaml"
+    (tmp_path / "tips.yaml").write_text("locales: 5\ntips: {a.b: {aspect: [x], problem: {y: 1}}}\n")
+    rep = wording_preview(str(tmp_path / "tips.yaml"), str(paths.CONTENT / "experiments.yaml"), CATALOG, utcnow())
+    messages = [p["message"] for p in rep["problems"]]
+    assert "locales: expected a list of locale codes such as [en, fr, de], got 5" in messages
+    assert "tips.a.b: unknown aspect \"['x']\"" in messages
     (tmp_path / "shapes.yaml").write_text("event_types: 5\nexperiments: 5\n")
     rep = wording_preview(str(paths.CONTENT / "tips.yaml"), str(tmp_path / "shapes.yaml"), CATALOG, utcnow())
     assert [p["message"] for p in rep["problems"]] == ["event_types: list the outcome events the app may report",

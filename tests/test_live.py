@@ -1,5 +1,6 @@
 """Live tips over Socket.IO against a real server process, driven by the python-socketio client."""
 
+import os
 import threading
 import time
 import uuid
@@ -137,11 +138,31 @@ def test_a_known_seller_gets_experiment_wording_live(server, photo_files):
         seller.sio.disconnect()
 
 
+DARK = photos.encode(photos.darker(photos.sample("coffee")))
+DARKER = photos.encode(photos.darker(photos.sample("astronaut")))
+
+
+def experiment_rows(listing: str) -> dict[str, int]:
+    """Exposures and server outcomes stored for a live listing, read from the server's own database."""
+    from sqlalchemy import create_engine, func, select
+
+    from phototips.storage.tables import events, exposures
+
+    engine = create_engine(os.environ["PHOTOTIPS_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return {name: conn.execute(select(func.count()).select_from(t)
+                                       .where(t.c.listing_id.like(f"%/{listing}"))).scalar_one()
+                    for name, t in (("exposures", exposures), ("events", events))}
+    finally:
+        engine.dispose()
+
+
 def test_a_seller_back_after_a_lost_connection_resumes_the_listing(server, photo_files):
     """The scores sent while the phone was away are sent again on `resume`; photos the listing does not hold
     are named missing; the new connection gets the listing's events again; nobody else can resume it."""
     first = Seller(server.url)
-    ack = first.send(listing_id="R1", image=photo_files["coffee"].read_bytes(), ref="one", locale="de")
+    ack = first.send(listing_id="R1", image=DARK, ref="one", locale="de")
     first.wait_for(lambda n, m: n == "hero")
     first.sio.disconnect()
 
@@ -156,11 +177,19 @@ def test_a_seller_back_after_a_lost_connection_resumes_the_listing(server, photo
         # Back in the listing's room: a photo sent from the seller's other device reaches this connection too.
         other_device = Seller(server.url, seller=first.seller)
         try:
-            two = other_device.send(listing_id="R1", image=photo_files["astronaut"].read_bytes(), ref="t")
+            two = other_device.send(listing_id="R1", image=DARKER, ref="t")
         finally:
             other_device.sio.disconnect()
         back.wait_for(lambda n, m: n == "tips" and m["photo_id"] == two["photo_id"])
 
+        # Showing photos again records nothing: no exposure, and no outcome about a "next photo" that is only
+        # an earlier one shown again (both photos here are dark, so both carry the dark-photo experiment's tip).
+        before = experiment_rows("R1")
+        assert before["exposures"] >= 2 and before["events"] >= 1
+        again = back.sio.call("resume", {"listing_id": "R1", "photos": [
+            {"photo_id": ack["photo_id"], "ref": "one"}, {"photo_id": two["photo_id"], "ref": "t"}]}, timeout=30)
+        assert again["found"] == [ack["photo_id"], two["photo_id"]]
+        assert experiment_rows("R1") == before
         bad = back.sio.call("resume", {"listing_id": "R1", "photos": "all"}, timeout=30)
         assert bad["error"]["code"] == "bad_field"
     finally:

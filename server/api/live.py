@@ -133,7 +133,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         ids = {"listing_id": listing_id, "photo_id": photo_id, "ref": ref}
         tips = svc.present(checked.result, req.locale, seller_key=who.seller_key, listing_key=listing_key, **ids)
         socketio.emit("tips", tips, to=listing_key)
-        socketio.start_background_task(_final, checked, tips, req, ids, who, listing_key, request.sid)
+        socketio.start_background_task(_final, checked, tips, req, ids, who, listing_key)
         return {"photo_id": photo_id, "ref": ref}
 
     def _resume(payload) -> dict:
@@ -154,6 +154,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
                 raise PhotoTipsError("missing_field", f"photos[{i}].photo_id is required", 400)
             asked[photo_id] = check_ref(p.get("ref"))
         locale = svc.make_request(None, payload.get("locale")).locale
+        limits.check("events", who)  # cheap, but a loop of them would still read the listing over and over
         listing_key, found, missing = svc.resume_listing(who, listing_id, asked, locale)
         join_room(listing_key)
         for scored in found:
@@ -182,7 +183,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         socketio.sleep(0.5)
         socketio.server.disconnect(sid)
 
-    def _final(checked, tips, req, ids, who, listing_key, sid) -> None:
+    def _final(checked, tips, req, ids, who, listing_key) -> None:
         if not svc.keep_photo:
             # The photo check is the chain's answer: the instant tips already are the final score.
             socketio.emit("score", tips, to=listing_key)
@@ -190,7 +191,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             try:
                 result = svc.full(checked, req)
             except PhotoTipsError as exc:
-                socketio.emit("score", {**ids, "error": exc.to_dict()}, to=sid)
+                socketio.emit("score", {**ids, "error": exc.to_dict()}, to=listing_key)
                 return
             svc.refile_photo(listing_key, ids["photo_id"], result, checked, req.locale)
             socketio.emit("score", svc.present(result, req.locale, seller_key=who.seller_key,
@@ -198,6 +199,6 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         try:
             ranking = svc.listing_ranking(listing_key, req.locale)
         except PhotoTipsError as exc:
-            socketio.emit("hero", {"listing_id": ids["listing_id"], "error": exc.to_dict()}, to=sid)
+            socketio.emit("hero", {"listing_id": ids["listing_id"], "error": exc.to_dict()}, to=listing_key)
             return
         socketio.emit("hero", {"listing_id": ids["listing_id"], **ranking}, to=listing_key)

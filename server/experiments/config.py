@@ -9,6 +9,7 @@ get the control wording and are not counted.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -142,7 +143,7 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
             vid = str(v.get("id", "?"))
             vwhere = f"{where}, variant {vid}"
             weight = v.get("weight", 1)
-            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight < math.inf:
                 problems.append(f"{vwhere}: weight must be a positive number, got {weight!r}")
                 weight = 1
             given_wording = v.get("wording") if isinstance(v.get("wording"), dict) else {}
@@ -165,7 +166,7 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
                     problems.append(f"{vwhere}: give tip {t} a catalog variant id or a wording per locale")
             extra = set(given_wording) - set(tips)
             if extra:
-                problems.append(f"{vwhere}: wording for tips the experiment does not cover: {', '.join(sorted(extra))}")
+                problems.append(f"{vwhere}: wording for tips the experiment does not cover: {', '.join(sorted(map(str, extra)))}")
             variants.append(Variant(vid, bool(v.get("control")), float(weight), wording))
         if len(variants) < 2:
             problems.append(f"{where}: needs at least two variants")

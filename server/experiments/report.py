@@ -175,18 +175,21 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         "status": "ready" if enough and not (srm and srm["mismatch"]) else ("srm" if enough else "collecting"),
         "verdict": verdict, "min_sellers_per_variant": min_sellers, "sellers": total,
         "variants": variants, "srm": srm, "sellers_over_time": _over_time(by_day, [v.id for v in exp.variants],
-                                        min(utcnow(), exp.end).date()),
+                                        min(utcnow(), exp.end).date(), exp.start.date(), exp.end.date()),
     }
 
 
-def _over_time(rows, variant_ids: list[str], last_day: date) -> dict:
+def _over_time(rows, variant_ids: list[str], last_day: date, start_day: date, end_day: date) -> dict:
     """New and running sellers per variant on every UTC day from the first exposure to `last_day`, zeros
     included: a day with no new seller (logging stopped, a variant broke) shows as a flat step, not a gap."""
-    counted = [(date.fromisoformat(str(d)), v, int(n)) for d, v, n in rows]
+    counted = [(date.fromisoformat(str(d)), v, int(n)) for d, v, n in rows if d is not None]
     if not counted:
         return {"days": [], "new": {v: [] for v in variant_ids}, "cumulative": {v: [] for v in variant_ids}}
-    first = min(d for d, _, _ in counted)
-    last = max(last_day, max(d for d, _, _ in counted))
+    # Exposures are recorded only while the experiment runs, so this spans its days at most (a clock far off
+    # would otherwise draw decades).
+    first = max(start_day, min(d for d, _, _ in counted))
+    last = min(max(last_day, max(d for d, _, _ in counted)), end_day)
+    counted = [(d, v, n) for d, v, n in counted if first <= d <= last]
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     new = {v: [0] * len(days) for v in variant_ids}
     for d, v, n in counted:

@@ -62,8 +62,12 @@ def check_catalog(path: str) -> tuple[Catalog | None, list[str]]:
         data = read_yaml(path, "tip catalog")
     except PhotoTipsError as exc:
         return None, [exc.message]
-    locales = tuple(data.get("locales") or ())
     problems: list[str] = []
+    listed = data.get("locales") or []
+    if not isinstance(listed, list) or not all(isinstance(loc, str) for loc in listed):
+        problems.append(f"locales: expected a list of locale codes such as [en, fr, de], got {listed!r}"[:200])
+        listed = []
+    locales = tuple(listed)
 
     def mapping(where: str, value) -> dict:
         if value is not None and not isinstance(value, dict):
@@ -86,6 +90,7 @@ def check_catalog(path: str) -> tuple[Catalog | None, list[str]]:
     for tip_id, spec in mapping("tips", data.get("tips")).items():
         spec = mapping(f"tips.{tip_id}", spec)
         aspect, problem = spec.get("aspect"), spec.get("problem")
+        aspect, problem = (v if isinstance(v, str) else repr(v) for v in (aspect, problem))
         if aspect not in ASPECTS:
             problems.append(f"tips.{tip_id}: unknown aspect {aspect!r}")
         if problem not in phrases:
