@@ -125,6 +125,19 @@ class Server:
                 pass
         return total / 2**20
 
+    def web_cpu_s(self) -> float:
+        """CPU seconds used so far by the web processes (gunicorn's), not by the photo-check workers."""
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                if "cpu.worker" not in " ".join(p.cmdline()):
+                    times = p.cpu_times()
+                    total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
@@ -382,7 +395,10 @@ def main() -> int:
             print("throughput", out["throughput"], flush=True)
 
             sampler.phase = "live"
+            web_cpu = server.web_cpu_s()
             out["live"] = asyncio.run(live_sellers(server.url, photos, args.sellers, 3, 0.7 * cores * rates[-1]))
+            out["live"]["web_cpu_ms_per_photo"] = round(1000 * (server.web_cpu_s() - web_cpu)
+                                                        / max(1, out["live"]["tips"]), 1)
             limit = between_phases()
             out["live"]["limit_per_s"] = round(limit, 1)
             out["live"]["share_of_limit"] = round(out["live"]["offered_per_s"] / limit, 2)

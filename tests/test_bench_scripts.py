@@ -47,7 +47,7 @@ def test_load_benchmark_smoke_run(tmp_path):
     result = json.loads(out.read_text())
     assert len(result["cpu_limit"]["single_core_per_s"]) == 4 and result["throughput"]["limit_per_s"] > 0
     assert result["throughput"]["photos_per_s"] > 0 and result["rss_at_rest_mb"] > 0
-    assert result["live"]["tips"] == 15 and result["live"]["refused"] == 0
+    assert result["live"]["tips"] == 15 and result["live"]["refused"] == 0 and result["live"]["web_cpu_ms_per_photo"] > 0
     assert result["overload"]["accepted"] > 0 and result["overload"]["failed"] == 0
     assert result["idle"]["connected"] == 30
     assert result["bombs"]["statuses"] == [413] and result["bombs"]["hero_40_status"] == 422

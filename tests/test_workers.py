@@ -160,3 +160,28 @@ def test_workers_run_at_a_lower_priority_than_the_web_process():
         assert [os.getpriority(os.PRIO_PROCESS, w.proc.pid) for w in p._all] == [min(19, mine + 7)]
     finally:
         p.close()
+
+
+def test_frames_carry_photo_bytes_and_pixels_out_of_band_through_a_small_pipe():
+    """A task's photo bytes and an answer's pixel array arrive whole and equal through a non-blocking pipe far
+    smaller than them (partial writes, waits), without being copied into the pickle."""
+    from phototips.cpu import frames
+
+    r, w = os.pipe()
+    frames.prepare(r)
+    frames.prepare(w)
+    photo = os.urandom(3_000_000)
+    pixels = np.arange(750 * 1000 * 3, dtype=np.uint8).reshape(750, 1000, 3)
+    sent = [("check", photo, {"locale": "de"}, True), ("ok", {"rgb": pixels, "small": b"tiny"}, False)]
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(frames.recv(r, time.monotonic() + 30) for _ in sent))
+    reader.start()
+    for obj in sent:
+        frames.send(w, obj, time.monotonic() + 30)
+    reader.join(30)
+    os.close(r)
+    os.close(w)
+    (kind, data, request, keep), (status, answer, retiring) = got
+    assert (kind, request, keep, status, retiring) == ("check", {"locale": "de"}, True, "ok", False)
+    assert isinstance(data, memoryview) and bytes(data) == photo  # out of band: a view on the received buffer
+    assert np.array_equal(answer["rgb"], pixels) and answer["small"] == b"tiny"
