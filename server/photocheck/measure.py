@@ -55,6 +55,9 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m: dict[str, float] = {}
     m.update(_lighting(small, small_gray, subject))
     m.update(_sharpness(cv2.convertScaleAbs(gray, alpha=alpha, beta=beta), subject))
+    # Grain is judged on the photo as taken, like exposure: the stretch multiplies a dark photo's noise by up
+    # to 8, and a dark photo's fix is light (its own tip), after which that grain is gone too.
+    m["noise_sigma"] /= alpha
     m.update(_resolution(width, height))
     m.update(_framing(subject))
     m.update(_background(small_n, small_gray_n, subject))
