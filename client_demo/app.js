@@ -21,7 +21,6 @@
     auth: (cb) => sellerToken().then((token) => cb({ token }), () => cb({})),
   });
   const tiles = new Map(); // ref -> tile element
-  const refOfPhoto = new Map(); // photo_id -> ref
   let nextRef = 1;
 
   const $ = (sel) => document.querySelector(sel);
@@ -188,7 +187,6 @@
       }
       if (ack.error) return fail(tile, errorText(ack.error), ack.error.retryable ? "button" : "");
       tile.dataset.photoId = ack.photo_id;
-      refOfPhoto.set(ack.photo_id, payload.ref);
       if (tile.dataset.state === "uploading") setState(tile, "checking", t("checking"));
     });
   }
@@ -211,7 +209,6 @@
   function show(msg, state) {
     const tile = tiles.get(String(msg.ref));
     if (!tile || (tile.dataset.photoId && msg.photo_id !== tile.dataset.photoId)) return; // an older copy's events
-    refOfPhoto.set(msg.photo_id, String(msg.ref));
     tile.dataset.photoId = msg.photo_id;
     if (msg.error && tile.dataset.state === "tips") {
       // The instant tips are in and the photo is in the listing: the final score failing changes neither.

@@ -273,19 +273,25 @@ class PhotoService:
             log.warning("listing %s: %s", listing_key, exc)
 
     def resume_listing(self, principal: Principal, listing_id: str, photos: dict[str, str | None],
-                       locale: str) -> tuple[str, list[dict], list[str]]:
+                       locale: str) -> tuple[str, list[dict], list[str], dict]:
         """A seller back after a lost connection: their listing's stored id, each asked-for photo it still holds,
-        presented again (`photos`: photo_id -> the client's ref), and the asked-for photos it no longer holds
-        (never stored, or lost with an in-memory listing when its server restarted): send those again."""
+        presented again (`photos`: photo_id -> the client's ref), the asked-for photos it no longer holds
+        (never stored, or lost with an in-memory listing when its server restarted: send those again), and the
+        listing's ranking, all from one read of the listing."""
         listing_key = self.owned_listing(principal, listing_id)
-        stored = {c.key: c for c in self.listings.photos(listing_key)}
+        candidates = self.listings.photos(listing_key)
+        stored = {c.key: c for c in candidates}
         found = [self.present(stored[pid].result, locale, seller_key=principal.seller_key, listing_key=listing_key,
                               record=False, listing_id=listing_id, photo_id=pid, ref=ref)
                  for pid, ref in photos.items() if pid in stored]
-        return listing_key, found, [pid for pid in photos if pid not in stored]
+        return (listing_key, found, [pid for pid in photos if pid not in stored],
+                self._listing_ranking(candidates, locale))
 
     def listing_ranking(self, listing_key: str, locale: str) -> dict:
-        out = self.ranking(self.listings.photos(listing_key), locale)
+        return self._listing_ranking(self.listings.photos(listing_key), locale)
+
+    def _listing_ranking(self, candidates: list[Candidate], locale: str) -> dict:
+        out = self.ranking(candidates, locale)
         for entry in out["ranking"]:
             entry["photo_id"] = entry.pop("key")
         return out

@@ -117,11 +117,15 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             raise PhotoTipsError("unknown_field", f"unknown field(s) {', '.join(sorted(map(str, unknown)))[:200]}", 400)
         return who
 
-    def _accept(payload) -> dict:
-        who = _calling_seller(payload, "photo", PHOTO_FIELDS)
+    def _listing_id_of(payload: dict) -> str:
         listing_id = text("listing_id", payload.get("listing_id"))
         if not listing_id:
             raise PhotoTipsError("missing_field", "listing_id is required", 400)
+        return listing_id
+
+    def _accept(payload) -> dict:
+        who = _calling_seller(payload, "photo", PHOTO_FIELDS)
+        listing_id = _listing_id_of(payload)
         image, ref, req = _photo_of(payload, who)
         checked = svc.check(image, req, arrived=True)
         photo_id = new_photo_id()
@@ -138,9 +142,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     def _resume(payload) -> dict:
         who = _calling_seller(payload, "resume", RESUME_FIELDS)
-        listing_id = text("listing_id", payload.get("listing_id"))
-        if not listing_id:
-            raise PhotoTipsError("missing_field", "listing_id is required", 400)
+        listing_id = _listing_id_of(payload)
         photos = payload.get("photos")
         if not isinstance(photos, list) or len(photos) > svc.settings.max_photos_per_listing:
             raise PhotoTipsError("bad_field", f"photos must be a list of at most {svc.settings.max_photos_per_listing} "
@@ -155,13 +157,12 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             asked[photo_id] = check_ref(p.get("ref"))
         locale = svc.make_request(None, payload.get("locale")).locale
         limits.check("events", who)  # cheap, but a loop of them would still read the listing over and over
-        listing_key, found, missing = svc.resume_listing(who, listing_id, asked, locale)
+        listing_key, found, missing, ranking = svc.resume_listing(who, listing_id, asked, locale)
         join_room(listing_key)
         for scored in found:
             socketio.emit("score", scored, to=request.sid)
         if found:
-            socketio.emit("hero", {"listing_id": listing_id, **svc.listing_ranking(listing_key, locale)},
-                          to=request.sid)
+            socketio.emit("hero", {"listing_id": listing_id, **ranking}, to=request.sid)
         return {"listing_id": listing_id, "found": [s["photo_id"] for s in found], "missing": missing}
 
     def _fix(payload) -> dict:
