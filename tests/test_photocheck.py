@@ -4,6 +4,8 @@ How well it agrees with people on real sellers' photos is measured on the labell
 real-photo set (tests/test_realset.py and bench/aspects.py), not here.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from phototips.scoring.result import ASPECTS, ScoreRequest, rating_of
 import photos
 
 SCORER = create_scorer("photo-check", load_settings({}))
+REALSET_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "realset" / "photos"
 
 
 def check(rgb: np.ndarray):
@@ -89,3 +92,21 @@ def test_ramp_and_rating_rounding():
     assert ramp(0.3, 0.3, 0.1) == 0.0 and ramp(0.2, 0.3, 0.1) == pytest.approx(0.5) and ramp(0.0, 0.3, 0.1) == 1.0
     assert ramp(8, 4, 12) == pytest.approx(0.5)
     assert [rating_of(s) for s in (1.0, 1.49, 2.5, 3.5, 4.49, 5.0)] == [1, 1, 3, 4, 4, 5]
+
+
+def _placed_at(rgb: np.ndarray, offset: int) -> np.ndarray:
+    """The same pixels in a buffer that starts `offset` bytes past an allocation's start."""
+    raw = bytearray(rgb.nbytes + 64)
+    out = np.frombuffer(raw, np.uint8, rgb.size, offset).reshape(rgb.shape)
+    out[...] = rgb
+    return out
+
+
+def test_the_same_photo_measures_the_same_wherever_its_pixels_lie_in_memory():
+    # A real photo whose score sat on a rounding edge: with cv2.magnitude, whose vector and scalar paths
+    # round differently by the buffer's alignment, it scored 4.1428 or 4.1423 from one call to the next.
+    from phototips.photocheck.measure import measure
+    data = (REALSET_PHOTOS / "abo-b074m5hpbd-dcace9b5.jpg").read_bytes()
+    photo = decode_photo(data, max_pixels=60_000_000, analysis_side=1000)
+    runs = [measure(_placed_at(photo.rgb, offset), photo.width, photo.height)[0] for offset in range(0, 32, 3)]
+    assert all(run == runs[0] for run in runs[1:])

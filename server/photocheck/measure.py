@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .geometry import Layout
-from .subject import Subject, border_band, find_subject, small_copy
+from .subject import Subject, border_band, find_subject, magnitude, small_copy
 
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -156,7 +156,7 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     """
     g = _crop(gray, subject.box).astype(np.float32)
     gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)
-    grad = cv2.magnitude(gx, gy)
+    grad = magnitude(gx, gy)
     lap_peak = cv2.dilate(np.abs(cv2.Laplacian(g, cv2.CV_32F)), np.ones((3, 3), np.uint8))
     # Percentiles on a strided sample: the same threshold within noise, at a tenth of the cost.
     ys, xs = np.nonzero(grad >= max(30.0, float(np.percentile(grad[::3, ::3], 95))))
@@ -260,7 +260,7 @@ def _colour_edge_peak(rgb: np.ndarray, region: np.ndarray) -> float:
     for channel in (1, 2):  # a and b; lightness is texture's, not clutter's
         # Smoothed first: sensor noise speckles colour too, one pixel at a time.
         c = cv2.GaussianBlur(lab[..., channel], (5, 5), 0)
-        chroma += cv2.magnitude(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1))
+        chroma += magnitude(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1))
     h, w = region.shape
     rows, cols = h // _PATCH, w // _PATCH
     if rows < 1 or cols < 1:

@@ -41,6 +41,13 @@ class Subject:
         return (x0 + x1) / 2, (y0 + y1) / 2
 
 
+def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """√(gx² + gy²), the same to the last bit wherever the arrays lie in memory. cv2.magnitude is not: its
+    vector and scalar paths round differently and which pixels take which depends on the buffers'
+    alignment, so the same photo measured twice could land on either side of a tip's threshold."""
+    return np.sqrt(gx * gx + gy * gy)
+
+
 def small_copy(rgb: np.ndarray, side: int = SEGMENT_SIDE) -> np.ndarray:
     h, w = rgb.shape[:2]
     scale = side / max(h, w)
@@ -95,7 +102,7 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     band = border_band(h, w)
     dist = _background_distance(lab, band)
     gray = lab[..., 0]
-    grad = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    grad = magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
     texture = cv2.blur(grad, (9, 9))
     # The border's own spread says how busy the background is: distances below it are background noise.
     # Medians, because the item may cover part of the border.
