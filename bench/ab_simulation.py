@@ -22,7 +22,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +34,7 @@ import requests
 import yaml
 from PIL import Image
 
-from local_server import start_server, stop_server
+from local_server import ServerProcess
 
 P_RETAKE = {"control": 0.30, "treatment": 0.36}
 P_PUBLISH = 0.50
@@ -52,17 +51,17 @@ def dark_photo() -> bytes:
     return buf.getvalue()
 
 
-def start_experiment_server(tmp: Path, database_url: str) -> tuple[subprocess.Popen, str]:
+def start_experiment_server(tmp: Path, database_url: str) -> ServerProcess:
     exp_file = tmp / "experiments.yaml"
     exp_file.write_text(yaml.safe_dump({"event_types": ["retake", "publish", "dismiss"], "experiments": [{
         "id": EXPERIMENT, "tips": ["lighting.too_dark"],
         "start": "2020-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z",
         "variants": [{"id": "control", "control": True, "weight": WEIGHTS["control"], "wording": {"lighting.too_dark": "a"}},
                      {"id": "treatment", "weight": WEIGHTS["treatment"], "wording": {"lighting.too_dark": "b"}}]}]}))
-    return start_server({"PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file), "PHOTOTIPS_DATABASE_URL": database_url,
-                         "PHOTOTIPS_LOG_LEVEL": "WARNING",
-                         # One simulated client stands for every seller of the marketplace: lift the per-client limits.
-                         "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute", "PHOTOTIPS_RATE_EVENTS": "1000000/minute"})
+    return ServerProcess({"PHOTOTIPS_EXPERIMENTS_FILE": str(exp_file), "PHOTOTIPS_DATABASE_URL": database_url,
+                          "PHOTOTIPS_LOG_LEVEL": "WARNING",
+                          # One simulated client stands for every seller of the marketplace: lift the per-client limits.
+                          "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute", "PHOTOTIPS_RATE_EVENTS": "1000000/minute"})
 
 
 def timed_calls(fn, items, workers: int) -> tuple[list[float], float]:
@@ -132,7 +131,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="phototips-sim-"))
     db = args.database_url or f"sqlite:///{tmp / 'sim.db'}"
-    proc, url = start_experiment_server(tmp, db)
+    server = start_experiment_server(tmp, db)
+    url = server.url
     try:
         photo = dark_photo()
         assigned: dict[str, str] = {}
@@ -168,7 +168,7 @@ def main() -> int:
         ev_lat, ev_wall = timed_calls(post_event, events, args.clients)
         report = requests.get(url + f"/v1/experiments/{EXPERIMENT}/report", timeout=60).json()
     finally:
-        stop_server(proc)
+        server.stop()
 
     rows = {v["variant"]: v for v in report["variants"]}
     diff = rows["treatment"]["vs_control"]["retake"]

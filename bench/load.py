@@ -34,7 +34,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +48,7 @@ import socketio
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_server import ServerProcess  # noqa: E402
 from phone_photos import realset_phone_photos  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,29 +92,13 @@ def cpu_limit(photos: list[bytes], seconds: float) -> tuple[float, int]:
 
 
 # -- the server and its memory ----------------------------------------------------------------------
-class Server:
+class Server(ServerProcess):
+    """The server as the README starts it, with what this benchmark reads of its processes."""
+
     def __init__(self, port: int, tmp: Path):
-        self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_LOG_LEVEL": "WARNING",
-               "PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp / 'load.db'}",
-               "PHOTOTIPS_RATE_UPLOADS": "1000000/minute", "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute",
-               "PHOTOTIPS_MAX_PHOTOS_PER_LISTING": "40"}
-        self.log = open(tmp / "server.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:  # e.g. the port is taken (by a server left over from a killed run)
-                raise RuntimeError("the server stopped: " + (tmp / "server.log").read_text())
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).json().get("workers"):
-                    break
-            except (requests.RequestException, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start: " + (tmp / "server.log").read_text())
-            time.sleep(0.2)
-        self.health = requests.get(self.url + "/healthz", timeout=5).json()
+        super().__init__({"PHOTOTIPS_LOG_LEVEL": "WARNING", "PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp / 'load.db'}",
+                          "PHOTOTIPS_RATE_UPLOADS": "1000000/minute", "PHOTOTIPS_RATE_UPLOADS_CLIENT": "1000000/minute",
+                          "PHOTOTIPS_MAX_PHOTOS_PER_LISTING": "40"}, tmp, port=port, startup_s=60)
 
     def rss_mb(self) -> float:
         root = psutil.Process(self.proc.pid)
@@ -153,8 +137,7 @@ class Server:
         return total
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
+        super().stop(wait_s=30)
 
 
 class MemorySampler(threading.Thread):
@@ -406,39 +389,36 @@ def main() -> int:
                "photos": {"count": len(photos), "mean_mb": round(statistics.mean(map(len, photos)) / 1e6, 2),
                           "megapixels": 12.2},
                "server": server.health["workers"], "rss_idle_mb": round(server.rss_mb())}
+
+        def judge(phase: str, result: dict, rate: str) -> None:
+            """A load phase's result, against the mean of the CPU limits measured before and after it."""
+            limit = between_phases()
+            out[phase] = {**result, "limit_per_s": round(limit, 1), "share_of_limit": round(result[rate] / limit, 2)}
+            print(phase, out[phase], flush=True)
+
         try:
             capacity = server.health["workers"]["capacity"]
             if "throughput" in phases:
                 sampler.phase = "throughput"
-                out["throughput"] = asyncio.run(closed_loop(server.url, bodies, capacity, args.seconds, 3.0))
-                limit = between_phases()
-                out["throughput"]["limit_per_s"] = round(limit, 1)
-                out["throughput"]["share_of_limit"] = round(out["throughput"]["photos_per_s"] / limit, 2)
-                print("throughput", out["throughput"], flush=True)
+                judge("throughput", asyncio.run(closed_loop(server.url, bodies, capacity, args.seconds, 3.0)),
+                      "photos_per_s")
 
             if "live" in phases:
                 sampler.phase = "live"
                 # Where the CPU goes per photo: the web process, the workers, and this load generator, which
                 # shares the machine's cores with the server.
                 web_cpu, worker_cpu, own_cpu = server.web_cpu_s(), server.worker_cpu_s(), time.process_time()
-                out["live"] = asyncio.run(live_sellers(server.url, photos, args.sellers, 3,
-                                                      args.live_share * cores * rates[-1]))
-                tipped = max(1, out["live"]["tips"])
-                out["live"]["web_cpu_ms_per_photo"] = round(1000 * (server.web_cpu_s() - web_cpu) / tipped, 1)
-                out["live"]["worker_cpu_ms_per_photo"] = round(1000 * (server.worker_cpu_s() - worker_cpu) / tipped, 1)
-                out["live"]["load_generator_cpu_ms_per_photo"] = round(1000 * (time.process_time() - own_cpu) / tipped, 1)
-                limit = between_phases()
-                out["live"]["limit_per_s"] = round(limit, 1)
-                out["live"]["share_of_limit"] = round(out["live"]["offered_per_s"] / limit, 2)
-                print("live", out["live"], flush=True)
+                live = asyncio.run(live_sellers(server.url, photos, args.sellers, 3, args.live_share * cores * rates[-1]))
+                tipped = max(1, live["tips"])
+                live["web_cpu_ms_per_photo"] = round(1000 * (server.web_cpu_s() - web_cpu) / tipped, 1)
+                live["worker_cpu_ms_per_photo"] = round(1000 * (server.worker_cpu_s() - worker_cpu) / tipped, 1)
+                live["load_generator_cpu_ms_per_photo"] = round(1000 * (time.process_time() - own_cpu) / tipped, 1)
+                judge("live", live, "offered_per_s")
 
             if "overload" in phases:
                 sampler.phase = "overload"
-                out["overload"] = asyncio.run(open_loop(server.url, bodies, 3 * cores * rates[-1], args.seconds))
-                limit = between_phases()
-                out["overload"]["limit_per_s"] = round(limit, 1)
-                out["overload"]["share_of_limit"] = round(out["overload"]["offered_per_s"] / limit, 2)
-                print("overload", out["overload"], flush=True)
+                judge("overload", asyncio.run(open_loop(server.url, bodies, 3 * cores * rates[-1], args.seconds)),
+                      "offered_per_s")
 
             if "idle" in phases:
                 sampler.phase = "idle"

@@ -1,4 +1,9 @@
-"""`phototips serve` started for a benchmark on a free local port, as the README starts it."""
+"""A serving command (`phototips serve`, or `model-server`) started on a local port, as the README starts it.
+
+One helper for the benchmarks and the tests (tests/conftest.py imports it): the
+process is ready once /healthz answers; one that exits or does not answer in
+time is stopped, and its log is in the error.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import requests
 
@@ -18,33 +24,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], startup_s: float = 30) -> tuple[subprocess.Popen, str]:
-    """The server process and its URL, once /healthz answers; `env` adds to this process's environment.
-    A server that exits or does not answer in time is stopped and its log shown in the error."""
-    port = free_port()
-    full = {**os.environ, "PHOTOTIPS_PORT": str(port), "PHOTOTIPS_HOST": "127.0.0.1", **env}
-    with tempfile.NamedTemporaryFile(prefix="phototips-bench-", suffix=".log", delete=False) as log:
-        proc = subprocess.Popen([sys.executable, "-m", "phototips", "serve"], env=full, stdout=log,
-                                stderr=subprocess.STDOUT)
-    proc.log_path = log.name
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + startup_s
-    while time.monotonic() < deadline and proc.poll() is None:
+class ServerProcess:
+    """`phototips COMMAND` on `port` (a free one by default); `env` adds to this process's environment.
+
+    Its output goes to a log file in `log_dir` (kept), or to a temporary file removed by `stop()`.
+    `health` is the first /healthz answer.
+    """
+
+    def __init__(self, env: dict[str, str], log_dir: Path | None = None, command: str = "serve",
+                 port_var: str = "PHOTOTIPS_PORT", startup_s: float = 30, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        if log_dir is None:
+            with tempfile.NamedTemporaryFile(prefix="phototips-server-", suffix=".log", delete=False) as f:
+                self.log, self._own_log = Path(f.name), True
+        else:
+            self.log, self._own_log = Path(log_dir) / f"server-{self.port}.log", False
+        full_env = {**os.environ, "PHOTOTIPS_HOST": "127.0.0.1", **env, port_var: str(self.port)}
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "phototips", command], env=full_env,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + startup_s
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                answer = requests.get(self.url + "/healthz", timeout=1)
+                if answer.ok:
+                    self.health = answer.json()
+                    return
+            except requests.RequestException:  # bound, but the app is still loading
+                time.sleep(0.1)
+        output = self.log.read_text(errors="replace")[-3000:]
+        what = "exited" if self.proc.poll() is not None else "did not start"  # e.g. a port left taken
+        self.stop()
+        raise RuntimeError(f"server {what}:\n{output}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and requests.get(self.url + "/healthz", timeout=5).ok
+
+    def stop(self, wait_s: float = 10) -> None:
+        self.proc.terminate()
         try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return proc, url
-        except requests.RequestException:  # bound, but still loading
-            time.sleep(0.1)
-    output = open(log.name, errors="replace").read()[-3000:]
-    stop_server(proc)
-    raise RuntimeError(f"server did not start:\n{output}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-    os.unlink(proc.log_path)
+            self.proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self._own_log:
+            self.log.unlink(missing_ok=True)

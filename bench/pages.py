@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from local_server import start_server, stop_server  # noqa: E402
+from local_server import ServerProcess  # noqa: E402
 from seed_experiment import seed_experiment  # noqa: E402
 
 CHROMIUM = os.environ.get("PHOTOTIPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,7 +45,7 @@ PAGES = {
 BASELINE = "/demo/style.css"
 
 
-def start(tmp: Path) -> tuple[subprocess.Popen, str]:
+def start(tmp: Path) -> ServerProcess:
     from phototips import paths
     from phototips.experiments.config import load_experiments
     from phototips.tips.catalog import load_catalog
@@ -56,7 +55,7 @@ def start(tmp: Path) -> tuple[subprocess.Popen, str]:
     seed_experiment(url_db, exps.experiments["clutter-wording-2026-12"], "background.cluttered", "background",
                     sellers=600, days=10, rates={"control": {"retake": 0.30, "publish": 0.5, "dismiss": 0.1},
                                                  "short": {"retake": 0.50, "publish": 0.5, "dismiss": 0.1}})
-    return start_server({"PHOTOTIPS_DATABASE_URL": url_db, "PHOTOTIPS_LOG_LEVEL": "WARNING"})
+    return ServerProcess({"PHOTOTIPS_DATABASE_URL": url_db, "PHOTOTIPS_LOG_LEVEL": "WARNING"})
 
 
 def load_once(browser, url: str, ready: str | None) -> tuple[float, int]:
@@ -89,7 +88,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "pages.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start(Path(tmp))
+        server = start(Path(tmp))
+        url = server.url
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -104,7 +104,7 @@ def main() -> int:
                         times[name].append(ms)
                 browser.close()
         finally:
-            stop_server(proc)
+            server.stop()
     base = statistics.median(times["baseline"])
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
