@@ -110,26 +110,13 @@ class Server(ServerProcess):
                 pass
         return total / 2**20
 
-    def web_cpu_s(self) -> float:
-        """CPU seconds used so far by the web processes (gunicorn's), not by the photo-check workers."""
+    def cpu_s(self, workers: bool) -> float:
+        """CPU seconds used so far by the photo-check workers (`workers`), or by the web processes (gunicorn's)."""
         root = psutil.Process(self.proc.pid)
         total = 0.0
         for p in [root, *root.children(recursive=True)]:
             try:
-                if "cpu.worker" not in " ".join(p.cmdline()):
-                    times = p.cpu_times()
-                    total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    def worker_cpu_s(self) -> float:
-        """CPU seconds used so far by the photo-check workers."""
-        root = psutil.Process(self.proc.pid)
-        total = 0.0
-        for p in root.children(recursive=True):
-            try:
-                if "cpu.worker" in " ".join(p.cmdline()):
+                if ("cpu.worker" in " ".join(p.cmdline())) == workers:
                     times = p.cpu_times()
                     total += times.user + times.system
             except psutil.NoSuchProcess:
@@ -407,11 +394,11 @@ def main() -> int:
                 sampler.phase = "live"
                 # Where the CPU goes per photo: the web process, the workers, and this load generator, which
                 # shares the machine's cores with the server.
-                web_cpu, worker_cpu, own_cpu = server.web_cpu_s(), server.worker_cpu_s(), time.process_time()
+                web_cpu, worker_cpu, own_cpu = server.cpu_s(workers=False), server.cpu_s(workers=True), time.process_time()
                 live = asyncio.run(live_sellers(server.url, photos, args.sellers, 3, args.live_share * cores * rates[-1]))
                 tipped = max(1, live["tips"])
-                live["web_cpu_ms_per_photo"] = round(1000 * (server.web_cpu_s() - web_cpu) / tipped, 1)
-                live["worker_cpu_ms_per_photo"] = round(1000 * (server.worker_cpu_s() - worker_cpu) / tipped, 1)
+                live["web_cpu_ms_per_photo"] = round(1000 * (server.cpu_s(workers=False) - web_cpu) / tipped, 1)
+                live["worker_cpu_ms_per_photo"] = round(1000 * (server.cpu_s(workers=True) - worker_cpu) / tipped, 1)
                 live["load_generator_cpu_ms_per_photo"] = round(1000 * (time.process_time() - own_cpu) / tipped, 1)
                 judge("live", live, "offered_per_s")
 

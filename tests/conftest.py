@@ -15,6 +15,28 @@ sys.path.insert(0, str(ROOT / "bench"))  # the benchmarks' helpers (phone photos
 from local_server import ServerProcess, free_port  # noqa: E402,F401 (tests import both from here)
 
 
+REDIS_URL = os.environ.get("PHOTOTIPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def service_missing(message: str) -> None:
+    """A service the test needs is not there: under .ci/run (PHOTOTIPS_REQUIRE_SERVICES=1) the test fails,
+    on a laptop without it the test is skipped."""
+    if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing(f"no Redis at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_database(tmp_path_factory):
     """Every server and service the tests start writes to a throw-away SQLite file, never the repo's var/."""

@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from conftest import service_missing
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -73,10 +75,7 @@ def postgres_url():
         if _reachable(url):
             yield url
             return
-        message = f"no PostgreSQL: could not start one ({exc}) and {url} is unreachable"
-        if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        service_missing(f"no PostgreSQL: could not start one ({exc}) and {url} is unreachable")
     deadline = time.monotonic() + 20
     while not _reachable(server.url) and time.monotonic() < deadline:
         time.sleep(0.2)

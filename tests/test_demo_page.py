@@ -10,7 +10,6 @@ from playwright.sync_api import expect, sync_playwright
 
 import photos
 from conftest import ServerProcess
-from test_redis_rooms import redis_url  # noqa: F401 - fixture
 
 CHROMIUM = os.environ.get("PHOTOTIPS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

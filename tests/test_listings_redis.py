@@ -1,6 +1,5 @@
 """The Redis listing store: what goes in comes out ranked the same, the photo limit holds across writers."""
 
-import os
 import threading
 import uuid
 
@@ -19,19 +18,8 @@ from phototips.scoring.result import ScoreRequest
 from phototips.tips.catalog import load_catalog
 
 import photos
+from conftest import REDIS_URL
 
-REDIS_URL = os.environ.get("PHOTOTIPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture(scope="module")

@@ -1,27 +1,10 @@
 """Several server processes share Socket.IO rooms through Redis (PHOTOTIPS_MESSAGE_QUEUE)."""
 
-import os
 import uuid
-
-import pytest
 
 from conftest import ServerProcess
 from test_live import Seller
 
-REDIS_URL = os.environ.get("PHOTOTIPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"no Redis at {REDIS_URL}: {exc}")
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    return REDIS_URL
 
 
 def test_a_photo_sent_to_one_process_reaches_the_listing_on_another(redis_url, photo_files, tmp_path):

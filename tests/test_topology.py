@@ -20,15 +20,13 @@ import uuid
 from pathlib import Path
 
 import psutil
-import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from conftest import ServerProcess, free_port
+from conftest import ServerProcess, free_port, service_missing
 from pg import postgres_url  # noqa: F401 - fixture
 from security.keyed import SECRET, add_key
 from test_live import Seller
-from test_redis_rooms import redis_url  # noqa: F401 - fixture
 
 NGINX_CONF = """
 worker_processes 1;
@@ -52,10 +50,7 @@ http {{
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
     if found is None:
-        message = "no nginx: scripts/test.sh installs Debian's package"
-        if os.environ.get("PHOTOTIPS_REQUIRE_SERVICES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        service_missing("no nginx: scripts/test.sh installs Debian's package")
     return found
 
 
