@@ -8,7 +8,9 @@ construction), it reports per aspect and per problem the precision and recall of
 the tips a seller would be shown, the share of good photos told to fix
 something other than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
-to the photos the score was not calibrated on.
+to the photos the score was not calibrated on. `--sweep` adds, per aspect, what
+other tip thresholds would give on each half of the set (choose on the
+calibration half, read the held-out one).
 """
 
 from __future__ import annotations
@@ -44,7 +46,32 @@ def shown_tips(result, scorer) -> dict[str, str | None]:
     return out
 
 
-def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded: bool) -> dict:
+SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
+    """aspect -> half -> threshold -> precision, recall and good photos tipped, were tips shown from that
+    confidence for this aspect alone (select_tips shows every finding at or above it)."""
+    out = {}
+    for aspect in LOOKED_AT:
+        out[aspect] = {}
+        for half in ("calibration", "holdout"):
+            group = [p for p in photos if in_holdout(p.file) == (half == "holdout")]
+            rows = {}
+            for t in thresholds:
+                shown = [results[p.file].aspects[aspect].verdict == "improve"
+                         and results[p.file].aspects[aspect].confidence >= t for p in group]
+                problem = [p.labels[aspect] != "good" for p in group]
+                hits = sum(s and b for s, b in zip(shown, problem))
+                rows[str(t)] = {"precision": hits / sum(shown) if any(shown) else None,
+                                "recall": hits / sum(problem) if any(problem) else None,
+                                "good_photos_tipped": sum(s for s, p in zip(shown, group) if p.good)}
+            out[aspect][half] = rows
+    return out
+
+
+def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded: bool,
+        sweep: bool = False) -> dict:
     settings = load_settings({})
     scorer = create_scorer(scorer_name, settings)
     photos = load_realset(set_dir, scorer.catalog)
@@ -55,16 +82,18 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
         photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
         return scorer.score(photo, ScoreRequest())
 
-    judged, shown_by_file = [], {}
+    judged, shown_by_file, results = [], {}, {}
     t0 = time.perf_counter()
     for p in photos:
-        result = score(p.path.read_bytes())
+        result = results[p.file] = score(p.path.read_bytes())
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
     out = {"set": str(set_dir), "split": split, "scorer": scorer_name, "model": scorer.model,
            "real": findings_report(judged, n_resamples=resamples),
            "per_photo": [{"file": j.file, "score": round(j.score, 3), "overall": j.overall,
                           "shown": {a: p for a, p in j.shown.items() if p}} for j in judged]}
+    if sweep:
+        out["sweep"] = threshold_sweep(photos, results)
     if degraded:
         rows = []
         intended = {name: (aspect, problem) for name, _, _, aspect, problem in LABELLED_DEGRADATIONS}
@@ -123,7 +152,18 @@ def markdown(res: dict) -> str:
         for name, d in res["degraded"].items():
             lines.append(f"| {name} → {d['aspect']}.{d['problem']} | {d['n']} | {d['recall']:.2f} | "
                          f"{d['problem_match']:.2f} | {d['other_new_tip']:.2f} |")
+    if "sweep" in res:
+        lines += ["", "Tip threshold per aspect (precision / recall / good photos tipped), calibration half | held out:",
+                  "", "| aspect | " + " | ".join(SWEEP_LABELS) + " |", "|---|" + "---|" * len(SWEEP_LABELS)]
+        for aspect, halves in res["sweep"].items():
+            cells = [" \\| ".join("/".join([_v(r["precision"]), _v(r["recall"]), str(r["good_photos_tipped"])])
+                                  for r in (halves["calibration"][t], halves["holdout"][t]))
+                     for t in map(str, SWEEP)]
+            lines.append(f"| {aspect} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+SWEEP_LABELS = [f"from {t}" for t in SWEEP]
 
 
 def main(argv=None) -> int:
@@ -133,10 +173,11 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=("all", "calibration", "holdout"), default="all")
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--no-degraded", action="store_true")
+    ap.add_argument("--sweep", action="store_true", help="P/R per aspect at other tip thresholds, on each half")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "aspects.json"))
     args = ap.parse_args(argv)
     res = run(Path(args.set), scorer_name=args.scorer, split=args.split, resamples=args.resamples,
-              degraded=not args.no_degraded)
+              degraded=not args.no_degraded, sweep=args.sweep)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=1))
     print(markdown(res))

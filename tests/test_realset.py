@@ -211,7 +211,7 @@ def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
         w.writeheader()
         w.writerows(pick)
     out = tmp_path / "aspects.json"
-    run = subprocess.run([sys.executable, "bench/aspects.py", "--set", str(subset), "--resamples", "50",
+    run = subprocess.run([sys.executable, "bench/aspects.py", "--set", str(subset), "--resamples", "50", "--sweep",
                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     res = json.loads(out.read_text())
@@ -224,3 +224,18 @@ def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
                                                                                   "visibility", "background", "angle"))
                                                  for r in pick)
     assert "| aspect |" in run.stdout
+    # The sweep at the shipped tip threshold is exactly what the seller is shown, half by half.
+    shown = {row["file"]: row["shown"] for row in res["per_photo"]}
+    labels = {r["file"]: r for r in pick}
+    for aspect, halves in res["sweep"].items():
+        for half, by_threshold in halves.items():
+            files = [f for f in shown if in_holdout(f) == (half == "holdout")]
+            tipped = [f for f in files if aspect in shown[f]]
+            hits = sum(labels[f][aspect] != "good" for f in tipped)
+            problems = sum(labels[f][aspect] != "good" for f in files)
+            at = by_threshold[str(SCORER.judgement.tip_confidence)]
+            assert at["precision"] == (hits / len(tipped) if tipped else None)
+            assert at["recall"] == (hits / problems if problems else None)
+            recalls = [r["recall"] for r in by_threshold.values()]
+            if None not in recalls:  # a half with no labelled problem of this aspect has no recall
+                assert recalls == sorted(recalls, reverse=True)
