@@ -40,7 +40,8 @@ class ServerProcess:
                 self.log, self._own_log = Path(f.name), True
         else:
             self.log, self._own_log = Path(log_dir) / f"server-{self.port}.log", False
-        full_env = {**os.environ, "PHOTOTIPS_HOST": "127.0.0.1", **env, port_var: str(self.port)}
+        # Loopback always, whatever `env` or this shell say: these servers run with test keys and secrets.
+        full_env = {**os.environ, **env, port_var: str(self.port), "PHOTOTIPS_HOST": "127.0.0.1"}
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "phototips", command], env=full_env,
                                          stdout=out, stderr=subprocess.STDOUT)
@@ -52,7 +53,8 @@ class ServerProcess:
                     self.health = answer.json()
                     return
             except requests.RequestException:  # bound, but the app is still loading
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # also after a 503: a model server answers so until its model is loaded
         output = self.log.read_text(errors="replace")[-3000:]
         what = "exited" if self.proc.poll() is not None else "did not start"  # e.g. a port left taken
         self.stop()

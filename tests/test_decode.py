@@ -54,18 +54,6 @@ def test_large_jpeg_is_decoded_reduced_but_reports_its_real_size():
     assert max(photo.rgb.shape) == 1000
 
 
-def test_a_phone_jpeg_reduced_a_little_over_the_analysis_side_is_not_resampled_again():
-    # 4032×3024, a common phone size: libjpeg's 1/4 gives 1008×756, kept as it is (resampling it to
-    # 1000 costs a tenth of the photo's check and changes nothing measured); 1024 px is 2.4 % over, resized.
-    rgb = np.asarray(Image.fromarray(sample("coffee")).resize((4032, 3024)))
-    photo = decode_photo(encode(rgb), **LIMITS)
-    assert (photo.width, photo.height) == (4032, 3024)
-    assert photo.rgb.shape == (756, 1008, 3)
-    assert photo.pil.size == (1008, 756)
-    wide = decode_photo(encode(rgb[:768, :1024]), **LIMITS)
-    assert wide.rgb.shape == (750, 1000, 3)
-
-
 def test_transparent_png_is_shown_on_white():
     rgba = np.zeros((64, 64, 4), np.uint8)
     photo = decode_photo(encode(rgba, "PNG"), **LIMITS)

@@ -30,15 +30,11 @@ FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP"
 # Formats libjpeg decodes reduced (draft); the others are decoded whole.
 REDUCIBLE = {"JPEG", "MPO"}
 MAX_UNREDUCED_PIXELS = 25_000_000
-# A reduced decode this little over the analysis side is kept as it is: a 4032-px phone photo comes out of
-# libjpeg at 1008 px, and resampling it to 1000 changes nothing the photo check measures but cost 7 ms,
-# a tenth of a worker's time on the photo.
-ANALYSIS_SLACK = 1.02
 
 
 @dataclass
 class DecodedPhoto:
-    rgb: np.ndarray  # H×W×3 uint8, EXIF orientation applied, long side `analysis_side` or less (2% more from a reduced JPEG)
+    rgb: np.ndarray  # H×W×3 uint8, EXIF orientation applied, long side `analysis_side` or less
     width: int  # original size, upright: what a buyer's screen gets
     height: int
     format: str  # JPEG, PNG, WEBP or HEIF
@@ -124,7 +120,11 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
         raise PhotoTipsError("corrupt_image", f"the image data is truncated or corrupt: {exc}", 422) from None
 
     img = _to_rgb(img)
-    if max(img.size) > analysis_side * ANALYSIS_SLACK:
+    # A 4032-px phone photo comes out of libjpeg at 1008 px, and resampling it to 1000 costs 7 ms, a tenth of
+    # a worker's time on it. It is not skipped: a bilinear resample this close to 1:1 is a slight blur, and
+    # without it grain and edge sharpness measure 10-45% higher; no photo of the real-photo set is phone-sized,
+    # so which way agrees with people cannot be told yet (docs/benchmarks.md, "Same photo, same measurements").
+    if max(img.size) > analysis_side:
         img.thumbnail((analysis_side, analysis_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     if swaps:
         width, height = height, width
