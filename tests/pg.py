@@ -11,20 +11,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import service_missing
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port, service_missing
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
@@ -40,7 +33,7 @@ class PrivatePostgres:
         self.dir = tempfile.mkdtemp(prefix="phototips-pg-")
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        self.port = _free_port()
+        self.port = free_port()
         data = os.path.join(self.dir, "data")
         subprocess.run(_as_postgres([f"{self.bin}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]),
                        check=True, capture_output=True)
