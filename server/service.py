@@ -273,11 +273,11 @@ class PhotoService:
             log.warning("listing %s: %s", listing_key, exc)
 
     def resume_listing(self, principal: Principal, listing_id: str, photos: dict[str, str | None],
-                       locale: str) -> tuple[str, list[dict], list[str], dict]:
+                       locale: str) -> tuple[str, list[dict], list[str], dict | None]:
         """A seller back after a lost connection: their listing's stored id, each asked-for photo it still holds,
         presented again (`photos`: photo_id -> the client's ref), the asked-for photos it no longer holds
         (never stored, or lost with an in-memory listing when its server restarted: send those again), and the
-        listing's ranking, all from one read of the listing."""
+        listing's ranking when any photo was found (None otherwise: nothing to rank again), all from one read."""
         listing_key = self.owned_listing(principal, listing_id)
         candidates = self.listings.photos(listing_key)
         stored = {c.key: c for c in candidates}
@@ -285,7 +285,7 @@ class PhotoService:
                               record=False, listing_id=listing_id, photo_id=pid, ref=ref)
                  for pid, ref in photos.items() if pid in stored]
         return (listing_key, found, [pid for pid in photos if pid not in stored],
-                self._listing_ranking(candidates, locale))
+                self._listing_ranking(candidates, locale) if found else None)
 
     def listing_ranking(self, listing_key: str, locale: str) -> dict:
         return self._listing_ranking(self.listings.photos(listing_key), locale)
