@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +131,27 @@ def test_shaken_photo_gets_a_sharpness_tip_and_is_told_apart_from_soft_focus(nam
     assert tips_for(png(defocused(rgb_of(name)))).get("sharpness") == "blurry"
 
 
+@pytest.mark.parametrize("name", [
+    "clothing-00070a23.jpg",  # a soft red dress: few strong edges, and those few look only a little wide
+    "clothing-e7ea7718.jpg",  # a black skirt on a sheet, soft all over
+])
+def test_soft_real_photo_with_few_edges_gets_a_blurry_tip(name):
+    assert tips_for(real(name)).get("sharpness") == "blurry"
+
+
+def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction():
+    name = "clothing-0dbc39f0.jpg"
+
+    def measured(data: bytes) -> dict[str, float]:
+        photo = decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+        return measure(photo.rgb, photo.width, photo.height)[0]
+
+    sharp, soft, shake = measured(real(name)), measured(png(defocused(rgb_of(name)))), measured(png(shaken(rgb_of(name))))
+    assert soft["detail"] < sharp["detail"] - 2 and shake["detail"] < sharp["detail"] - 1
+    # Defocus takes detail evenly; shake along its path, so its weakest direction keeps far less than its strongest.
+    assert shake["detail_anisotropy"] < 0.5 * soft["detail_anisotropy"]
+
+
 @pytest.mark.parametrize("name", ["clothing-bc492f26.jpg", "clothing-cd9cc029.jpg", "clothing-69d17114.jpg", "trashnet-metal401.jpg"])
 def test_real_item_cut_by_the_frame_gets_a_visibility_tip(name):
     assert tips_for(real(name)).get("visibility") == "cut_off"
@@ -168,6 +190,30 @@ def test_measurements_are_deterministic():
     first, _ = measure(photo.rgb, photo.width, photo.height)
     second, _ = measure(photo.rgb.copy(), photo.width, photo.height)
     assert first == second
+
+
+def test_a_preferred_problem_names_the_aspect_only_when_shown_and_past_its_ramp():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    assert data["aspects"]["sharpness"]["prefer"] == ["shaken"]
+    # Both problems' confidence read `soft`; the general one is always the surer. Shake's severity reads `smear`.
+    data["aspects"]["sharpness"] = {"value": "soft", "prefer": ["shaken"], "problems": {
+        "blurry": {"severity": {"measure": "soft", "ramp": [0, 1]},
+                   "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": 2.0}}},
+        "shaken": {"severity": {"measure": "smear", "ramp": [0.35, 0.1]},
+                   "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": 1.0}}}}}
+    judgement = build_judgement(data, "test")
+    photo, _ = measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 534)
+
+    def named(soft: float, smear: float) -> str | None:
+        return judgement.findings(photo | {"soft": soft, "smear": smear})["sharpness"].problem
+
+    shown = math.log(judgement.tip_confidence / (1 - judgement.tip_confidence))  # shake's logit at the threshold
+    assert named(shown + 0.5, 0.2) == "shaken"   # shown and smeared along one direction
+    assert named(shown + 0.5, 0.5) == "blurry"   # shown, but detail lost evenly: not shake
+    assert named(shown - 0.5, 0.2) == "blurry"   # smeared, but shake not sure enough to be shown
+    data["aspects"]["sharpness"]["prefer"] = ["nonsense"]
+    with pytest.raises(PhotoTipsError, match="sharpness.prefer"):
+        build_judgement(data, "test")
 
 
 # -- calibration ----------------------------------------------------------------------

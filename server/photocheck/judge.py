@@ -8,7 +8,10 @@ Everything here is read from models/photo-check.yaml. For each problem:
   labelled real-photo set by `phototips study calibrate` (or set by hand where
   the set has too few examples; the file says which).
 
-An aspect reports its most confident problem: verdict `improve` from `report_at`;
+An aspect reports its most confident problem, or the first of its `prefer` list that is confident enough
+to be shown and whose own measure is past its ramp's good end (a specific diagnosis over a general one:
+shake is a kind of blur, told by edges smeared in one direction);
+verdict `improve` from `report_at`;
 the tip is shown to the seller only from `tip_confidence` (the service and the
 benchmark both filter on it). The score is `base − Σ weight × confidence` over
 the aspects (confidence of the aspect's likeliest problem, reported or not), with
@@ -64,8 +67,11 @@ class Judgement:
             if not (spec["needs_item"] and not m.get("item_found")):
                 for p in spec["problems"]:
                     conf, sev = p.confidence(m), p.severity(m)
-                    if (conf, sev) > (best_conf, best_sev):
+                    preferred = p.name in spec["prefer"] and conf >= self.tip_confidence and sev > 0
+                    if preferred or (conf, sev) > (best_conf, best_sev):
                         best, best_conf, best_sev = p, conf, sev
+                    if preferred:
+                        break
             improve = best is not None and best_conf >= self.report_at
             out[aspect] = Finding(
                 verdict="improve" if improve else "good",
@@ -139,7 +145,12 @@ def build_judgement(data: dict, path: str) -> Judgement:
                                   {k: float(v) for k, v in weights.items()}, bool(conf.get("fit", False))))
         if not parsed:
             problems.append(f"{aspect}: list at least one problem")
-        aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed}
+        prefer = spec.get("prefer") or []
+        if not isinstance(prefer, list) or not set(prefer) <= {p.name for p in parsed}:
+            problems.append(f"{aspect}.prefer must list problems of the aspect")
+            prefer = []
+        aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
+                           "prefer": tuple(prefer)}
     score = data.get("score") or {}
     weights = score.get("weights") or {}
     for aspect in ASPECTS:

@@ -28,11 +28,17 @@ import cv2
 import numpy as np
 
 from .geometry import Layout
-from .subject import Subject, border_band, find_subject, magnitude, small_copy
+from .subject import Subject, border_band, brightest_channel, darkest_channel, find_subject, magnitude, small_copy
 
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _LEVELS = np.arange(256) / 255.0
+# Second differences: along rows, along columns, and the mixed one.
+_DXX = np.array([[1, -2, 1]], np.float32)
+_DXY = np.array([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], np.float32) / 4
+_ANGLES = np.radians(np.arange(0, 180, 5))
+# (cos²θ, 2·sinθ·cosθ, sin²θ) for each θ: the second derivative along θ from (Ixx, Ixy, Iyy).
+_DETAIL_DIRECTIONS = np.stack([np.cos(_ANGLES) ** 2, 2 * np.sin(_ANGLES) * np.cos(_ANGLES), np.sin(_ANGLES) ** 2])
 _SHARPNESS_WINDOW = 512
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
@@ -91,14 +97,14 @@ def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, 
     red is not mistaken for a shadow; washed out means every channel at white, so
     a vivid colour at its ceiling is not mistaken for a blown highlight.
     """
-    value = rgb.max(axis=2)
+    value = brightest_channel(rgb)
     frame = _hist(value, None)
     # The item's own pixels, a little inside its outline so the backdrop's glow does not count.
     inner = cv2.erode(subject.mask.astype(np.uint8), np.ones((7, 7), np.uint8)) if subject.found else None
     if inner is not None and inner.sum() < 50:
         inner = subject.mask.astype(np.uint8)
     item = _hist(value, inner)
-    white = (rgb.min(axis=2) >= 252).astype(np.uint8)
+    white = (darkest_channel(rgb) >= 252).astype(np.uint8)
     item_clipped = float(white[inner > 0].mean()) if inner is not None else float(white.mean())
     # A sunbeam or a flash glare is a compact blown patch on the item, not white spread thinly.
     patch = 0.0
@@ -183,10 +189,32 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     resp = np.abs(cv2.filter2D(full, -1, _NOISE_KERNEL))
     block = cv2.resize(resp, (max(1, resp.shape[1] // 16), max(1, resp.shape[0] // 16)), interpolation=cv2.INTER_AREA)
     noise = float(math.sqrt(math.pi / 2) * np.percentile(block, 10) / 6.0)
-    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(len(ys) / grad.size),
+    # Fine detail over the whole frame: a focused photo keeps texture (weave, grain of wood, print) that
+    # a soft one has lost, even where it has few strong edges for the measures above to read.
+    detail, detail_anisotropy = _detail(full)
+    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(len(ys) / grad.size), "detail": detail, "detail_anisotropy": detail_anisotropy,
             "sharp_min_direction": sharp_min, "sharp_max_direction": sharp_max,
             "shake_anisotropy": sharp_min / sharp_max if sharp_max > 0 else 1.0,
             "sharp_best_tile": sharp_best, "noise_sigma": noise}
+
+
+def _detail(gray: np.ndarray) -> tuple[float, float]:
+    """Fine detail per direction: the log of the strongest (the variance of the second derivative along the
+    direction that keeps the most of it), and the weakest over the strongest.
+
+    The second derivative along θ is cos²θ·Ixx + 2·sinθ·cosθ·Ixy + sin²θ·Iyy, so its variance is a quadratic
+    form in the covariance of (Ixx, Ixy, Iyy): three filters give every direction at once. Shake wipes out
+    detail along its path far more than across it; defocus takes it evenly, so the ratio tells them apart.
+    """
+    parts = np.empty((3, *gray.shape), np.float32)
+    for k, kernel in enumerate((_DXX, _DXY, _DXX.T)):
+        cv2.filter2D(gray, -1, kernel, dst=parts[k])
+    # Second differences average to zero over a photo, so their second moments are the covariance.
+    xx, xy, yy = parts.reshape(3, -1)
+    a, b, c, d, e, f = (float(np.dot(p, q)) for p, q in ((xx, xx), (xx, xy), (xx, yy), (xy, xy), (xy, yy), (yy, yy)))
+    cov = np.array([[a, b, c], [b, d, e], [c, e, f]]) / xx.size
+    per_angle = np.einsum("ia,ij,ja->a", _DETAIL_DIRECTIONS, cov, _DETAIL_DIRECTIONS)
+    return math.log1p(float(per_angle.max())), float((per_angle.min() + 1.0) / (per_angle.max() + 1.0))
 
 
 def _resolution(width: int, height: int) -> dict[str, float]:
