@@ -137,6 +137,8 @@ def test_shaken_photo_gets_a_sharpness_tip_and_is_told_apart_from_soft_focus(nam
 ])
 def test_soft_real_photo_with_few_edges_gets_a_blurry_tip(name):
     assert tips_for(real(name)).get("sharpness") == "blurry"
+    photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+    assert SCORER.score(photo, ScoreRequest()).aspects["sharpness"].severity > 0.3  # rated, not a tip of no weight
 
 
 def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction():
@@ -146,7 +148,8 @@ def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction()
         photo = decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
         return measure(photo.rgb, photo.width, photo.height)[0]
 
-    sharp, soft, shake = measured(real(name)), measured(png(defocused(rgb_of(name)))), measured(png(shaken(rgb_of(name))))
+    sharp = measured(real(name))
+    soft, shake = measured(png(defocused(rgb_of(name)))), measured(png(shaken(rgb_of(name))))
     assert soft["detail"] < sharp["detail"] - 2 and shake["detail"] < sharp["detail"] - 1
     # Defocus takes detail evenly; shake along its path, so its weakest direction keeps far less than its strongest.
     assert shake["detail_anisotropy"] < 0.5 * soft["detail_anisotropy"]
@@ -192,27 +195,49 @@ def test_measurements_are_deterministic():
     assert first == second
 
 
-def test_a_preferred_problem_names_the_aspect_only_when_shown_and_past_its_ramp():
+def test_a_preferred_problem_names_the_aspect_only_when_shown_and_its_evidence_says_so():
     data = read_yaml(SETTINGS.photo_check_model, "model")
-    assert data["aspects"]["sharpness"]["prefer"] == ["shaken"]
-    # Both problems' confidence read `soft`; the general one is always the surer. Shake's severity reads `smear`.
-    data["aspects"]["sharpness"] = {"value": "soft", "prefer": ["shaken"], "problems": {
-        "blurry": {"severity": {"measure": "soft", "ramp": [0, 1]},
-                   "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": 2.0}}},
-        "shaken": {"severity": {"measure": "smear", "ramp": [0.35, 0.1]},
-                   "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": 1.0}}}}}
+    assert [p["problem"] for p in data["aspects"]["sharpness"]["prefer"]] == ["shaken"]
+
+    def problem(weight: float) -> dict:
+        return {"severity": {"measure": "soft", "ramp": [0, 1]},
+                "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": weight}}}
+
+    # All three problems read `soft`; blurry is always the surest, grainy the least sure.
+    data["aspects"]["sharpness"] = {"value": "soft", "problems": {
+        "blurry": problem(2.0), "shaken": problem(1.0), "grainy": problem(0.9)},
+        "prefer": [{"problem": "grainy", "measure": "speckle", "below": 0.5},
+                   {"problem": "shaken", "measure": "smear", "below": 0.35}]}
     judgement = build_judgement(data, "test")
-    photo, _ = measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 534)
+    photo = {**measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 533)[0], "speckle": 1.0}
+    shown = math.log(judgement.tip_confidence / (1 - judgement.tip_confidence))  # the logit at the threshold
 
-    def named(soft: float, smear: float) -> str | None:
-        return judgement.findings(photo | {"soft": soft, "smear": smear})["sharpness"].problem
+    def finding(soft: float, smear: float, speckle: float = 1.0) -> Finding:
+        return judgement.findings({**photo, "soft": soft, "smear": smear, "speckle": speckle})["sharpness"]
 
-    shown = math.log(judgement.tip_confidence / (1 - judgement.tip_confidence))  # shake's logit at the threshold
-    assert named(shown + 0.5, 0.2) == "shaken"   # shown and smeared along one direction
-    assert named(shown + 0.5, 0.5) == "blurry"   # shown, but detail lost evenly: not shake
-    assert named(shown - 0.5, 0.2) == "blurry"   # smeared, but shake not sure enough to be shown
-    data["aspects"]["sharpness"]["prefer"] = ["nonsense"]
-    with pytest.raises(PhotoTipsError, match="sharpness.prefer"):
+    sure = finding(shown + 0.5, 0.2)
+    assert sure.problem == "shaken"   # shown, and smeared along one direction
+    assert sure.confidence == finding(shown + 0.5, 0.5).confidence  # the aspect is as sure as its likeliest problem
+    assert finding(shown + 0.5, 0.5).problem == "blurry"   # shown, but detail lost evenly: not shake
+    assert finding(shown - 0.5, 0.2).problem == "blurry"   # smeared, but shake not sure enough to be shown
+    # The list's order decides between two preferred problems whose evidence holds (grainy is listed first).
+    assert finding(shown / 0.9 + 0.5, 0.2, speckle=0.1).problem == "grainy"
+    for bad in (["shaken"], [{"problem": "nonsense", "measure": "smear", "below": 1}], 0, "",
+                [{"problem": "shaken", "measure": "smear", "below": 1}] * 2):
+        data["aspects"]["sharpness"]["prefer"] = bad
+        with pytest.raises(PhotoTipsError, match="sharpness.prefer"):
+            build_judgement(data, "test")
+
+
+def test_severity_is_the_worst_of_its_ramps():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    data["aspects"]["sharpness"]["problems"]["blurry"]["severity"] = [
+        {"measure": "a", "ramp": [0, 1]}, {"measure": "b", "ramp": [10, 0]}]
+    blurry = next(p for p in build_judgement(data, "test").aspects["sharpness"]["problems"] if p.name == "blurry")
+    assert blurry.severity({"a": 0.2, "b": 5.0}) == pytest.approx(0.5)
+    assert blurry.severity({"a": 0.9, "b": 5.0}) == pytest.approx(0.9)
+    data["aspects"]["sharpness"]["problems"]["blurry"]["severity"] = [{"measure": "a", "ramp": [1, 1]}]
+    with pytest.raises(PhotoTipsError, match="blurry.severity"):
         build_judgement(data, "test")
 
 

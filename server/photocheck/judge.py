@@ -2,21 +2,22 @@
 
 Everything here is read from models/photo-check.yaml. For each problem:
 
-- **severity** (0–1, how bad): a ramp [good, bad] on one measurement;
+- **severity** (0–1, how bad): a ramp [good, bad] on one measurement, or the worst of several;
 - **confidence** (0–1, how sure the problem is real): a logistic model over a few
   measurements, P = 1 / (1 + exp(−(bias + Σ weight × measurement))), fitted on the
   labelled real-photo set by `phototips study calibrate` (or set by hand where
   the set has too few examples; the file says which).
 
-An aspect reports its most confident problem, or the first of its `prefer` list that is confident enough
-to be shown and whose own measure is past its ramp's good end (a specific diagnosis over a general one:
-shake is a kind of blur, told by edges smeared in one direction);
-verdict `improve` from `report_at`;
+An aspect reports its most confident problem, with that confidence: verdict `improve` from `report_at`;
 the tip is shown to the seller only from `tip_confidence` (the service and the
 benchmark both filter on it). The score is `base − Σ weight × confidence` over
 the aspects (confidence of the aspect's likeliest problem, reported or not), with
 base and weights fitted on the overall labels: a photo with no likely problem
 scores `base`, and each problem costs its aspect's weight as it becomes certain.
+
+An aspect's `prefer` list names a specific problem over a likelier, general one (shake is a kind of blur)
+when the specific one is sure enough to be shown and its own evidence says so: a measurement below a
+bound. The confidence stays the likeliest problem's, so the tip and the score do not change, only the name.
 """
 
 from __future__ import annotations
@@ -34,18 +35,31 @@ from ..yamlfile import read_yaml
 @dataclass(frozen=True)
 class Problem:
     name: str
-    severity_measure: str
-    ramp: tuple[float, float]
+    ramps: tuple[tuple[str, float, float], ...]  # (measurement, good, bad): severity is the worst of them
     bias: float
     weights: dict[str, float]  # measurement -> logistic weight
     fit: bool  # refitted by `phototips study calibrate`; False: set by hand
 
     def severity(self, m: dict[str, float]) -> float:
-        return ramp(m[self.severity_measure], *self.ramp)
+        return max(ramp(m[k], good, bad) for k, good, bad in self.ramps)
+
+    @property
+    def measurements(self) -> set[str]:
+        return {k for k, _, _ in self.ramps} | set(self.weights)
 
     def confidence(self, m: dict[str, float]) -> float:
         z = self.bias + sum(w * m[k] for k, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Name `problem` over a likelier problem of its aspect when it is sure enough to be shown and
+    `measure` is below `below`: its own evidence, which the likelier, more general problem lacks."""
+
+    problem: str
+    measure: str
+    below: float
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,8 @@ class Judgement:
     version: int
     report_at: float
     tip_confidence: float
-    aspects: dict[str, dict]  # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem]}
+    # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem], "prefer": (Preference, ...)}
+    aspects: dict[str, dict]
     base: float
     weights: dict[str, float]  # aspect -> score weight
 
@@ -65,12 +80,16 @@ class Judgement:
         for aspect, spec in self.aspects.items():
             best, best_conf, best_sev = None, 0.0, 0.0
             if not (spec["needs_item"] and not m.get("item_found")):
-                for p in spec["problems"]:
-                    conf, sev = p.confidence(m), p.severity(m)
-                    preferred = p.name in spec["prefer"] and conf >= self.tip_confidence and sev > 0
-                    if preferred or (conf, sev) > (best_conf, best_sev):
+                judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
+                for p, conf, sev in judged.values():
+                    if (conf, sev) > (best_conf, best_sev):
                         best, best_conf, best_sev = p, conf, sev
-                    if preferred:
+                for pref in spec["prefer"]:
+                    p, conf, sev = judged[pref.problem]
+                    if conf >= self.tip_confidence and m[pref.measure] < pref.below:
+                        # Named and ordered by the specific problem; the aspect stays as sure of a problem
+                        # as its likeliest one, for the tip and the score.
+                        best, best_sev = p, sev
                         break
             improve = best is not None and best_conf >= self.report_at
             out[aspect] = Finding(
@@ -131,26 +150,26 @@ def build_judgement(data: dict, path: str) -> Judgement:
         parsed = []
         for name, p in (spec.get("problems") or {}).items():
             where = f"{aspect}.problems.{name}"
-            sev = p.get("severity") or {}
-            r = sev.get("ramp")
-            if not (isinstance(r, list) and len(r) == 2 and r[0] != r[1] and sev.get("measure")):
-                problems.append(f"{where}.severity must name a measure and a ramp [good, bad] with good != bad")
+            ramps = _ramps(p.get("severity"))
+            if not ramps:
+                problems.append(f"{where}.severity must be a measure and a ramp [good, bad] with good != bad, "
+                                "or a list of them")
                 continue
             conf = p.get("confidence") or {}
             weights = conf.get("weights")
             if not isinstance(weights, dict) or not weights or not isinstance(conf.get("bias"), (int, float)):
                 problems.append(f"{where}.confidence must have a bias and weights {{measurement: number}}")
                 continue
-            parsed.append(Problem(name, sev["measure"], (float(r[0]), float(r[1])), float(conf["bias"]),
-                                  {k: float(v) for k, v in weights.items()}, bool(conf.get("fit", False))))
+            parsed.append(Problem(name, ramps, float(conf["bias"]), {k: float(v) for k, v in weights.items()},
+                                  bool(conf.get("fit", False))))
         if not parsed:
             problems.append(f"{aspect}: list at least one problem")
-        prefer = spec.get("prefer") or []
-        if not isinstance(prefer, list) or not set(prefer) <= {p.name for p in parsed}:
-            problems.append(f"{aspect}.prefer must list problems of the aspect")
-            prefer = []
+        prefer = _preferences(spec.get("prefer"), {p.name for p in parsed})
+        if prefer is None:
+            problems.append(f"{aspect}.prefer must be a list of {{problem, measure, below}}, each problem of the "
+                            "aspect and listed once")
         aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
-                           "prefer": tuple(prefer)}
+                           "prefer": prefer or ()}
     score = data.get("score") or {}
     weights = score.get("weights") or {}
     for aspect in ASPECTS:
@@ -165,3 +184,33 @@ def build_judgement(data: dict, path: str) -> Judgement:
         raise PhotoTipsError("bad_config", f"photo-check model {path}:\n  " + "\n  ".join(problems))
     return Judgement(data["id"], int(data["version"]), float(data["report_at"]), float(data["tip_confidence"]),
                      aspects, float(score["base"]), {a: float(w) for a, w in weights.items()})
+
+
+def _ramps(spec) -> tuple[tuple[str, float, float], ...]:
+    """One {measure, ramp: [good, bad]} or a list of them as (measure, good, bad); empty when malformed."""
+    items = spec if isinstance(spec, list) else [spec]
+    out = []
+    for item in items:
+        r = item.get("ramp") if isinstance(item, dict) else None
+        if not (isinstance(r, list) and len(r) == 2 and all(isinstance(v, (int, float)) for v in r) and r[0] != r[1]
+                and isinstance(item.get("measure"), str)):
+            return ()
+        out.append((item["measure"], float(r[0]), float(r[1])))
+    return tuple(out)
+
+
+def _preferences(spec, names: set[str]) -> tuple[Preference, ...] | None:
+    """The aspect's `prefer` list, in order; None when malformed."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, list):
+        return None
+    out = []
+    for item in spec:
+        if not (isinstance(item, dict) and item.get("problem") in names and isinstance(item.get("measure"), str)
+                and isinstance(item.get("below"), (int, float))):
+            return None
+        out.append(Preference(item["problem"], item["measure"], float(item["below"])))
+    if len({p.problem for p in out}) != len(out):
+        return None
+    return tuple(out)

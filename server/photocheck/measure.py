@@ -33,12 +33,16 @@ from .subject import Subject, border_band, brightest_channel, darkest_channel, f
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _LEVELS = np.arange(256) / 255.0
-# Second differences: along rows, along columns, and the mixed one.
+# Second-difference kernels: Ixx (Iyy is its transpose) and the mixed Ixy.
 _DXX = np.array([[1, -2, 1]], np.float32)
 _DXY = np.array([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], np.float32) / 4
+# 36 directions, 5° apart: finer than a shake needs to be told apart from defocus.
 _ANGLES = np.radians(np.arange(0, 180, 5))
 # (cos²θ, 2·sinθ·cosθ, sin²θ) for each θ: the second derivative along θ from (Ixx, Ixy, Iyy).
 _DETAIL_DIRECTIONS = np.stack([np.cos(_ANGLES) ** 2, 2 * np.sin(_ANGLES) * np.cos(_ANGLES), np.sin(_ANGLES) ** 2])
+# Grey levels² added to both sides of the detail ratio: a nearly flat frame, whose detail is noise in every
+# direction, reads as even (no shake) rather than as the ratio of two tiny numbers.
+_DETAIL_FLOOR = 1.0
 _SHARPNESS_WINDOW = 512
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
@@ -192,29 +196,31 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     # Fine detail over the whole frame: a focused photo keeps texture (weave, grain of wood, print) that
     # a soft one has lost, even where it has few strong edges for the measures above to read.
     detail, detail_anisotropy = _detail(full)
-    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(len(ys) / grad.size), "detail": detail, "detail_anisotropy": detail_anisotropy,
+    return {"edge_sharpness": edge_sharpness, "edge_fraction": float(len(ys) / grad.size),
+            "detail": detail, "detail_anisotropy": detail_anisotropy,
             "sharp_min_direction": sharp_min, "sharp_max_direction": sharp_max,
             "shake_anisotropy": sharp_min / sharp_max if sharp_max > 0 else 1.0,
             "sharp_best_tile": sharp_best, "noise_sigma": noise}
 
 
 def _detail(gray: np.ndarray) -> tuple[float, float]:
-    """Fine detail per direction: the log of the strongest (the variance of the second derivative along the
-    direction that keeps the most of it), and the weakest over the strongest.
+    """Fine detail per direction: log(1 + the variance of the second derivative along the direction that
+    keeps the most of it), 0 for a flat frame; and the weakest direction's over the strongest's.
 
     The second derivative along θ is cos²θ·Ixx + 2·sinθ·cosθ·Ixy + sin²θ·Iyy, so its variance is a quadratic
-    form in the covariance of (Ixx, Ixy, Iyy): three filters give every direction at once. Shake wipes out
+    form in the covariance of (Ixx, Ixy, Iyy): three filters give all 36 directions at once. Shake wipes out
     detail along its path far more than across it; defocus takes it evenly, so the ratio tells them apart.
     """
     parts = np.empty((3, *gray.shape), np.float32)
     for k, kernel in enumerate((_DXX, _DXY, _DXX.T)):
-        cv2.filter2D(gray, -1, kernel, dst=parts[k])
+        cv2.filter2D(gray, cv2.CV_32F, kernel, dst=parts[k])
     # Second differences average to zero over a photo, so their second moments are the covariance.
     xx, xy, yy = parts.reshape(3, -1)
     a, b, c, d, e, f = (float(np.dot(p, q)) for p, q in ((xx, xx), (xx, xy), (xx, yy), (xy, xy), (xy, yy), (yy, yy)))
     cov = np.array([[a, b, c], [b, d, e], [c, e, f]]) / xx.size
     per_angle = np.einsum("ia,ij,ja->a", _DETAIL_DIRECTIONS, cov, _DETAIL_DIRECTIONS)
-    return math.log1p(float(per_angle.max())), float((per_angle.min() + 1.0) / (per_angle.max() + 1.0))
+    strongest, weakest = float(per_angle.max()), float(per_angle.min())
+    return math.log1p(strongest), (weakest + _DETAIL_FLOOR) / (strongest + _DETAIL_FLOOR)
 
 
 def _resolution(width: int, height: int) -> dict[str, float]:

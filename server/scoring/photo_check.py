@@ -63,7 +63,8 @@ def check_measurements(judgement, model_path: str) -> None:
     used = {spec["value"] for spec in judgement.aspects.values()}
     for spec in judgement.aspects.values():
         for p in spec["problems"]:
-            used |= {p.severity_measure, *p.weights}
+            used |= p.measurements
+        used |= {pref.measure for pref in spec["prefer"]}
     unknown = sorted(used - set(known))
     if unknown:
         raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
