@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .subject import Subject, brightest_channel, darkest_channel
+from .subject import Subject, channel_extremes
 
 GRID = 8  # cells per side of the coarse grids
 # The item covers at least this share of a side, in its own colour, to run out of it.
@@ -55,8 +55,8 @@ def locate(layout: Layout) -> dict[str, dict]:
         out["angle"] = {"line": [round(float(v), 3) for v in layout.level_line],
                         "degrees": round(float(layout.tilt_degrees), 1)}
     grid = {"rows": GRID, "cols": GRID}
-    out["lighting"] = {"grid": {**grid, "clipped": _cells(darkest_channel(small_rgb) >= CLIPPED),
-                                "dark": _cells(brightest_channel(small_rgb) < DARK)}}
+    darkest, brightest = channel_extremes(small_rgb)
+    out["lighting"] = {"grid": {**grid, "clipped": _cells(darkest >= CLIPPED), "dark": _cells(brightest < DARK)}}
     gray = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY)
     detail = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3))
     cells = np.array(_cells(detail))

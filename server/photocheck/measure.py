@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .geometry import Layout
-from .subject import Subject, border_band, brightest_channel, darkest_channel, find_subject, magnitude, small_copy
+from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
 
 # Immerkær's mask: zero response to locally linear intensity, so it sees noise, not shading.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -101,14 +101,14 @@ def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, 
     red is not mistaken for a shadow; washed out means every channel at white, so
     a vivid colour at its ceiling is not mistaken for a blown highlight.
     """
-    value = brightest_channel(rgb)
+    darkest, value = channel_extremes(rgb)
     frame = _hist(value, None)
     # The item's own pixels, a little inside its outline so the backdrop's glow does not count.
     inner = cv2.erode(subject.mask.astype(np.uint8), np.ones((7, 7), np.uint8)) if subject.found else None
     if inner is not None and inner.sum() < 50:
         inner = subject.mask.astype(np.uint8)
     item = _hist(value, inner)
-    white = (darkest_channel(rgb) >= 252).astype(np.uint8)
+    white = (darkest >= 252).astype(np.uint8)
     item_clipped = float(white[inner > 0].mean()) if inner is not None else float(white.mean())
     # A sunbeam or a flash glare is a compact blown patch on the item, not white spread thinly.
     patch = 0.0

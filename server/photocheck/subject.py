@@ -48,17 +48,12 @@ def magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     return np.sqrt(gx * gx + gy * gy)
 
 
-def brightest_channel(rgb: np.ndarray) -> np.ndarray:
-    """Each pixel's largest channel (HSV's value). OpenCV's per-channel max, not numpy's reduction over the
-    last axis, which walks three bytes at a time and costs a millisecond even at 256 px."""
+def channel_extremes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's darkest and brightest channel (at white only when every channel is; HSV's value).
+    OpenCV's per-channel min and max, not numpy's reduction over the last axis, which walks three bytes at a
+    time and costs a millisecond even at 256 px."""
     r, g, b = cv2.split(rgb)
-    return cv2.max(cv2.max(r, g), b)
-
-
-def darkest_channel(rgb: np.ndarray) -> np.ndarray:
-    """Each pixel's smallest channel: at white only when every channel is."""
-    r, g, b = cv2.split(rgb)
-    return cv2.min(cv2.min(r, g), b)
+    return cv2.min(cv2.min(r, g), b), cv2.max(cv2.max(r, g), b)
 
 
 def small_copy(rgb: np.ndarray, side: int = SEGMENT_SIDE) -> np.ndarray:
