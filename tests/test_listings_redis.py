@@ -21,7 +21,6 @@ import photos
 from conftest import REDIS_URL
 
 
-
 @pytest.fixture(scope="module")
 def candidates():
     scorer = create_photo_check(Settings())
