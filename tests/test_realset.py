@@ -155,6 +155,16 @@ def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction()
     assert shake["detail_anisotropy"] < 0.5 * soft["detail_anisotropy"]
 
 
+@pytest.mark.parametrize("name", [
+    "clothing-9d433006.jpg",  # a white T-shirt on a laminate floor with a fine wood grain
+    "clothing-3e33ad0d.jpg",  # a printed T-shirt that fills a shaggy carpet
+])
+def test_textured_floor_is_not_grain_but_added_noise_is(name):
+    assert "sharpness" not in tips_for(real(name))
+    noisy = np.clip(rgb_of(name) + np.random.default_rng(0).normal(0, 20, rgb_of(name).shape), 0, 255).astype(np.uint8)
+    assert tips_for(png(noisy)).get("sharpness") == "grainy"
+
+
 @pytest.mark.parametrize("name", ["clothing-bc492f26.jpg", "clothing-cd9cc029.jpg", "clothing-69d17114.jpg", "trashnet-metal401.jpg"])
 def test_real_item_cut_by_the_frame_gets_a_visibility_tip(name):
     assert tips_for(real(name)).get("visibility") == "cut_off"

@@ -44,6 +44,9 @@ _DETAIL_DIRECTIONS = np.stack([np.cos(_ANGLES) ** 2, 2 * np.sin(_ANGLES) * np.co
 # direction, reads as even (no shake) rather than as the ratio of two tiny numbers.
 _DETAIL_FLOOR = 1.0
 _SHARPNESS_WINDOW = 512
+# grain_coarse_ratio is read as at most this: past it every photo is texture, and a near-flat block's ratio of
+# two tiny responses is meaningless.
+_GRAIN_RATIO_CAP = 1.5
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
 # A colour edge: Sobel magnitude of a plus b above this, a step of about 10 Lab units (Sobel gives 4× a step).
@@ -191,8 +194,20 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     # part of the photo and texture only in some, so the quietest blocks (10th percentile) give the noise.
     full = gray[::2, ::2].astype(np.float32)
     resp = np.abs(cv2.filter2D(full, -1, _NOISE_KERNEL))
-    block = cv2.resize(resp, (max(1, resp.shape[1] // 16), max(1, resp.shape[0] // 16)), interpolation=cv2.INTER_AREA)
-    noise = float(math.sqrt(math.pi / 2) * np.percentile(block, 10) / 6.0)
+    blocks = (max(1, resp.shape[1] // 16), max(1, resp.shape[0] // 16))
+    block = cv2.resize(resp, blocks, interpolation=cv2.INTER_AREA)
+    quiet = np.percentile(block, 10)
+    noise = float(math.sqrt(math.pi / 2) * quiet / 6.0)
+    # Grain is pixel-sized and independent from pixel to pixel, so averaging 4×4 of those pixels takes most of
+    # it away (noise added to the set's photos keeps 0.21–0.57 of its response, median 0.31); the grain of wood
+    # or a carpet's pile is texture larger than a pixel and keeps more (0.9–1.5 on the two floors that were
+    # called grainy). Read on the same quiet blocks.
+    coarse = cv2.resize(full, (resp.shape[1] // 4, resp.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    coarse_block = cv2.resize(np.abs(cv2.filter2D(coarse, -1, _NOISE_KERNEL)), blocks, interpolation=cv2.INTER_AREA)
+    in_quiet = block <= quiet
+    fine = float(block[in_quiet].mean())
+    # A frame with no fine response at all (flat or clipped) has no grain to tell apart: read as texture.
+    grain_ratio = min(_GRAIN_RATIO_CAP, float(coarse_block[in_quiet].mean()) / fine) if fine > 0.5 else _GRAIN_RATIO_CAP
     # Fine detail over the whole frame: a focused photo keeps texture (weave, grain of wood, print) that
     # a soft one has lost, even where it has few strong edges for the measures above to read.
     detail, detail_anisotropy = _detail(full)
@@ -200,7 +215,7 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
             "detail": detail, "detail_anisotropy": detail_anisotropy,
             "sharp_min_direction": sharp_min, "sharp_max_direction": sharp_max,
             "shake_anisotropy": sharp_min / sharp_max if sharp_max > 0 else 1.0,
-            "sharp_best_tile": sharp_best, "noise_sigma": noise}
+            "sharp_best_tile": sharp_best, "noise_sigma": noise, "grain_coarse_ratio": grain_ratio}
 
 
 def _detail(gray: np.ndarray) -> tuple[float, float]:
