@@ -107,7 +107,8 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
     if second.is_file():
         with (set_dir / "labels.csv").open(newline="") as a, second.open(newline="") as b:
             out["agreement"] = label_agreement({r["file"]: r for r in csv.DictReader(a)},
-                                               {r["file"]: r for r in csv.DictReader(b)}, LOOKED_AT)
+                                               {r["file"]: r for r in csv.DictReader(b)}, LOOKED_AT,
+                                               shown={r["file"]: r["shown"] for r in out["per_photo"]})
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["machine"] = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
     return out
@@ -145,7 +146,13 @@ def markdown(res: dict) -> str:
         lines += ["", f"Two people's labels of the same {ag['photos']} photos: "
                   + ", ".join(f"{a} {v['agreement']:.0%} (κ {v['kappa']:.2f})" for a, v in ag["aspects"].items())
                   + f"; overall exact {ag['overall']['exact']:.0%}, within one {ag['overall']['within_one']:.0%}, "
-                  f"weighted κ {ag['overall']['kappa_quadratic']:.2f}, Spearman {ag['overall']['spearman']:.2f}."]
+                  f"weighted κ {ag['overall']['kappa_quadratic']:.2f}, Spearman {ag['overall']['spearman']:.2f}.",
+                  "", "The same photos, each judged against the first person's labels (hits / flagged / labelled):", "",
+                  "| aspect | second person: precision / recall | this scorer: precision / recall |", "|---|---|---|"]
+        for a, v in ag["aspects"].items():
+            cells = [f"{_v(h['precision'])} / {_v(h['recall'])} ({h['hits']}/{h['flagged']}/{h['labelled']})"
+                     for h in (v["second_vs_first"], v["scorer_vs_first"])]
+            lines.append(f"| {a} | {cells[0]} | {cells[1]} |")
     if "degraded" in res:
         lines += ["", "| degradation of good photos | n | tip on the aspect | right problem | new tip elsewhere |",
                   "|---|---|---|---|---|"]

@@ -8,6 +8,7 @@ import pytest
 
 from phototips.errors import PhotoTipsError
 from phototips.study.costs import load_catalog, usd_per_1000_photos
+from phototips.study.findings_eval import label_agreement
 from phototips.study.metrics import alignment, human_ceiling
 from phototips.study.ratings import majority_vote, ratings_per_image, read_ratings
 from phototips.study.split import stratified_split
@@ -92,6 +93,28 @@ def test_human_ceiling():
     assert out["leave_one_out_agreement"] == 0.0 and out["ratings"] == 3
     # pairs: a has 1 agreeing ordered pair ×2 of 6; b 2 of 2 → 4/8
     assert out["pairwise_agreement"] == pytest.approx(0.5)
+
+
+def test_label_agreement_judges_the_second_person_and_the_scorer_against_the_first_on_the_same_photos():
+    def row(light, overall=4):
+        return {"lighting": light, "overall": overall}
+
+    first = {"a": row("too_dark"), "b": row("too_dark"), "c": row("good"), "d": row("good"), "e": row("too_dark")}
+    second = {"a": row("too_dark"), "b": row("good"), "c": row("too_dark"), "d": row("good"), "e": row("too_dark"),
+              "only-second": row("too_dark")}
+    shown = {"a": {"lighting": "too_dark"}, "b": {"lighting": None}, "c": {"lighting": None},
+             "d": {"lighting": "overexposed"}}  # "e" was not scored (another split): left out of every figure
+    out = label_agreement(first, second, ["lighting"], shown=shown)
+    assert out["photos"] == 4
+    light = out["aspects"]["lighting"]
+    # Second person: hits a, misses b, adds c.
+    assert light["second_vs_first"] == {"hits": 1, "flagged": 2, "labelled": 2, "precision": 0.5, "recall": 0.5}
+    # Scorer: hits a, misses b, a tip of any problem on d counts as flagged.
+    assert light["scorer_vs_first"] == {"hits": 1, "flagged": 2, "labelled": 2, "precision": 0.5, "recall": 0.5}
+    assert light["agreement"] == 0.5
+    without = label_agreement(first, second, ["lighting"])
+    assert without["photos"] == 5 and "scorer_vs_first" not in without["aspects"]["lighting"]
+    assert without["aspects"]["lighting"]["second_vs_first"]["recall"] == pytest.approx(2 / 3)
 
 
 def test_cost_per_1000_photos_from_the_catalog():

@@ -113,19 +113,36 @@ def degraded_report(rows: list[dict]) -> dict:
     return out
 
 
-def label_agreement(first: dict[str, dict], second: dict[str, dict], aspects) -> dict:
+def _hits(truth: list[bool], pred: list[bool]) -> dict:
+    """Precision and recall of `pred` against `truth` (NaN where undefined), with the counts behind them."""
+    t, p = np.array(truth, bool), np.array(pred, bool)
+    hits = int((t & p).sum())
+    return {"hits": hits, "flagged": int(p.sum()), "labelled": int(t.sum()),
+            "precision": hits / p.sum() if p.any() else float("nan"),
+            "recall": hits / t.sum() if t.any() else float("nan")}
+
+
+def label_agreement(first: dict[str, dict], second: dict[str, dict], aspects,
+                    shown: dict[str, dict] | None = None) -> dict:
     """How two people's labels of the same photos agree: per aspect (problem or not) percent agreement and
-    Cohen's kappa; for the overall 1–5, exact and within-one agreement and quadratic-weighted kappa."""
+    Cohen's kappa; for the overall 1–5, exact and within-one agreement and quadratic-weighted kappa.
+
+    Per aspect also the second person's precision and recall against the first, and, given `shown` (file ->
+    aspect -> problem of the tip shown, or None), the scorer's on the same photos: the ceiling a target on
+    precision and recall should be read against, where another careful person falls short of it too."""
     from sklearn.metrics import cohen_kappa_score
 
-    files = sorted(set(first) & set(second))
+    files = sorted(set(first) & set(second) & (set(shown) if shown is not None else set(first)))
     out: dict = {"photos": len(files), "aspects": {}}
     for a in aspects:
         x = [first[f][a] != "good" for f in files]
         y = [second[f][a] != "good" for f in files]
         kappa = cohen_kappa_score(x, y) if len(set(x) | set(y)) > 1 else float("nan")
-        out["aspects"][a] = {"agreement": float(np.mean(np.array(x) == np.array(y))), "kappa": float(kappa),
-                             "problems_first": int(sum(x)), "problems_second": int(sum(y))}
+        row = {"agreement": float(np.mean(np.array(x) == np.array(y))), "kappa": float(kappa),
+               "problems_first": int(sum(x)), "problems_second": int(sum(y)), "second_vs_first": _hits(x, y)}
+        if shown is not None:
+            row["scorer_vs_first"] = _hits(x, [shown[f].get(a) is not None for f in files])
+        out["aspects"][a] = row
     o1 = np.array([int(first[f]["overall"]) for f in files])
     o2 = np.array([int(second[f]["overall"]) for f in files])
     out["overall"] = {"exact": float(np.mean(o1 == o2)), "within_one": float(np.mean(np.abs(o1 - o2) <= 1)),
