@@ -23,13 +23,13 @@ from PIL import Image
 from phototips.config import load_settings
 from phototips.errors import PhotoTipsError
 from phototips.imaging.decode import decode_photo
-from phototips.photocheck.judge import apply_calibration, build_judgement
+from phototips.photocheck.judge import apply_calibration, build_judgement, calibration_path
 from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
 from phototips.scoring.result import Finding, ScoreRequest, ScoreResult
 from phototips.service import PhotoService
 from phototips.study.calibrate import Sample, fit_logistic
-from phototips.study.degrade import cut_through, defocused, shaken, tilted
+from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
 from phototips.study.realset import in_holdout, load_realset
 from phototips.tips.select import select_tips
 from phototips.yamlfile import read_yaml
@@ -174,6 +174,51 @@ def test_real_item_cut_by_the_frame_gets_a_visibility_tip(name):
 def test_item_cut_in_half_by_the_frame_gets_a_visibility_tip(name):
     assert "visibility" not in tips_for(real(name))
     assert tips_for(png(cut_through(rgb_of(name)))).get("visibility") == "cut_off"
+
+
+@pytest.mark.parametrize("name", [
+    "grocery-shop-oatly-oat-milk_024.jpg",  # a carton held among shelves: the mask finds a scrap of it
+    "grocery-shop-arla-sour-cream_013.jpg",
+])
+def test_no_framing_tip_from_an_item_box_read_in_clutter(name):
+    tips = tips_for(real(name))
+    assert tips.get("background") == "cluttered" and "framing" not in tips
+    # The same judgement without the gate would have told the seller the item is too small.
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    apply_calibration(data, read_yaml(str(calibration_path(SETTINGS.photo_check_model, data)), "calibration"))
+    del data["aspects"]["framing"]["unless_likely"]
+    photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+    ungated = build_judgement(data, "test").findings(measure(photo.rgb, photo.width, photo.height)[0])["framing"]
+    assert ungated.problem == "too_small" and ungated.confidence >= SCORER.judgement.tip_confidence
+
+
+def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
+    name = "grocery-iconic-arla-sour-milk.jpg"
+    assert "framing" not in tips_for(real(name))
+    assert tips_for(png(item_far_away(rgb_of(name)))).get("framing") == "too_small"
+
+
+def test_an_aspect_is_left_unjudged_where_another_problem_is_likely():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    data["aspects"]["background"]["problems"]["cluttered"]["confidence"] = {
+        "fit": False, "bias": 0.0, "weights": {"busy": 1.0}}
+    data["aspects"]["framing"]["problems"]["too_small"]["confidence"] = {
+        "fit": False, "bias": 5.0, "weights": {"item_area": 0.0}}
+    data["aspects"]["framing"]["unless_likely"] = {"background.cluttered": 0.5}
+    judgement = build_judgement(data, "test")
+    photo = measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 533)[0]
+    assert photo["item_found"]
+    plain = judgement.findings({**photo, "busy": -0.1})["framing"]  # clutter a little less likely than not
+    assert plain.problem == "too_small" and plain.confidence > 0.99
+    busy = judgement.findings({**photo, "busy": 0.1})
+    assert busy["framing"].problem is None and busy["framing"].confidence == 0.0
+    assert busy["background"].problem == "cluttered"  # the gate itself is judged as before
+    for bad in ({"framing.too_small": 0.5}, {"background.nonsense": 0.5}, {"nowhere.cluttered": 0.5},
+                {"background.cluttered": 0}, {"background.cluttered": 1.5}, {"background.cluttered": "x"},
+                ["background.cluttered"]):
+        data["aspects"]["framing"]["unless_likely"] = bad
+        with pytest.raises(PhotoTipsError, match="framing.unless_likely"):
+            build_judgement(data, "test")
 
 
 def test_rotated_photo_with_level_lines_gets_a_tilt_tip():

@@ -18,6 +18,9 @@ scores `base`, and each problem costs its aspect's weight as it becomes certain.
 An aspect's `prefer` list names a specific problem over a likelier, general one (shake is a kind of blur)
 when the specific one is sure enough to be shown and its own evidence says so: a measurement below a
 bound. The confidence stays the likeliest problem's, so the tip and the score do not change, only the name.
+
+An aspect's `unless_likely` ({"aspect.problem": confidence}) leaves it unjudged where another aspect's
+problem is at least that likely: the item's box, from which framing is read, cannot be trusted in clutter.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ class Judgement:
     version: int
     report_at: float
     tip_confidence: float
-    # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem], "prefer": (Preference, ...)}
+    # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem], "prefer": (Preference, ...),
+    #            "unless_likely": ((Problem of another aspect, confidence), ...)}
     aspects: dict[str, dict]
     base: float
     weights: dict[str, float]  # aspect -> score weight
@@ -79,7 +83,8 @@ class Judgement:
         out = {}
         for aspect, spec in self.aspects.items():
             best, best_conf, best_sev = None, 0.0, 0.0
-            if not (spec["needs_item"] and not m.get("item_found")):
+            if not (spec["needs_item"] and not m.get("item_found")) and not any(
+                    other.confidence(m) >= at for other, at in spec["unless_likely"]):
                 judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
                 for p, conf, sev in judged.values():
                     if (conf, sev) > (best_conf, best_sev):
@@ -170,6 +175,12 @@ def build_judgement(data: dict, path: str) -> Judgement:
                             "aspect and listed once")
         aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
                            "prefer": prefer or ()}
+    for aspect, spec in aspects_in.items():
+        unless = _unless_likely(spec.get("unless_likely"), aspect, aspects)
+        if unless is None:
+            problems.append(f"{aspect}.unless_likely must map \"aspect.problem\" of another aspect to a confidence "
+                            "above 0 and at most 1")
+        aspects[aspect]["unless_likely"] = unless or ()
     score = data.get("score") or {}
     weights = score.get("weights") or {}
     for aspect in ASPECTS:
@@ -196,6 +207,22 @@ def _ramps(spec) -> tuple[tuple[str, float, float], ...]:
                 and isinstance(item.get("measure"), str)):
             return ()
         out.append((item["measure"], float(r[0]), float(r[1])))
+    return tuple(out)
+
+
+def _unless_likely(spec, aspect: str, aspects: dict) -> tuple[tuple[Problem, float], ...] | None:
+    """The aspect's `unless_likely` as (problem of another aspect, confidence) pairs; None when malformed."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict):
+        return None
+    out = []
+    for key, at in spec.items():
+        other, _, name = str(key).partition(".")
+        found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
+        if other == aspect or not found or not isinstance(at, (int, float)) or not 0 < at <= 1:
+            return None
+        out.append((found[0], float(at)))
     return tuple(out)
 
 
