@@ -161,8 +161,19 @@ def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction()
 ])
 def test_textured_floor_is_not_grain_but_added_noise_is(name):
     assert "sharpness" not in tips_for(real(name))
-    noisy = np.clip(rgb_of(name) + np.random.default_rng(0).normal(0, 20, rgb_of(name).shape), 0, 255).astype(np.uint8)
+    rgb = rgb_of(name)
+    noisy = np.clip(rgb + np.random.default_rng(0).normal(0, 20, rgb.shape), 0, 255).astype(np.uint8)
     assert tips_for(png(noisy)).get("sharpness") == "grainy"
+
+
+@pytest.mark.parametrize("shape", [(16, 4000), (4000, 16), (16, 2000), (17, 17)])
+def test_grain_is_measured_or_left_alone_on_strips_and_tiny_photos(shape):
+    # A 16×4000 banner is 4 px high at the analysis size: too few rows to average, so no grain is read from it.
+    rgb = np.random.default_rng(1).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    photo = decode_photo(png(rgb), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+    m = measure(photo.rgb, photo.width, photo.height)[0]
+    assert 0 < m["grain_coarse_ratio"] <= 1.5
+    assert SCORER.score(photo, ScoreRequest()).score >= 1
 
 
 @pytest.mark.parametrize("name", ["clothing-bc492f26.jpg", "clothing-cd9cc029.jpg", "clothing-69d17114.jpg", "trashnet-metal401.jpg"])

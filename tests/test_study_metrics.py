@@ -96,25 +96,28 @@ def test_human_ceiling():
 
 
 def test_label_agreement_judges_the_second_person_and_the_scorer_against_the_first_on_the_same_photos():
-    def row(light, overall=4):
+    def row(light, overall):
         return {"lighting": light, "overall": overall}
 
-    first = {"a": row("too_dark"), "b": row("too_dark"), "c": row("good"), "d": row("good"), "e": row("too_dark")}
-    second = {"a": row("too_dark"), "b": row("good"), "c": row("too_dark"), "d": row("good"), "e": row("too_dark"),
-              "only-second": row("too_dark")}
+    first = {"a": row("too_dark", 2), "b": row("too_dark", 2), "c": row("good", 4), "d": row("good", 5),
+             "e": row("too_dark", 1)}
+    second = {"a": row("too_dark", 2), "b": row("good", 3), "c": row("too_dark", 3), "d": row("good", 5),
+              "e": row("too_dark", 2), "only-second": row("too_dark", 1)}
     shown = {"a": {"lighting": "too_dark"}, "b": {"lighting": None}, "c": {"lighting": None},
-             "d": {"lighting": "overexposed"}}  # "e" was not scored (another split): left out of every figure
+             "d": {"lighting": "overexposed"}}  # "e" was not scored (another split)
     out = label_agreement(first, second, ["lighting"], shown=shown)
-    assert out["photos"] == 4
+    assert (out["photos"], out["compared"]) == (5, 4)
     light = out["aspects"]["lighting"]
-    # Second person: hits a, misses b, adds c.
+    # On a-d, the second person hits a, misses b, adds c.
     assert light["second_vs_first"] == {"hits": 1, "flagged": 2, "labelled": 2, "precision": 0.5, "recall": 0.5}
-    # Scorer: hits a, misses b, a tip of any problem on d counts as flagged.
+    # The scorer hits a, misses b, and a tip of any problem on d counts as flagged.
     assert light["scorer_vs_first"] == {"hits": 1, "flagged": 2, "labelled": 2, "precision": 0.5, "recall": 0.5}
-    assert light["agreement"] == 0.5
+    assert light["agreement"] == pytest.approx(3 / 5)  # a-e: a split does not change the people's agreement
     without = label_agreement(first, second, ["lighting"])
-    assert without["photos"] == 5 and "scorer_vs_first" not in without["aspects"]["lighting"]
+    assert without["compared"] == 5 and "scorer_vs_first" not in without["aspects"]["lighting"]
     assert without["aspects"]["lighting"]["second_vs_first"]["recall"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="both people"):
+        label_agreement(first, {"only-second": row("good", 4)}, ["lighting"])
 
 
 def test_cost_per_1000_photos_from_the_catalog():

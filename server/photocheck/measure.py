@@ -47,6 +47,8 @@ _SHARPNESS_WINDOW = 512
 # grain_coarse_ratio is read as at most this: past it every photo is texture, and a near-flat block's ratio of
 # two tiny responses is meaningless.
 _GRAIN_RATIO_CAP = 1.5
+# Below this mean response (grey levels) of the quiet blocks there is no grain to weigh against texture.
+_GRAIN_MIN_RESPONSE = 0.5
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
 # A colour edge: Sobel magnitude of a plus b above this, a step of about 10 Lab units (Sobel gives 4× a step).
@@ -198,16 +200,20 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     block = cv2.resize(resp, blocks, interpolation=cv2.INTER_AREA)
     quiet = np.percentile(block, 10)
     noise = float(math.sqrt(math.pi / 2) * quiet / 6.0)
-    # Grain is pixel-sized and independent from pixel to pixel, so averaging 4×4 of those pixels takes most of
+    # Grain is pixel-sized and independent from pixel to pixel, so averaging 4×4 of these half-size pixels takes most of
     # it away (noise added to the set's photos keeps 0.21–0.57 of its response, median 0.31); the grain of wood
     # or a carpet's pile is texture larger than a pixel and keeps more (0.9–1.5 on the two floors that were
     # called grainy). Read on the same quiet blocks.
-    coarse = cv2.resize(full, (resp.shape[1] // 4, resp.shape[0] // 4), interpolation=cv2.INTER_AREA)
-    coarse_block = cv2.resize(np.abs(cv2.filter2D(coarse, -1, _NOISE_KERNEL)), blocks, interpolation=cv2.INTER_AREA)
+    grain_ratio = _GRAIN_RATIO_CAP
+    coarse_size = (resp.shape[1] // 4, resp.shape[0] // 4)
     in_quiet = block <= quiet
     fine = float(block[in_quiet].mean())
-    # A frame with no fine response at all (flat or clipped) has no grain to tell apart: read as texture.
-    grain_ratio = min(_GRAIN_RATIO_CAP, float(coarse_block[in_quiet].mean()) / fine) if fine > 0.5 else _GRAIN_RATIO_CAP
+    # A frame with no fine response (flat or clipped) has no grain to tell apart, and a strip a few pixels
+    # high (a 16×4000 banner) has no 3×3 neighbourhood left after averaging: both read as texture.
+    if fine > _GRAIN_MIN_RESPONSE and min(coarse_size) >= 3:
+        coarse = cv2.resize(full, coarse_size, interpolation=cv2.INTER_AREA)
+        coarse_block = cv2.resize(np.abs(cv2.filter2D(coarse, -1, _NOISE_KERNEL)), blocks, interpolation=cv2.INTER_AREA)
+        grain_ratio = min(_GRAIN_RATIO_CAP, float(coarse_block[in_quiet].mean()) / fine)
     # Fine detail over the whole frame: a focused photo keeps texture (weave, grain of wood, print) that
     # a soft one has lost, even where it has few strong edges for the measures above to read.
     detail, detail_anisotropy = _detail(full)

@@ -127,21 +127,29 @@ def label_agreement(first: dict[str, dict], second: dict[str, dict], aspects,
     """How two people's labels of the same photos agree: per aspect (problem or not) percent agreement and
     Cohen's kappa; for the overall 1–5, exact and within-one agreement and quadratic-weighted kappa.
 
-    Per aspect also the second person's precision and recall against the first, and, given `shown` (file ->
-    aspect -> problem of the tip shown, or None), the scorer's on the same photos: the ceiling a target on
-    precision and recall should be read against, where another careful person falls short of it too."""
+    Per aspect also the second person's precision and recall against the first. Given `shown` (file ->
+    aspect -> problem of the tip shown, or None), both that and the scorer's precision and recall are read
+    on the photos both people labelled *and* the scorer judged (`compared`; a split may hold only some),
+    so the two columns are on the same photos: the ceiling a target on precision and recall should be
+    read against, where another careful person falls short of it too. Agreement and kappa stay on every
+    photo both people labelled."""
     from sklearn.metrics import cohen_kappa_score
 
-    files = sorted(set(first) & set(second) & (set(shown) if shown is not None else set(first)))
-    out: dict = {"photos": len(files), "aspects": {}}
+    files = sorted(set(first) & set(second))
+    if not files:
+        raise ValueError("no photo is labelled by both people")
+    compared = [f for f in files if shown is None or f in shown]
+    out: dict = {"photos": len(files), "compared": len(compared), "aspects": {}}
     for a in aspects:
         x = [first[f][a] != "good" for f in files]
         y = [second[f][a] != "good" for f in files]
         kappa = cohen_kappa_score(x, y) if len(set(x) | set(y)) > 1 else float("nan")
+        truth = [first[f][a] != "good" for f in compared]
         row = {"agreement": float(np.mean(np.array(x) == np.array(y))), "kappa": float(kappa),
-               "problems_first": int(sum(x)), "problems_second": int(sum(y)), "second_vs_first": _hits(x, y)}
+               "problems_first": int(sum(x)), "problems_second": int(sum(y)),
+               "second_vs_first": _hits(truth, [second[f][a] != "good" for f in compared])}
         if shown is not None:
-            row["scorer_vs_first"] = _hits(x, [shown[f].get(a) is not None for f in files])
+            row["scorer_vs_first"] = _hits(truth, [shown[f].get(a) is not None for f in compared])
         out["aspects"][a] = row
     o1 = np.array([int(first[f]["overall"]) for f in files])
     o2 = np.array([int(second[f]["overall"]) for f in files])
