@@ -30,7 +30,7 @@ from phototips.scoring.result import Finding, ScoreRequest, ScoreResult
 from phototips.service import PhotoService
 from phototips.study.calibrate import Sample, fit_logistic
 from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
-from phototips.study.realset import in_holdout, load_realset
+from phototips.study.realset import in_holdout, load_realset, majority
 from phototips.tips.select import select_tips
 from phototips.yamlfile import read_yaml
 
@@ -85,6 +85,28 @@ def test_set_is_large_labelled_licensed_and_small_on_disk():
         assert sum(p.labels[aspect] != "good" for p in photos) >= 10, aspect
     # Both halves of the calibration split are populated.
     assert 0.35 < np.mean([in_holdout(p.file) for p in photos]) < 0.65
+
+
+def test_lighting_and_angle_labels_are_the_majority_of_three_people():
+    # The two aspects on which two labellers agreed least are labelled by three, blind to each other and to
+    # the photo check; labels.csv holds their majority, labels_votes.csv every vote.
+    photos = {p.file: p for p in load_realset(SET, SCORER.catalog)}
+    with (SET / "labels_votes.csv").open(newline="") as fh:
+        votes = list(csv.DictReader(fh))
+    assert {v["file"] for v in votes} == set(photos)
+    for v in votes:
+        for aspect in ("lighting", "angle"):
+            assert photos[v["file"]].labels[aspect] == majority([v[f"{aspect}_{k}"] for k in "abc"]), v["file"]
+    # The votes really differ: a file copied three times would pass the check above.
+    assert sum(len({v[f"lighting_{k}"] for k in "abc"}) > 1 for v in votes) >= 10
+
+
+def test_a_label_is_a_problem_when_at_least_half_of_the_votes_name_one():
+    assert majority(["good", "too_dark", "good"]) == "good"
+    assert majority(["too_dark", "good", "flat"]) == "too_dark"  # two problems: the earlier vote's wins a tie
+    assert majority(["good", "flat", "too_dark"]) == "flat"
+    assert majority(["flat", "too_dark", "too_dark"]) == "too_dark"
+    assert majority(["tilted", "good"]) == "tilted"
 
 
 def test_bad_labels_are_refused_with_the_line(tmp_path):

@@ -73,6 +73,16 @@ def load_realset(root: str | Path, catalog: Catalog, labels_file: str = "labels.
     return out
 
 
+def majority(votes: list[str]) -> str:
+    """One aspect's label from several people's: `good` unless at least half of them name a problem, then
+    the problem most of those name. A tie goes to the earliest vote among the tied problems."""
+    problems = [v for v in votes if v != "good"]
+    if 2 * len(problems) < len(votes):
+        return "good"
+    counts = {p: problems.count(p) for p in problems}  # in the order first named
+    return max(counts, key=counts.get)
+
+
 def in_holdout(file: str) -> bool:
     """Half the photos, by a hash of the file name, are never used to calibrate the score: stable as the
     set grows, and independent of labels."""
