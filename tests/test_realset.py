@@ -254,6 +254,21 @@ def test_an_aspect_is_left_unjudged_where_another_problem_is_likely():
             build_judgement(data, "test")
 
 
+def test_blending_is_judged_only_on_a_mask_that_stands_out():
+    # A grey T-shirt on a wood floor: what the mask kept (its small print) stands out from the border's colours
+    # less than the rest of the frame does, so it is not the item, and says nothing of how the item meets its
+    # background.
+    photo = decode_photo(real("clothing-caf38b0d.jpg"), max_pixels=SETTINGS.max_pixels,
+                         analysis_side=SETTINGS.analysis_side)
+    m = measure(photo.rgb, photo.width, photo.height)[0]
+    assert m["item_found"] and m["item_separation"] < 0
+    assert m["item_blend_separation"] > 255 and "visibility" not in tips_for(real("clothing-caf38b0d.jpg"))
+    # An item found that barely stands out from its background still blends in.
+    blends = next(p for p in SCORER.judgement.aspects["visibility"]["problems"] if p.name == "blends_in")
+    assert blends.confidence({**m, "item_blend_separation": 2.0}) > SCORER.judgement.tip_confidence
+    assert blends.confidence({**m, "item_blend_separation": 12.0}) < SCORER.judgement.report_at
+
+
 def test_rotated_photo_with_level_lines_gets_a_tilt_tip():
     name = "clothing-d3ed319e.jpg"  # a dress on floorboards that run straight up the frame
     assert "angle" not in tips_for(real(name))

@@ -47,6 +47,8 @@ _SHARPNESS_WINDOW = 512
 # grain_coarse_ratio is read as at most this: past it every photo is texture, and a near-flat block's ratio of
 # two tiny responses is meaningless.
 _GRAIN_RATIO_CAP = 1.5
+# item_blend_separation where the mask is not the item: further apart than any two colours can be in Lab.
+_NO_BLEND = 400.0
 # Below this mean response (grey levels) of the quiet blocks there is no grain to weigh against texture.
 _GRAIN_MIN_RESPONSE = 0.5
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
@@ -269,6 +271,10 @@ def _framing(subject: Subject) -> dict[str, float]:
         "item_border_total": float(sum(sides)),
         "item_margin": float(margin),
         "item_separation": subject.separation,
+        # What blending is judged on. A mask whose colours stand out from the background less than the rest of
+        # the frame does (negative separation) is not the item but texture or a print: it says nothing about
+        # how the item meets its background, so it reads as no blending.
+        "item_blend_separation": subject.separation if subject.separation >= 0 else _NO_BLEND,
         "item_edge_colour": float(max(subject.edge_colour)),
         "item_edge_colour_total": float(sum(subject.edge_colour)),
     }
