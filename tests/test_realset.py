@@ -246,12 +246,21 @@ def test_an_aspect_is_left_unjudged_where_another_problem_is_likely():
     busy = judgement.findings({**photo, "busy": 0.1})
     assert busy["framing"].problem is None and busy["framing"].confidence == 0.0
     assert busy["background"].problem == "cluttered"  # the gate itself is judged as before
-    for bad in ({"framing.too_small": 0.5}, {"background.nonsense": 0.5}, {"nowhere.cluttered": 0.5},
-                {"background.cluttered": 0}, {"background.cluttered": 1.5}, {"background.cluttered": "x"},
-                ["background.cluttered"]):
+    for bad, why in (({"framing.too_small": 0.5}, "'framing.too_small' is not a problem of another aspect"),
+                     ({"background.nonsense": 0.5}, "not a problem"), ({"nowhere.cluttered": 0.5}, "not a problem"),
+                     ({"background.cluttered": 0}, "above 0"), ({"background.cluttered": 1.5}, "above 0"),
+                     ({"background.cluttered": "x"}, "above 0"), ({"background.cluttered": True}, "above 0"),
+                     (["background.cluttered"], "must map"), ({}, "must map"),
+                     # Gated on a problem that is not judged on every photo: visibility needs the item.
+                     ({"visibility.cut_off": 0.5}, "not judged on every photo")):
         data["aspects"]["framing"]["unless_likely"] = bad
-        with pytest.raises(PhotoTipsError, match="framing.unless_likely"):
+        with pytest.raises(PhotoTipsError, match=f"framing.unless_likely: .*{why}"):
             build_judgement(data, "test")
+    # Two aspects gating each other would leave both unjudged wherever both are likely.
+    data["aspects"]["framing"]["unless_likely"] = {"background.cluttered": 0.5}
+    data["aspects"]["background"]["unless_likely"] = {"lighting.too_dark": 0.5}
+    with pytest.raises(PhotoTipsError, match="framing.unless_likely: .*gated itself"):
+        build_judgement(data, "test")
 
 
 def test_blending_is_judged_only_on_a_mask_that_stands_out():

@@ -176,11 +176,10 @@ def build_judgement(data: dict, path: str) -> Judgement:
         aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
                            "prefer": prefer or ()}
     for aspect, spec in aspects_in.items():
-        unless = _unless_likely(spec.get("unless_likely"), aspect, aspects)
-        if unless is None:
-            problems.append(f"{aspect}.unless_likely must map \"aspect.problem\" of another aspect to a confidence "
-                            "above 0 and at most 1")
-        aspects[aspect]["unless_likely"] = unless or ()
+        unless, why = _unless_likely(spec.get("unless_likely"), aspect, aspects, aspects_in)
+        if why:
+            problems.append(f"{aspect}.unless_likely: {why}")
+        aspects[aspect]["unless_likely"] = unless
     score = data.get("score") or {}
     weights = score.get("weights") or {}
     for aspect in ASPECTS:
@@ -210,20 +209,28 @@ def _ramps(spec) -> tuple[tuple[str, float, float], ...]:
     return tuple(out)
 
 
-def _unless_likely(spec, aspect: str, aspects: dict) -> tuple[tuple[Problem, float], ...] | None:
-    """The aspect's `unless_likely` as (problem of another aspect, confidence) pairs; None when malformed."""
+def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[tuple[Problem, float], ...], str]:
+    """The aspect's `unless_likely` as (problem of another aspect, confidence) pairs, and what is wrong with it
+    ("" when nothing).
+
+    The problem gated on must be judged on every photo, so that "likely" means what it says: its aspect
+    needs no item and is not gated itself (which also rules out two aspects gating each other)."""
     if spec is None:
-        return ()
-    if not isinstance(spec, dict):
-        return None
+        return (), ""
+    if not isinstance(spec, dict) or not spec:
+        return (), "must map \"aspect.problem\" to a confidence"
     out = []
     for key, at in spec.items():
         other, _, name = str(key).partition(".")
         found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
-        if other == aspect or not found or not isinstance(at, (int, float)) or not 0 < at <= 1:
-            return None
+        if other == aspect or not found:
+            return (), f"{key!r} is not a problem of another aspect"
+        if (raw.get(other) or {}).get("needs_item") or (raw.get(other) or {}).get("unless_likely"):
+            return (), f"{key!r} is not judged on every photo (its aspect needs the item or is gated itself)"
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 < at <= 1:
+            return (), f"{key!r} must be a confidence above 0 and at most 1, got {at!r}"
         out.append((found[0], float(at)))
-    return tuple(out)
+    return tuple(out), ""
 
 
 def _preferences(spec, names: set[str]) -> tuple[Preference, ...] | None:

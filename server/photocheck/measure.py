@@ -272,9 +272,10 @@ def _framing(subject: Subject) -> dict[str, float]:
         "item_margin": float(margin),
         "item_separation": subject.separation,
         # What blending is judged on. A mask whose colours stand out from the background less than the rest of
-        # the frame does (negative separation) is not the item but texture or a print: it says nothing about
-        # how the item meets its background, so it reads as no blending.
-        "item_blend_separation": subject.separation if subject.separation >= 0 else _NO_BLEND,
+        # the frame does (negative separation) is not the item but texture or a print, and a mask with nothing
+        # outside it has no separation to read (0): neither says how the item meets its background, so both
+        # read as no blending.
+        "item_blend_separation": subject.separation if subject.separation > 0 else _NO_BLEND,
         "item_edge_colour": float(max(subject.edge_colour)),
         "item_edge_colour_total": float(sum(subject.edge_colour)),
     }
