@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import precision_score, recall_score
 
 from ..scoring.result import ASPECTS
 
@@ -37,21 +36,26 @@ def _bootstrap(fn, n: int, n_resamples: int, seed: int) -> list[float]:
     return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
 
 
-def _pr(truth: np.ndarray, pred: np.ndarray, n_resamples: int, seed: int) -> dict:
-    def prec(idx=slice(None)):
-        t, p = truth[idx], pred[idx]
-        return float(precision_score(t, p, zero_division=np.nan)) if p.any() else float("nan")
+def _hits(truth, pred) -> dict:
+    """Precision and recall of `pred` against `truth` (NaN where undefined), with the counts behind them."""
+    t, p = np.asarray(truth, bool), np.asarray(pred, bool)
+    hits = int((t & p).sum())
+    return {"labelled": int(t.sum()), "flagged": int(p.sum()), "hits": hits,
+            "precision": hits / float(p.sum()) if p.any() else float("nan"),
+            "recall": hits / float(t.sum()) if t.any() else float("nan")}
 
-    def rec(idx=slice(None)):
-        t, p = truth[idx], pred[idx]
-        return float(recall_score(t, p, zero_division=np.nan)) if t.any() else float("nan")
+
+def _pr(truth: np.ndarray, pred: np.ndarray, n_resamples: int, seed: int) -> dict:
+    """_hits, with bootstrap intervals of precision and recall."""
+    def prec(idx):
+        return _hits(truth[idx], pred[idx])["precision"]
+
+    def rec(idx):
+        return _hits(truth[idx], pred[idx])["recall"]
 
     n = len(truth)
-    return {
-        "labelled": int(truth.sum()), "flagged": int(pred.sum()), "hits": int((truth & pred).sum()),
-        "precision": prec(), "precision_ci95": _bootstrap(prec, n, n_resamples, seed),
-        "recall": rec(), "recall_ci95": _bootstrap(rec, n, n_resamples, seed + 1),
-    }
+    return {**_hits(truth, pred), "precision_ci95": _bootstrap(prec, n, n_resamples, seed),
+            "recall_ci95": _bootstrap(rec, n, n_resamples, seed + 1)}
 
 
 def findings_report(judged: list[Judged], *, n_resamples: int = 1000, seed: int = 0,
@@ -111,15 +115,6 @@ def degraded_report(rows: list[dict]) -> dict:
         out[name] = {"aspect": aspect, "problem": problem, "n": len(rs), "recall": float(np.mean(caught)),
                      "problem_match": float(np.mean(exact)), "other_new_tip": float(np.mean(collateral))}
     return out
-
-
-def _hits(truth: list[bool], pred: list[bool]) -> dict:
-    """Precision and recall of `pred` against `truth` (NaN where undefined), with the counts behind them."""
-    t, p = np.array(truth, bool), np.array(pred, bool)
-    hits = int((t & p).sum())
-    return {"hits": hits, "flagged": int(p.sum()), "labelled": int(t.sum()),
-            "precision": hits / p.sum() if p.any() else float("nan"),
-            "recall": hits / t.sum() if t.any() else float("nan")}
 
 
 def label_agreement(first: dict[str, dict], second: dict[str, dict], aspects,
