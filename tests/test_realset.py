@@ -9,6 +9,7 @@ model's tip confidence), picked by the same function the service uses.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -23,12 +24,12 @@ from PIL import Image
 from phototips.config import load_settings
 from phototips.errors import PhotoTipsError
 from phototips.imaging.decode import decode_photo
-from phototips.photocheck.judge import apply_calibration, build_judgement, calibration_path
+from phototips.photocheck.judge import apply_calibration, build_judgement
 from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
 from phototips.scoring.result import Finding, ScoreRequest, ScoreResult
 from phototips.service import PhotoService
-from phototips.study.calibrate import Sample, fit_logistic
+from phototips.study.calibrate import Sample, fit_logistic, measure_bytes
 from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
 from phototips.study.realset import in_holdout, load_realset, majority
 from phototips.tips.select import select_tips
@@ -166,12 +167,8 @@ def test_soft_real_photo_with_few_edges_gets_a_blurry_tip(name):
 def test_fine_detail_falls_with_defocus_and_shake_takes_it_along_one_direction():
     name = "clothing-0dbc39f0.jpg"
 
-    def measured(data: bytes) -> dict[str, float]:
-        photo = decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
-        return measure(photo.rgb, photo.width, photo.height)[0]
-
-    sharp = measured(real(name))
-    soft, shake = measured(png(defocused(rgb_of(name)))), measured(png(shaken(rgb_of(name))))
+    sharp = measure_bytes(real(name), SETTINGS)
+    soft, shake = (measure_bytes(png(blur(rgb_of(name))), SETTINGS) for blur in (defocused, shaken))
     assert soft["detail"] < sharp["detail"] - 2 and shake["detail"] < sharp["detail"] - 1
     # Defocus takes detail evenly; shake along its path, so its weakest direction keeps far less than its strongest.
     assert shake["detail_anisotropy"] < 0.5 * soft["detail_anisotropy"]
@@ -192,9 +189,8 @@ def test_textured_floor_is_not_grain_but_added_noise_is(name):
 def test_grain_is_measured_or_left_alone_on_strips_and_tiny_photos(shape):
     # A 16×4000 banner is 4 px high at the analysis size: too few rows to average, so no grain is read from it.
     rgb = np.random.default_rng(1).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    assert 0 < measure_bytes(png(rgb), SETTINGS)["grain_coarse_ratio"] <= 1.5
     photo = decode_photo(png(rgb), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
-    m = measure(photo.rgb, photo.width, photo.height)[0]
-    assert 0 < m["grain_coarse_ratio"] <= 1.5
     assert SCORER.score(photo, ScoreRequest()).score >= 1
 
 
@@ -217,11 +213,10 @@ def test_no_framing_tip_from_an_item_box_read_in_clutter(name):
     tips = tips_for(real(name))
     assert tips.get("background") == "cluttered" and "framing" not in tips
     # The same judgement without the gate would have told the seller the item is too small.
-    data = read_yaml(SETTINGS.photo_check_model, "model")
-    apply_calibration(data, read_yaml(str(calibration_path(SETTINGS.photo_check_model, data)), "calibration"))
-    del data["aspects"]["framing"]["unless_likely"]
-    photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
-    ungated = build_judgement(data, "test").findings(measure(photo.rgb, photo.width, photo.height)[0])["framing"]
+    aspects = SCORER.judgement.aspects
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**aspects["framing"],
+                                                                                     "unless_likely": ()}})
+    ungated = judgement.findings(measure_bytes(real(name), SETTINGS))["framing"]
     assert ungated.problem == "too_small" and ungated.confidence >= SCORER.judgement.tip_confidence
 
 
@@ -267,9 +262,7 @@ def test_blending_is_judged_only_on_a_mask_that_stands_out():
     # A grey T-shirt on a wood floor: what the mask kept (its small print) stands out from the border's colours
     # less than the rest of the frame does, so it is not the item, and says nothing of how the item meets its
     # background.
-    photo = decode_photo(real("clothing-caf38b0d.jpg"), max_pixels=SETTINGS.max_pixels,
-                         analysis_side=SETTINGS.analysis_side)
-    m = measure(photo.rgb, photo.width, photo.height)[0]
+    m = measure_bytes(real("clothing-caf38b0d.jpg"), SETTINGS)
     assert m["item_found"] and m["item_separation"] < 0
     assert m["item_blend_separation"] > 255 and "visibility" not in tips_for(real("clothing-caf38b0d.jpg"))
     # An item found that barely stands out from its background still blends in.

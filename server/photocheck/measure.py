@@ -47,10 +47,10 @@ _SHARPNESS_WINDOW = 512
 # grain_coarse_ratio is read as at most this: past it every photo is texture, and a near-flat block's ratio of
 # two tiny responses is meaningless.
 _GRAIN_RATIO_CAP = 1.5
-# item_blend_separation where the mask is not the item: further apart than any two colours can be in Lab.
-_NO_BLEND = 400.0
 # Below this mean response (grey levels) of the quiet blocks there is no grain to weigh against texture.
 _GRAIN_MIN_RESPONSE = 0.5
+# item_blend_separation where the mask is not the item: further apart than any two colours can be in Lab.
+_NO_BLEND = 400.0
 # Side of the background patches whose colour edges are counted, at the segmentation size (256 px).
 _PATCH = 16
 # A colour edge: Sobel magnitude of a plus b above this, a step of about 10 Lab units (Sobel gives 4× a step).
