@@ -5,8 +5,9 @@
 On data/realset (real photos, labelled per aspect by looking at them, see
 docs/realset.md) and on graded degradations of its good photos (labels known by
 construction), it reports per aspect and per problem the precision and recall of
-the tips a seller would be shown, the share of good photos told to fix
-something other than resolution, and the Spearman correlation of the score with
+the tips a seller would be shown, the tips right, wrong and missed added up over
+the aspects people judged, the share of good photos told to fix something other
+than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
 to the photos the score was not calibrated on. `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
@@ -135,8 +136,10 @@ def markdown(res: dict) -> str:
     lines += ["", "| problem | labelled | shown | precision | recall |", "|---|---|---|---|---|"]
     for p, r in real["problems"].items():
         lines.append(f"| {p} | {r['labelled']} | {r['flagged']} | {_v(r['precision'])} | {_v(r['recall'])} |")
-    g = real["good_photos"]
-    lines += ["", f"Good photos told to fix something other than resolution: **{g['with_any_tip_but_resolution']} "
+    g, t = real["good_photos"], real["tips"]
+    lines += ["", f"Tips shown on the aspects people judged (all but resolution): {t['right']} right, "
+                  f"{t['wrong']} wrong; {t['missed']} labelled problems missed.",
+              f"Good photos told to fix something other than resolution: **{g['with_any_tip_but_resolution']} "
                   f"of {g['n']} ({_v(g['share'])} {_ci(g['share_ci95'])})**; by aspect: "
                   + ", ".join(f"{a} {n}" for a, n in g["tips_by_aspect"].items() if n),
               f"Spearman of the score with the overall labels: **{_v(real['spearman']['value'])}** "

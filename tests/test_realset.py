@@ -395,6 +395,11 @@ def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
     assert set(res["real"]["aspects"]) == {"lighting", "sharpness", "resolution", "framing", "visibility",
                                            "background", "angle"}
     assert 0 <= res["real"]["good_photos"]["share"] <= 1
+    judged = [r for a, r in res["real"]["aspects"].items() if a != "resolution"]
+    assert res["real"]["tips"] == {"right": sum(r["hits"] for r in judged),
+                                   "wrong": sum(r["flagged"] - r["hits"] for r in judged),
+                                   "missed": sum(r["labelled"] - r["hits"] for r in judged)}
+    assert "right," in run.stdout and "labelled problems missed" in run.stdout
     assert -1 <= res["real"]["spearman"]["value"] <= 1
     assert res["degraded"]["darker"]["n"] == sum(all(r[a] == "good" for a in ("lighting", "sharpness", "framing",
                                                                                   "visibility", "background", "angle"))

@@ -8,7 +8,7 @@ import pytest
 
 from phototips.errors import PhotoTipsError
 from phototips.study.costs import load_catalog, usd_per_1000_photos
-from phototips.study.findings_eval import label_agreement
+from phototips.study.findings_eval import Judged, findings_report, label_agreement
 from phototips.study.metrics import alignment, human_ceiling
 from phototips.study.ratings import majority_vote, ratings_per_image, read_ratings
 from phototips.study.split import stratified_split
@@ -93,6 +93,27 @@ def test_human_ceiling():
     assert out["leave_one_out_agreement"] == 0.0 and out["ratings"] == 3
     # pairs: a has 1 agreeing ordered pair ×2 of 6; b 2 of 2 → 4/8
     assert out["pairwise_agreement"] == pytest.approx(0.5)
+
+
+def test_findings_report_adds_up_right_wrong_and_missed_tips_over_the_judged_aspects():
+    def judged(file, labels, shown):
+        full = dict.fromkeys(("lighting", "sharpness", "resolution", "framing", "visibility", "background", "angle"),
+                             "good")
+        full.update(labels)
+        return Judged(file, full, shown, overall=3, score=3.0,
+                      good=all(v == "good" for a, v in full.items() if a != "resolution"))
+
+    rows = [
+        # Right: a tip on the labelled aspect, even with another of its problems (as the per-aspect table).
+        judged("a", {"lighting": "too_dark", "resolution": "low_resolution"},
+               {"lighting": "overexposed", "resolution": "low_resolution"}),
+        judged("b", {"visibility": "cut_off"}, {}),  # missed
+        judged("c", {}, {"background": "cluttered", "angle": "tilted"}),  # two wrong tips on a good photo
+        judged("d", {"resolution": "low_resolution"}, {}),  # resolution is not added up: it follows from the size
+    ]
+    out = findings_report(rows, n_resamples=10)
+    assert out["tips"] == {"right": 1, "wrong": 2, "missed": 1}
+    assert out["good_photos"]["with_any_tip_but_resolution"] == 1 and out["good_photos"]["n"] == 2
 
 
 def test_label_agreement_judges_the_second_person_and_the_scorer_against_the_first_on_the_same_photos():

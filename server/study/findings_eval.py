@@ -1,5 +1,6 @@
-"""How well a scorer's tips match people's labels: precision and recall per aspect and problem, the share of
-good photos told to fix something, and the score's rank correlation with the overall labels.
+"""How well a scorer's tips match people's labels: precision and recall per aspect and problem, the tips
+right, wrong and missed over all judged aspects, the share of good photos told to fix something, and the
+score's rank correlation with the overall labels.
 
 A tip counts when it would be shown to the seller. Intervals are 95% percentile
 bootstraps over photos (the same resampled photos for every metric of a row).
@@ -74,6 +75,14 @@ def findings_report(judged: list[Judged], *, n_resamples: int = 1000, seed: int 
             t = np.array([j.labels[a] == p for j in judged])
             q = np.array([j.shown.get(a) == p for j in judged])
             out["problems"][f"{a}.{p}"] = _pr(t, q, n_resamples, seed)
+
+    # Tips a seller would be shown, added up over the aspects people judged (resolution follows from the size
+    # alone): a change that trades one aspect's figures against another's is read on these. A wrong tip
+    # counts as much as a missed problem.
+    judged_aspects = [out["aspects"][a] for a in ASPECTS if a != "resolution"]
+    out["tips"] = {"right": sum(r["hits"] for r in judged_aspects),
+                   "wrong": sum(r["flagged"] - r["hits"] for r in judged_aspects),
+                   "missed": sum(r["labelled"] - r["hits"] for r in judged_aspects)}
 
     good = [j for j in judged if j.good]
     told = np.array([any(p for a, p in j.shown.items() if a != "resolution") for j in good])
