@@ -137,8 +137,9 @@ def markdown(res: dict) -> str:
     for p, r in real["problems"].items():
         lines.append(f"| {p} | {r['labelled']} | {r['flagged']} | {_v(r['precision'])} | {_v(r['recall'])} |")
     g, t = real["good_photos"], real["tips"]
-    lines += ["", f"Tips shown on the aspects people judged (all but resolution): {t['right']} right, "
-                  f"{t['wrong']} wrong; {t['missed']} labelled problems missed.",
+    lines += ["", f"Tips shown on the aspects people judged (all but resolution): {t['right']} on a labelled "
+                  f"aspect ({t['right_problem']} naming its problem), {t['wrong']} wrong; {t['missed']} labelled "
+                  f"problems missed.",
               f"Good photos told to fix something other than resolution: **{g['with_any_tip_but_resolution']} "
                   f"of {g['n']} ({_v(g['share'])} {_ci(g['share_ci95'])})**; by aspect: "
                   + ", ".join(f"{a} {n}" for a, n in g["tips_by_aspect"].items() if n),

@@ -31,7 +31,7 @@ from phototips.scoring.result import Finding, ScoreRequest, ScoreResult
 from phototips.service import PhotoService
 from phototips.study.calibrate import Sample, fit_logistic, measure_bytes
 from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
-from phototips.study.realset import in_holdout, load_realset, majority
+from phototips.study.realset import LOOKED_AT, in_holdout, load_realset, majority
 from phototips.tips.select import select_tips
 from phototips.yamlfile import read_yaml
 
@@ -395,11 +395,16 @@ def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
     assert set(res["real"]["aspects"]) == {"lighting", "sharpness", "resolution", "framing", "visibility",
                                            "background", "angle"}
     assert 0 <= res["real"]["good_photos"]["share"] <= 1
-    judged = [r for a, r in res["real"]["aspects"].items() if a != "resolution"]
-    assert res["real"]["tips"] == {"right": sum(r["hits"] for r in judged),
-                                   "wrong": sum(r["flagged"] - r["hits"] for r in judged),
-                                   "missed": sum(r["labelled"] - r["hits"] for r in judged)}
-    assert "right," in run.stdout and "labelled problems missed" in run.stdout
+    # The totals, counted again from each photo's labels and the tips it was shown.
+    labels = {r["file"]: r for r in pick}
+    pairs = [(labels[p["file"]][a], p["shown"].get(a)) for p in res["per_photo"] for a in LOOKED_AT]
+    t = res["real"]["tips"]
+    assert t == {"right": sum(lab != "good" and tip is not None for lab, tip in pairs),
+                 "right_problem": sum(lab != "good" and tip == lab for lab, tip in pairs),
+                 "wrong": sum(lab == "good" and tip is not None for lab, tip in pairs),
+                 "missed": sum(lab != "good" and tip is None for lab, tip in pairs)}
+    assert (f"{t['right']} on a labelled aspect ({t['right_problem']} naming its problem), {t['wrong']} wrong; "
+            f"{t['missed']} labelled problems missed.") in run.stdout
     assert -1 <= res["real"]["spearman"]["value"] <= 1
     assert res["degraded"]["darker"]["n"] == sum(all(r[a] == "good" for a in ("lighting", "sharpness", "framing",
                                                                                   "visibility", "background", "angle"))

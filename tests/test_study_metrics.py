@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from phototips.errors import PhotoTipsError
+from phototips.scoring.result import ASPECTS
 from phototips.study.costs import load_catalog, usd_per_1000_photos
 from phototips.study.findings_eval import Judged, findings_report, label_agreement
 from phototips.study.metrics import alignment, human_ceiling
@@ -97,8 +98,7 @@ def test_human_ceiling():
 
 def test_findings_report_adds_up_right_wrong_and_missed_tips_over_the_judged_aspects():
     def judged(file, labels, shown):
-        full = dict.fromkeys(("lighting", "sharpness", "resolution", "framing", "visibility", "background", "angle"),
-                             "good")
+        full = dict.fromkeys(ASPECTS, "good")
         full.update(labels)
         return Judged(file, full, shown, overall=3, score=3.0,
                       good=all(v == "good" for a, v in full.items() if a != "resolution"))
@@ -112,8 +112,7 @@ def test_findings_report_adds_up_right_wrong_and_missed_tips_over_the_judged_asp
         judged("d", {"resolution": "low_resolution"}, {}),  # resolution is not added up: it follows from the size
     ]
     out = findings_report(rows, n_resamples=10)
-    assert out["tips"] == {"right": 1, "wrong": 2, "missed": 1}
-    assert out["good_photos"]["with_any_tip_but_resolution"] == 1 and out["good_photos"]["n"] == 2
+    assert out["tips"] == {"right": 1, "right_problem": 0, "wrong": 2, "missed": 1}
 
 
 def test_label_agreement_judges_the_second_person_and_the_scorer_against_the_first_on_the_same_photos():

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from ..scoring.result import ASPECTS
+from .realset import LOOKED_AT
 
 
 @dataclass
@@ -77,21 +78,23 @@ def findings_report(judged: list[Judged], *, n_resamples: int = 1000, seed: int 
             out["problems"][f"{a}.{p}"] = _pr(t, q, n_resamples, seed)
 
     # Tips a seller would be shown, added up over the aspects people judged (resolution follows from the size
-    # alone): a change that trades one aspect's figures against another's is read on these. A wrong tip
-    # counts as much as a missed problem.
-    judged_aspects = [out["aspects"][a] for a in ASPECTS if a != "resolution"]
-    out["tips"] = {"right": sum(r["hits"] for r in judged_aspects),
-                   "wrong": sum(r["flagged"] - r["hits"] for r in judged_aspects),
-                   "missed": sum(r["labelled"] - r["hits"] for r in judged_aspects)}
+    # alone): a change that trades one aspect's figures against another's is read on these, wrong tips and
+    # missed problems side by side. "right" is a tip on a labelled aspect, as in the per-aspect table, even
+    # where it names another of its problems; "right_problem" only those naming the labelled one.
+    out["tips"] = {"right": sum(out["aspects"][a]["hits"] for a in LOOKED_AT),
+                   "right_problem": sum(j.shown.get(a) == j.labels[a] for j in judged for a in LOOKED_AT
+                                        if j.labels[a] != "good"),
+                   "wrong": sum(out["aspects"][a]["flagged"] - out["aspects"][a]["hits"] for a in LOOKED_AT),
+                   "missed": sum(out["aspects"][a]["labelled"] - out["aspects"][a]["hits"] for a in LOOKED_AT)}
 
     good = [j for j in judged if j.good]
-    told = np.array([any(p for a, p in j.shown.items() if a != "resolution") for j in good])
+    told = np.array([any(j.shown.get(a) for a in LOOKED_AT) for j in good])
     out["good_photos"] = {
         "n": len(good),
         "with_any_tip_but_resolution": int(told.sum()),
         "share": float(told.mean()) if good else float("nan"),
         "share_ci95": _bootstrap(lambda i: float(told[i].mean()), len(good), n_resamples, seed) if good else None,
-        "tips_by_aspect": {a: sum(1 for j in good if j.shown.get(a)) for a in ASPECTS if a != "resolution"},
+        "tips_by_aspect": {a: sum(1 for j in good if j.shown.get(a)) for a in LOOKED_AT},
     }
 
     overall = np.array([j.overall for j in judged], dtype=float)
