@@ -205,19 +205,27 @@ def test_item_cut_in_half_by_the_frame_gets_a_visibility_tip(name):
     assert tips_for(png(cut_through(rgb_of(name)))).get("visibility") == "cut_off"
 
 
-@pytest.mark.parametrize("name", [
-    "grocery-shop-oatly-oat-milk_024.jpg",  # a carton held among shelves: the mask finds a scrap of it
-    "grocery-shop-arla-sour-cream_013.jpg",
+@pytest.mark.parametrize("name, aspect, ungated", [
+    ("grocery-shop-oatly-oat-milk_024.jpg", "framing", "too_small"),  # a carton held among shelves: the mask finds a scrap of it
+    ("grocery-shop-arla-sour-cream_013.jpg", "framing", "too_small"),
+    # Shelves seen in perspective, not a level floor or wall.
+    ("grocery-shop-oatly-oat-milk_024.jpg", "angle", "tilted"),
+    ("grocery-shop-garant-ecological-standard-milk_001.jpg", "angle", "tilted"),
 ])
-def test_no_framing_tip_from_an_item_box_read_in_clutter(name):
+def test_no_framing_or_tilt_tip_from_what_is_read_in_clutter(name, aspect, ungated):
     tips = tips_for(real(name))
-    assert tips.get("background") == "cluttered" and "framing" not in tips
-    # The same judgement without the gate would have told the seller the item is too small.
+    assert tips.get("background") == "cluttered" and aspect not in tips
+    # The same judgement without the gate would have given the tip.
     aspects = SCORER.judgement.aspects
-    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**aspects["framing"],
-                                                                                     "unless_likely": ()}})
-    ungated = judgement.findings(measure_bytes(real(name), SETTINGS))["framing"]
-    assert ungated.problem == "too_small" and ungated.confidence >= SCORER.judgement.tip_confidence
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, aspect: {**aspects[aspect],
+                                                                                   "unless_likely": ()}})
+    finding = judgement.findings(measure_bytes(real(name), SETTINGS))[aspect]
+    assert finding.problem == ungated and finding.confidence >= SCORER.judgement.tip_confidence
+
+
+def test_flat_lay_on_rotated_floorboards_keeps_its_tilt_tip():
+    # Labelled tilted by people; its floor is plain enough (clutter unlikely) for the lines to be evidence.
+    assert tips_for(real("clothing-8fb78159.jpg")).get("angle") == "tilted"
 
 
 def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
