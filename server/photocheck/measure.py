@@ -12,7 +12,8 @@ same numbers as features. What each group looks at, and why:
   of a soft background is a shallow depth of field, not blur);
 - visibility measures how the item meets the frame: a long stretch of the item
   on an edge means it runs out of the frame, a touch means it fills it; the
-  stretch is read by colour as well as by the (smoothed) mask;
+  stretch is read by colour as well as by the (smoothed) mask, and once more
+  without the mask (frame_edge.py), which misses items that fill the frame;
 - clutter is read around the item, with colour edges apart: other objects,
   shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
@@ -27,6 +28,7 @@ import math
 import cv2
 import numpy as np
 
+from .frame_edge import edge_likeness
 from .geometry import Layout
 from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
 
@@ -77,10 +79,13 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m["noise_sigma"] /= alpha
     m.update(_resolution(width, height))
     m.update(_framing(subject))
+    # Read without the mask, which misses an item that fills the frame and runs out of it on several sides.
+    likeness = edge_likeness(small_n)
+    m["item_edge_likeness"] = float(sum(likeness))
     m.update(_background(small_n, small_gray_n, subject))
     angle, line = _angle(small_gray_n, subject)
     m.update(angle)
-    return m, Layout(subject, small, line, angle["tilt_degrees"])
+    return m, Layout(subject, small, line, angle["tilt_degrees"], likeness)
 
 
 def _stretch(gray: np.ndarray) -> tuple[float, float]:
