@@ -273,7 +273,7 @@ def test_a_tip_shows_where_on_the_photo(server, browser, tmp_path, width, height
     page.goto(server.url + "/")
     expect(page.locator("#status")).to_have_text("live", timeout=15000)
     cut, tilt = tmp_path / "cut.jpg", tmp_path / "tilted.jpg"
-    cut.write_bytes(real("clothing-bc492f26.jpg"))
+    cut.write_bytes(real("clothing-6881b668.jpg"))
     tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
     page.set_input_files("#photo-input", [str(cut), str(tilt)])
     tiles = page.locator(".photo")

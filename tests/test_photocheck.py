@@ -64,7 +64,8 @@ def test_degraded_copy_scores_lower_and_flags_the_aspect(degrade, aspect, name):
 def test_smaller_copy_scores_lower_and_flags_resolution(name):
     # From the sample at twice its size: every sample is already under the 600-px line, where the resolution
     # finding is near certain (coffee's 0.88), so a smaller copy of it moves the score by less than resampling
-    # moves the other findings.
+    # moves the other findings (coffee's saucer, a few pixels from the bottom edge, reads as reaching it by
+    # colour at one size and not at the other).
     big = cv2.resize(photos.sample(name), None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     original, worse = check(big), check(photos.smaller(big))
     assert worse.score < original.score, (original.score, worse.score)

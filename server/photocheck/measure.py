@@ -82,6 +82,8 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     # Read without the mask, which misses an item that fills the frame and runs out of it on several sides.
     likeness = edge_likeness(small_n)
     m["item_edge_likeness"] = float(sum(likeness))
+    # What the visibility value shows: the longest stretch of one side the item covers, by either reading.
+    m["item_edge_reach"] = max(m["item_border_contact"], float(max(likeness)))
     m.update(_background(small_n, small_gray_n, subject))
     angle, line = _angle(small_gray_n, subject)
     m.update(angle)
