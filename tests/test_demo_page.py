@@ -381,16 +381,21 @@ def test_a_tilted_photo_is_offered_a_straightened_one_which_scores_higher_once_u
     assert float(used.get_attribute("data-score")) > before
 
 
-def test_the_seller_reorders_the_hero_and_the_server_is_told(server, browser, photo_files):
+def test_the_seller_reorders_the_hero_and_the_server_is_told(server, browser, photo_files, tmp_path):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(server.url + "/")
     expect(page.locator("#status")).to_have_text("live", timeout=15000)
-    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(photo_files["astronaut"])])
+    # The photo and a dark copy of it, in that order: the suggestion is the first photo by construction, so the
+    # seller has another one to drag in front of it.
+    dark = tmp_path / "coffee-dark.jpg"
+    dark.write_bytes(photos.encode(photos.darker(photos.sample("coffee"))))
+    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(dark)])
     tiles = page.locator(".photo")
     expect(page.locator(".photo.hero")).to_have_count(1, timeout=20000)
     for i in range(2):
         expect(tiles.nth(i)).to_have_attribute("data-state", "scored", timeout=20000)
     hero_id = page.evaluate("document.body.dataset.hero")
+    assert tiles.first.get_attribute("data-photo-id") == hero_id
     other = page.locator(f'.photo:not([data-photo-id="{hero_id}"])')
     other_id = other.get_attribute("data-photo-id")
     # Dragged onto the first photo, the other photo becomes the first.
