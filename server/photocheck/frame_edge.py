@@ -91,8 +91,9 @@ def edge_likeness(rgb: np.ndarray) -> tuple[float, float, float, float]:
     model = (q[..., 0].astype(np.int32) * 8 + q[..., 1]) * 8 + q[..., 2]
     inner = np.zeros((h, w), bool)
     inner[_ROWS:-_ROWS, _ROWS:-_ROWS] = True
-    p_item = np.bincount(model[item & inner], minlength=512) / max(1, int((item & inner).sum()))
-    p_back = np.bincount(model[~item & inner], minlength=512) / max(1, int((~item & inner).sum()))
+    item, back = item & inner, ~item & inner
+    p_item = np.bincount(model[item], minlength=512) / max(1, int(item.sum()))
+    p_back = np.bincount(model[back], minlength=512) / max(1, int(back.sum()))
     # Equal priors; a colour seen in neither region is not the item's.
     is_item = p_item > _ITEM_POSTERIOR / (1 - _ITEM_POSTERIOR) * p_back
     strips = (np.s_[:_ROWS], np.s_[-_ROWS:], np.s_[:, :_ROWS], np.s_[:, -_ROWS:])

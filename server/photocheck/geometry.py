@@ -53,9 +53,8 @@ def locate(layout: Layout) -> dict[str, dict]:
     subject, small_rgb = layout.subject, layout.small_rgb
     out: dict[str, dict] = {}
     # The edges the item reaches in its own colour, as the cut_off finding reads them (measure._framing and
-    # frame_edge.py): the second needs no item found.
-    mask_edges = subject.edge_colour if subject.found else (0.0,) * 4
-    cut_edges = [side for side, by_mask, by_colour in zip(SIDES, mask_edges, layout.edge_likeness)
+    # frame_edge.py): the second needs no item found (a subject not found has no edge colour).
+    cut_edges = [side for side, by_mask, by_colour in zip(SIDES, subject.edge_colour, layout.edge_likeness)
                  if by_mask >= CUT_SHARE or by_colour >= LIKENESS_SHARE]
     if subject.found:
         box = [round(float(v), 3) for v in subject.box]
