@@ -45,6 +45,8 @@ def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp
 
     hero = page.locator(".photo.hero")
     expect(hero).to_have_count(1, timeout=20000)
+    # Both photos ranked: a ranking of the first one alone may still be on its way when they are both scored.
+    expect(page.locator("body")).to_have_attribute("data-ranked", "2", timeout=20000)
     expect(hero.locator(".hero-mark")).to_be_visible()
     expect(page.locator("#hero-note")).to_contain_text("★")
     hero_id = page.evaluate("document.body.dataset.hero")
@@ -394,6 +396,8 @@ def test_the_seller_reorders_the_hero_and_the_server_is_told(server, browser, ph
     expect(page.locator(".photo.hero")).to_have_count(1, timeout=20000)
     for i in range(2):
         expect(tiles.nth(i)).to_have_attribute("data-state", "scored", timeout=20000)
+    # The ranking of both photos, not the one sent when the first of them was scored (either may finish first).
+    expect(page.locator("body")).to_have_attribute("data-ranked", "2", timeout=20000)
     hero_id = page.evaluate("document.body.dataset.hero")
     assert tiles.first.get_attribute("data-photo-id") == hero_id
     other = page.locator(f'.photo:not([data-photo-id="{hero_id}"])')
