@@ -30,7 +30,7 @@ from phototips.config import load_settings
 from phototips.imaging.decode import decode_photo
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ASPECTS, ScoreRequest
-from phototips.study.degrade import LABELLED_DEGRADATIONS
+from phototips.study.degrade import LABELLED_DEGRADATIONS, UNKNOWN_AFTER
 from phototips.study.findings_eval import Judged, degraded_report, findings_report, label_agreement
 from phototips.study.realset import LOOKED_AT, degraded_copies, in_holdout, load_realset
 from phototips.tips.select import select_tips
@@ -102,6 +102,7 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
             for name, _, data in degraded_copies(p):
                 aspect, problem = intended[name]
                 rows.append({"degradation": name, "aspect": aspect, "problem": problem,
+                             "unknown": UNKNOWN_AFTER.get(name, ()),
                              "shown": shown_tips(score(data), scorer), "original_shown": shown_by_file[p.file]})
         out["degraded"] = degraded_report(rows)
     second = set_dir / "labels_second.csv"
@@ -163,7 +164,8 @@ def markdown(res: dict) -> str:
                   "|---|---|---|---|---|"]
         for name, d in res["degraded"].items():
             lines.append(f"| {name} → {d['aspect']}.{d['problem']} | {d['n']} | {d['recall']:.2f} | "
-                         f"{d['problem_match']:.2f} | {d['other_new_tip']:.2f} |")
+                         f"{d['problem_match']:.2f} | {d['other_new_tip']:.2f}"
+                         + (f" (not counting {', '.join(d['not_counted'])})" if d.get("not_counted") else "") + " |")
     if "sweep" in res:
         lines += ["", "Tip threshold per aspect (precision / recall / good photos tipped), calibration half | held out:",
                   "", "| aspect | " + " | ".join(SWEEP_LABELS) + " |", "|---|" + "---|" * len(SWEEP_LABELS)]

@@ -9,7 +9,7 @@ import pytest
 from phototips.errors import PhotoTipsError
 from phototips.scoring.result import ASPECTS
 from phototips.study.costs import load_catalog, usd_per_1000_photos
-from phototips.study.findings_eval import Judged, findings_report, label_agreement
+from phototips.study.findings_eval import Judged, degraded_report, findings_report, label_agreement
 from phototips.study.metrics import alignment, human_ceiling
 from phototips.study.ratings import majority_vote, ratings_per_image, read_ratings
 from phototips.study.split import stratified_split
@@ -113,6 +113,21 @@ def test_findings_report_adds_up_right_wrong_and_missed_tips_over_the_judged_asp
     ]
     out = findings_report(rows, n_resamples=10)
     assert out["tips"] == {"right": 1, "right_problem": 0, "wrong": 2, "missed": 1}
+
+
+def test_a_tip_on_an_aspect_the_degradation_leaves_unknown_is_not_counted_as_new():
+    """A tilted copy is zoomed, which may cut its item: its cut-off tip is no new tip elsewhere; a clutter tip is."""
+    def row(shown, unknown=("visibility",)):
+        return {"degradation": "tilted", "aspect": "angle", "problem": "tilted", "unknown": unknown,
+                "shown": {"angle": None, "resolution": "low_resolution", **shown}, "original_shown": {}}
+
+    rows = [row({"visibility": "cut_off"}), row({"background": "cluttered"}), row({"angle": "tilted"}),
+            row({"visibility": "cut_off"}, unknown=())]
+    got = degraded_report(rows)["tilted"]
+    assert got["n"] == 4
+    assert got["recall"] == 0.25
+    assert got["other_new_tip"] == 0.5  # the clutter tip, and the cut-off tip where visibility is known
+    assert got["not_counted"] == ["visibility"]
 
 
 def test_label_agreement_judges_the_second_person_and_the_scorer_against_the_first_on_the_same_photos():

@@ -110,9 +110,11 @@ def findings_report(judged: list[Judged], *, n_resamples: int = 1000, seed: int 
 
 def degraded_report(rows: list[dict]) -> dict:
     """Per degradation: how often the intended aspect got a tip (and the intended problem), and how often
-    a tip appeared on another aspect that the original photo did not have.
+    a tip appeared on another aspect that the original photo did not have and that the degradation does
+    not leave unknown.
 
-    rows: {"degradation", "aspect", "problem", "shown": {aspect: problem|None}, "original_shown": {...}}
+    rows: {"degradation", "aspect", "problem", "shown": {aspect: problem|None}, "original_shown": {...},
+    "unknown": [aspect, ...] (optional)}
     """
     out: dict = {}
     for name in dict.fromkeys(r["degradation"] for r in rows):
@@ -121,11 +123,13 @@ def degraded_report(rows: list[dict]) -> dict:
         caught = [r["shown"].get(aspect) is not None for r in rs]
         exact = [r["shown"].get(aspect) == problem for r in rs]
         collateral = [
-            any(p and not r["original_shown"].get(a) for a, p in r["shown"].items() if a not in (aspect, "resolution"))
+            any(p and not r["original_shown"].get(a) for a, p in r["shown"].items()
+                if a not in (aspect, "resolution", *r.get("unknown", ())))
             for r in rs
         ]
         out[name] = {"aspect": aspect, "problem": problem, "n": len(rs), "recall": float(np.mean(caught)),
-                     "problem_match": float(np.mean(exact)), "other_new_tip": float(np.mean(collateral))}
+                     "problem_match": float(np.mean(exact)), "other_new_tip": float(np.mean(collateral)),
+                     "not_counted": sorted({a for r in rs for a in r.get("unknown", ())})}
     return out
 
 
