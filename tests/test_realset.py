@@ -237,6 +237,26 @@ def test_no_framing_or_tilt_tip_from_what_is_read_in_clutter(name, aspect, ungat
     assert finding.problem == ungated and finding.confidence >= SCORER.judgement.tip_confidence
 
 
+@pytest.mark.parametrize("name, unjudged, judged", [
+    ("grocery-shop-oatly-oat-milk_024.jpg", "framing", "sharpness"),  # clutter likely: the box is a scrap of it
+    ("clothing-46f62d95.jpg", "framing", "visibility"),  # no item found: no box to judge framing on
+])
+def test_an_aspect_left_unjudged_says_so_and_is_not_called_good(name, unjudged, judged):
+    photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
+    result = SCORER.score(photo, ScoreRequest())
+    left = result.aspects[unjudged]
+    assert (left.source, left.verdict, left.confidence, left.severity) == ("not_judged", "good", 0.0, 0.0)
+    assert result.aspects[judged].source == "measured"
+    names = SCORER.catalog.aspect_names
+    good = result.justification.partition(SCORER.catalog.headings["good"]["en"] + ":")[2]
+    assert names[unjudged]["en"] not in good
+    # A clean packshot, framing judged and good, is told so.
+    clean = SCORER.score(decode_photo(real("grocery-iconic-arla-sour-milk.jpg"), max_pixels=SETTINGS.max_pixels,
+                                      analysis_side=SETTINGS.analysis_side), ScoreRequest())
+    assert clean.aspects["framing"].source == "measured"
+    assert all(f.source == "measured" for f in clean.aspects.values())
+
+
 def test_flat_lay_on_rotated_floorboards_keeps_its_tilt_tip():
     # Labelled tilted by people; its floor is plain enough (clutter unlikely) for the lines to be evidence.
     assert tips_for(real("clothing-8fb78159.jpg")).get("angle") == "tilted"

@@ -26,6 +26,10 @@ _FINDING = {
                                       "the model's tip_confidence"},
         "value": {"type": ["number", "null"]},
         "problem": {"type": ["string", "null"]},
+        "source": {"type": "string", "enum": ["measured", "not_judged", "mentioned", "not_mentioned"],
+                   "description": "measured or not_judged (the photo check could not judge the aspect on this "
+                                  "photo: no item found, or clutter); mentioned or not_mentioned in a model's "
+                                  "justification. Only measured and mentioned findings say an aspect is good"},
         "geometry": {
             "type": ["object", "null"],
             "description": "where on the photo, in fractions of its width and height (origin top left): "

@@ -21,6 +21,8 @@ bound. The confidence stays the likeliest problem's, so the tip and the score do
 
 An aspect's `unless_likely` ({"aspect.problem": confidence}) leaves it unjudged where another aspect's
 problem is at least that likely: the item's box, from which framing is read, cannot be trusted in clutter.
+An aspect left unjudged (that, or `needs_item` with no item found) has no problem and costs the score
+nothing, and says so: `source: not_judged`, so that neither the JSON nor the seller's text calls it good.
 """
 
 from __future__ import annotations
@@ -83,8 +85,9 @@ class Judgement:
         out = {}
         for aspect, spec in self.aspects.items():
             best, best_conf, best_sev = None, 0.0, 0.0
-            if not (spec["needs_item"] and not m.get("item_found")) and not any(
-                    other.confidence(m) >= at for other, at in spec["unless_likely"]):
+            judged_here = not (spec["needs_item"] and not m.get("item_found")) and not any(
+                other.confidence(m) >= at for other, at in spec["unless_likely"])
+            if judged_here:
                 judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
                 for p, conf, sev in judged.values():
                     if (conf, sev) > (best_conf, best_sev):
@@ -102,6 +105,7 @@ class Judgement:
                 severity=round(best_sev, 3) if improve else 0.0,
                 value=round(float(m[spec["value"]]), 4),
                 problem=best.name if improve else None,
+                source="measured" if judged_here else "not_judged",
                 confidence=round(best_conf, 3),
             )
         return out

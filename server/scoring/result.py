@@ -15,7 +15,8 @@ class Finding:
     severity: float  # 0–1
     value: float | None = None  # the measurement behind it, where one exists
     problem: str | None = None  # which way it needs improving, e.g. "too_dark"
-    # measured (photo check), mentioned (in a model's justification) or not_mentioned
+    # measured or not_judged (photo check: no item found, or another problem makes the aspect unreadable),
+    # mentioned (in a model's justification) or not_mentioned; only measured and mentioned can call it good
     source: str = "measured"
     # how sure the scorer is that the problem is real (0–1); tips are shown only above a threshold
     confidence: float = 1.0

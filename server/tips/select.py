@@ -59,7 +59,8 @@ def describe(findings: dict[str, Finding], score: float, catalog: Catalog, local
     """A short justification in the seller's language, built from the findings sure enough to tell."""
     todo = sorted(((a, f) for a, f in findings.items() if f.verdict == "improve" and f.confidence >= min_confidence),
                   key=lambda af: -af[1].severity)
-    good = [catalog.aspect_names[a][locale] for a, f in findings.items() if f.verdict == "good"]
+    good = [catalog.aspect_names[a][locale] for a, f in findings.items()
+            if f.verdict == "good" and f.source != "not_judged"]
     if not todo:
         return catalog.all_good[locale]
     issues = [
