@@ -250,11 +250,28 @@ def test_an_aspect_left_unjudged_says_so_and_is_not_called_good(name, unjudged, 
     names = SCORER.catalog.aspect_names
     good = result.justification.partition(SCORER.catalog.headings["good"]["en"] + ":")[2]
     assert names[unjudged]["en"] not in good
-    # A clean packshot, framing judged and good, is told so.
+    # A clean packshot: every aspect judged but the angle, which a plain backdrop gives no lines to read on.
     clean = SCORER.score(decode_photo(real("grocery-iconic-arla-sour-milk.jpg"), max_pixels=SETTINGS.max_pixels,
                                       analysis_side=SETTINGS.analysis_side), ScoreRequest())
-    assert clean.aspects["framing"].source == "measured"
-    assert all(f.source == "measured" for f in clean.aspects.values())
+    assert {a for a, f in clean.aspects.items() if f.source != "measured"} == {"angle"}
+    assert clean.aspects["angle"].source == "not_judged"
+
+
+@pytest.mark.parametrize("name", ["trashnet-paper385.jpg", "trashnet-cardboard166.jpg", "trashnet-cardboard83.jpg"])
+def test_no_tilt_tip_from_the_outline_of_an_item_on_a_plain_backdrop(name):
+    # A note lying askew on a board, flattened cartons: the mask missed the item, so its own edges were read as
+    # lines of the scene. A plain backdrop has no floor, wall or horizon lines to show a tilt by.
+    m = measure_bytes(real(name), SETTINGS)
+    assert m["background_edges"] < 0.015
+    finding = SCORER.judgement.findings(m)["angle"]
+    assert (finding.source, finding.problem, finding.confidence) == ("not_judged", None, 0.0)
+    assert "angle" not in tips_for(real(name))
+    # The same judgement without the gate would have given the tip.
+    aspects = SCORER.judgement.aspects
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "angle": {**aspects["angle"],
+                                                                                    "unless_below": ()}})
+    ungated = judgement.findings(m)["angle"]
+    assert ungated.problem == "tilted" and ungated.confidence >= SCORER.judgement.tip_confidence
 
 
 def test_flat_lay_on_rotated_floorboards_keeps_its_tilt_tip():
@@ -296,6 +313,29 @@ def test_an_aspect_is_left_unjudged_where_another_problem_is_likely():
     # Two aspects gating each other would leave both unjudged wherever both are likely.
     data["aspects"]["framing"]["unless_likely"] = {"background.cluttered": 0.5}
     data["aspects"]["background"]["unless_likely"] = {"lighting.too_dark": 0.5}
+    with pytest.raises(PhotoTipsError, match="framing.unless_likely: .*gated itself"):
+        build_judgement(data, "test")
+
+
+def test_an_aspect_is_left_unjudged_where_a_measurement_is_below_its_bound():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    data["aspects"]["framing"]["problems"]["too_small"]["confidence"] = {
+        "fit": False, "bias": 5.0, "weights": {"item_area": 0.0}}
+    data["aspects"]["framing"]["unless_likely"] = None
+    data["aspects"]["framing"]["unless_below"] = {"plain": 0.5}
+    judgement = build_judgement(data, "test")
+    photo = measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 533)[0]
+    assert judgement.findings({**photo, "plain": 0.5})["framing"].problem == "too_small"  # at the bound: judged
+    below = judgement.findings({**photo, "plain": 0.49})["framing"]
+    assert (below.problem, below.confidence, below.source) == (None, 0.0, "not_judged")
+    for bad in ({}, ["plain"], {"plain": "x"}, {"plain": True}, {3: 0.5}):
+        data["aspects"]["framing"]["unless_below"] = bad
+        with pytest.raises(PhotoTipsError, match="framing.unless_below must map a measurement to a number"):
+            build_judgement(data, "test")
+    # A gate on a problem of an aspect that is itself gated this way is refused, as for unless_likely.
+    data["aspects"]["framing"]["unless_below"] = None
+    data["aspects"]["framing"]["unless_likely"] = {"background.cluttered": 0.5}
+    data["aspects"]["background"]["unless_below"] = {"plain": 0.5}
     with pytest.raises(PhotoTipsError, match="framing.unless_likely: .*gated itself"):
         build_judgement(data, "test")
 

@@ -99,6 +99,16 @@ def test_hero_ranking_prefers_whole_item_and_drops_near_duplicates():
     assert "cut off" in " ".join(ranked[1]["reasons"])
 
 
+def test_the_hero_is_not_credited_with_an_aspect_the_check_could_not_judge_on_it():
+    cup, astro = photos.sample("coffee"), photos.sample("astronaut")
+    hero, other = result(4.5), result(3.0, framing=0.8, lighting=0.8)
+    hero.aspects["framing"] = Finding("good", 0.0, None, None, "not_judged", confidence=0.0)
+    ranked = rank([Candidate("hero", hero, hashed(cup)), Candidate("other", other, hashed(astro))], RULES, CATALOG, "en")
+    assert ranked[0]["key"] == "hero"
+    said = " ".join(ranked[0]["reasons"])
+    assert "lighting" in said and "framing" not in said
+
+
 def test_single_photo_is_the_hero():
     ranked = rank([Candidate("only", result(3.0), hashed(photos.sample("coffee")))], RULES, CATALOG, "de")
     assert ranked[0]["reasons"] == [CATALOG.hero_reasons["only_photo"]["de"]]

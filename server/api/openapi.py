@@ -28,7 +28,7 @@ _FINDING = {
         "problem": {"type": ["string", "null"]},
         "source": {"type": "string", "enum": ["measured", "not_judged", "mentioned", "not_mentioned"],
                    "description": "measured or not_judged (the photo check could not judge the aspect on this "
-                                  "photo: no item found, or clutter); mentioned or not_mentioned in a model's "
+                                  "photo: no item found, clutter, or no lines to read a tilt on); mentioned or not_mentioned in a model's "
                                   "justification. Only measured and mentioned findings say an aspect is good"},
         "geometry": {
             "type": ["object", "null"],

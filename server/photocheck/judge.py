@@ -21,8 +21,11 @@ bound. The confidence stays the likeliest problem's, so the tip and the score do
 
 An aspect's `unless_likely` ({"aspect.problem": confidence}) leaves it unjudged where another aspect's
 problem is at least that likely: the item's box, from which framing is read, cannot be trusted in clutter.
-An aspect left unjudged (that, or `needs_item` with no item found) has no problem and costs the score
-nothing, and says so: `source: not_judged`, so that neither the JSON nor the seller's text calls it good.
+Its `unless_below` ({measurement: bound}) leaves it unjudged where a measurement is below the bound: a
+tilt is read from straight lines around the item, and on a plain backdrop the only ones are the item's own
+outline where the mask missed it. An aspect left unjudged (by either, or `needs_item` with no item found)
+has no problem and costs the score nothing, and says so: `source: not_judged`, so that neither the JSON nor
+the seller's text calls it good.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ class Judgement:
     report_at: float
     tip_confidence: float
     # aspect -> {"value": measurement, "needs_item": bool, "problems": [Problem], "prefer": (Preference, ...),
-    #            "unless_likely": ((Problem of another aspect, confidence), ...)}
+    #            "unless_likely": ((Problem of another aspect, confidence), ...),
+    #            "unless_below": ((measurement, bound), ...)}
     aspects: dict[str, dict]
     base: float
     weights: dict[str, float]  # aspect -> score weight
@@ -86,7 +90,8 @@ class Judgement:
         for aspect, spec in self.aspects.items():
             best, best_conf, best_sev = None, 0.0, 0.0
             judged_here = not (spec["needs_item"] and not m.get("item_found")) and not any(
-                other.confidence(m) >= at for other, at in spec["unless_likely"])
+                other.confidence(m) >= at for other, at in spec["unless_likely"]) and not any(
+                m[measure] < bound for measure, bound in spec["unless_below"])
             if judged_here:
                 judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
                 for p, conf, sev in judged.values():
@@ -177,8 +182,11 @@ def build_judgement(data: dict, path: str) -> Judgement:
         if prefer is None:
             problems.append(f"{aspect}.prefer must be a list of {{problem, measure, below}}, each problem of the "
                             "aspect and listed once")
+        unless_below = _unless_below(spec.get("unless_below"))
+        if unless_below is None:
+            problems.append(f"{aspect}.unless_below must map a measurement to a number")
         aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
-                           "prefer": prefer or ()}
+                           "prefer": prefer or (), "unless_below": unless_below or ()}
     for aspect, spec in aspects_in.items():
         unless, why = _unless_likely(spec.get("unless_likely"), aspect, aspects, aspects_in)
         if why:
@@ -229,12 +237,22 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
         found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
         if other == aspect or not found:
             return (), f"{key!r} is not a problem of another aspect"
-        if (raw.get(other) or {}).get("needs_item") or (raw.get(other) or {}).get("unless_likely"):
+        if any((raw.get(other) or {}).get(key) for key in ("needs_item", "unless_likely", "unless_below")):
             return (), f"{key!r} is not judged on every photo (its aspect needs the item or is gated itself)"
         if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 < at <= 1:
             return (), f"{key!r} must be a confidence above 0 and at most 1, got {at!r}"
         out.append((found[0], float(at)))
     return tuple(out), ""
+
+
+def _unless_below(spec) -> tuple[tuple[str, float], ...] | None:
+    """The aspect's `unless_below` as (measurement, bound) pairs; None when malformed."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict) or not spec or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in spec.items()):
+        return None
+    return tuple((k, float(v)) for k, v in spec.items())
 
 
 def _preferences(spec, names: set[str]) -> tuple[Preference, ...] | None:
