@@ -37,7 +37,8 @@
                     error_other: "This photo could not be used.",
                     score_failed: "The full score is not available right now; the tips above stand.",
                     no_answer: "The server did not answer. Try again.", busy_retry: "Busy right now, trying again…",
-                    show_where: "Show where", hero_note: "★ Suggested first photo:" };
+                    show_where: "Show where", hero_note: "★ Suggested first photo:",
+                    not_judged: "not checked on this photo" };
   const t = (key) => words[key] || ENGLISH[key] || key;
   // Words the server has not sent (yet, or at all) leave the page's own English in place, never a bare key.
   const known = (key) => words[key] || ENGLISH[key];
@@ -219,22 +220,24 @@
     tile.querySelector(".badge").textContent = msg.rating + "/5";
     tile.dataset.score = msg.score;
     summarize(tile, msg.justification);
-    // The seven aspects at a glance: to improve where a tip was shown, fine elsewhere.
+    // The seven aspects at a glance: to improve where a tip was shown, not ticked where the check could not
+    // judge it on this photo (no item found, clutter), fine elsewhere.
     const flagged = new Set(msg.tips.map((tip) => tip.aspect));
     tile.querySelector(".checklist").replaceChildren(...Object.keys(msg.aspects || {}).map((aspect) => {
       const item = document.createElement("li");
-      const bad = flagged.has(aspect);
+      const kind = flagged.has(aspect) ? "improve" : msg.aspects[aspect].source === "not_judged" ? "unjudged" : "good";
       item.dataset.aspect = aspect;
-      item.className = bad ? "improve" : "good";
+      item.className = kind;
       const mark = document.createElement("span");
       mark.className = "mark";
-      mark.textContent = bad ? "✗" : "✓";
+      mark.textContent = { improve: "✗", unjudged: "–", good: "✓" }[kind];
       mark.setAttribute("aria-hidden", "true");
       const name = document.createElement("span");
       name.className = "name";
       name.textContent = aspectNames[aspect] || aspect;
       item.append(mark, name);
-      item.setAttribute("aria-label", name.textContent + (bad ? ": ✗" : ": ✓"));
+      item.setAttribute("aria-label", name.textContent + ": " + (kind === "unjudged" ? t("not_judged") : mark.textContent));
+      if (kind === "unjudged") item.title = t("not_judged");
       return item;
     }));
     const layer = tile.querySelector(".where-layer");

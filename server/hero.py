@@ -84,11 +84,10 @@ def _reasons(c: Candidate, nxt: Candidate | None, first: bool, catalog: Catalog,
         return [phrases["only_photo"][locale]]
     if first:
         reasons = [phrases["best_score"][locale].format(score=f"{c.result.score:.1f}")]
-        # Only an aspect judged on both photos: one the check could not judge has no severity to compare.
+        # Not an aspect the check could not judge on the hero: its severity 0 says nothing of it.
         better = [
             a for a, f in c.result.aspects.items()
-            if a in nxt.result.aspects and f.severity + 0.1 < nxt.result.aspects[a].severity
-            and "not_judged" not in (f.source, nxt.result.aspects[a].source)
+            if a in nxt.result.aspects and f.severity + 0.1 < nxt.result.aspects[a].severity and f.source != "not_judged"
         ]
         better.sort(key=lambda a: c.result.aspects[a].severity - nxt.result.aspects[a].severity)
         reasons += [_cap(phrases["better_aspect"][locale].format(aspect=catalog.aspect_names[a][locale])) for a in better[:3]]

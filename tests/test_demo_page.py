@@ -262,6 +262,26 @@ def screenshot(page, name: str, tmp_path, part: str | None = None, height: int |
         page.screenshot(path=str(out), full_page=True)
 
 
+def test_an_aspect_the_check_could_not_judge_is_not_ticked(server, browser, tmp_path):
+    """A clean packshot on white: no lines around it to read a tilt on, so the angle is neither ticked nor crossed."""
+    from test_realset import real
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server.url + "/")
+    expect(page.locator("#status")).to_have_text("live", timeout=15000)
+    packshot = tmp_path / "packshot.jpg"
+    packshot.write_bytes(real("grocery-iconic-arla-sour-milk.jpg"))
+    page.set_input_files("#photo-input", [str(packshot)])
+    tile = page.locator(".photo").first
+    expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
+    angle = tile.locator('.checklist li[data-aspect="angle"]')
+    expect(angle).to_have_class("unjudged")
+    expect(angle.locator(".mark")).to_have_text("–")
+    expect(angle).to_have_attribute("aria-label", "angle: not checked on this photo")
+    assert tile.locator(".checklist li.unjudged").count() == 1
+    expect(tile.locator('.checklist li[data-aspect="framing"]')).to_have_class("good")
+
+
 @pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
 def test_a_tip_shows_where_on_the_photo(server, browser, tmp_path, width, height):
     """A cut-off item gets red frame edges, a tilted photo the measured line and a level line, on demand."""

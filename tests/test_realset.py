@@ -332,12 +332,28 @@ def test_an_aspect_is_left_unjudged_where_a_measurement_is_below_its_bound():
         data["aspects"]["framing"]["unless_below"] = bad
         with pytest.raises(PhotoTipsError, match="framing.unless_below must map a measurement to a number"):
             build_judgement(data, "test")
+    data["aspects"]["framing"]["unless_below"] = {"plain": float("nan")}  # a bound no measurement is below
+    with pytest.raises(PhotoTipsError, match="framing.unless_below must map a measurement to a number"):
+        build_judgement(data, "test")
     # A gate on a problem of an aspect that is itself gated this way is refused, as for unless_likely.
     data["aspects"]["framing"]["unless_below"] = None
     data["aspects"]["framing"]["unless_likely"] = {"background.cluttered": 0.5}
     data["aspects"]["background"]["unless_below"] = {"plain": 0.5}
     with pytest.raises(PhotoTipsError, match="framing.unless_likely: .*gated itself"):
         build_judgement(data, "test")
+
+
+def test_a_misspelt_gate_measurement_stops_the_start_not_a_photo(tmp_path):
+    import yaml
+
+    from phototips.scoring.photo_check import PhotoCheckScorer
+
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    data["aspects"]["angle"]["unless_below"] = {"background_edge": 0.015}
+    path = tmp_path / "photo-check.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(PhotoTipsError, match="unknown measurements background_edge;"):
+        PhotoCheckScorer(str(path), SETTINGS.tips_file)
 
 
 def test_blending_is_judged_only_on_a_mask_that_stands_out():

@@ -237,7 +237,7 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
         found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
         if other == aspect or not found:
             return (), f"{key!r} is not a problem of another aspect"
-        if any((raw.get(other) or {}).get(key) for key in ("needs_item", "unless_likely", "unless_below")):
+        if any((raw.get(other) or {}).get(gate) for gate in ("needs_item", "unless_likely", "unless_below")):
             return (), f"{key!r} is not judged on every photo (its aspect needs the item or is gated itself)"
         if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 < at <= 1:
             return (), f"{key!r} must be a confidence above 0 and at most 1, got {at!r}"
@@ -250,7 +250,8 @@ def _unless_below(spec) -> tuple[tuple[str, float], ...] | None:
     if spec is None:
         return ()
     if not isinstance(spec, dict) or not spec or not all(
-            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in spec.items()):
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for k, v in spec.items()):
         return None
     return tuple((k, float(v)) for k, v in spec.items())
 

@@ -65,6 +65,7 @@ def check_measurements(judgement, model_path: str) -> None:
         for p in spec["problems"]:
             used |= p.measurements
         used |= {pref.measure for pref in spec["prefer"]}
+        used |= {measure for measure, _ in spec["unless_below"]}
     unknown = sorted(used - set(known))
     if unknown:
         raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
