@@ -279,6 +279,25 @@ def test_flat_lay_on_rotated_floorboards_keeps_its_tilt_tip():
     assert tips_for(real("clothing-8fb78159.jpg")).get("angle") == "tilted"
 
 
+@pytest.mark.parametrize("name", ["abo-b07gtfschb-844a1cce.jpg", "clothing-05a71d78.jpg", "clothing-248bed38.jpg"])
+def test_a_small_item_on_a_plain_floor_is_not_a_flat_photo(name):
+    # Shrunk onto a plain backdrop, the item is under the frame's 5th percentile and the floor alone read as
+    # grey and hazy; the item now weighs as much as its backdrop.
+    far = png(item_far_away(rgb_of(name)))
+    m = measure_bytes(far, SETTINGS)
+    assert m["item_found"] and m["contrast"] > 0.5
+    assert SCORER.judgement.findings(m)["lighting"].problem != "flat"
+    assert "lighting" not in tips_for(far)
+
+
+@pytest.mark.parametrize("name", ["clothing-0dbc39f0.jpg", "trashnet-glass331.jpg"])
+def test_a_grey_hazy_photo_is_still_flat(name):
+    rgb = rgb_of(name).astype(np.float32)
+    hazy = png((rgb * 0.15 + 140 * 0.85).astype(np.uint8))  # a sixth of the contrast, no black, no white
+    assert tips_for(real(name)).get("lighting") is None
+    assert tips_for(hazy).get("lighting") == "flat"
+
+
 def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
     name = "grocery-iconic-arla-sour-milk.jpg"
     assert "framing" not in tips_for(real(name))

@@ -134,6 +134,13 @@ def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, 
     bg = _hist(value, (~subject.mask).astype(np.uint8)) if subject.found and (~subject.mask).any() else frame
     luma = _hist(gray, None)
     item_luma = _hist(gray, inner)
+    # Flat means the item and what it stands on are grey together. Read over the frame, a small item on a plain
+    # floor is under its 5th percentile: the backdrop alone sets both ends, and a clean photo reads as hazy.
+    # So the item weighs as much as its backdrop.
+    if inner is not None:
+        together = 0.5 * item_luma + 0.5 * _hist(gray, (~subject.mask).astype(np.uint8))
+    else:
+        together = luma
     return {
         "brightness": float(frame @ _LEVELS),
         "bright_p95": _percentile(frame, 0.95),
@@ -148,7 +155,7 @@ def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, 
         "luma_mean": float(luma @ _LEVELS),
         "item_luma": float(item_luma @ _LEVELS),
         "luma_p95": _percentile(luma, 0.95),
-        "contrast": _percentile(luma, 0.95) - _percentile(luma, 0.05),
+        "contrast": _percentile(together, 0.95) - _percentile(together, 0.05),
     }
 
 
