@@ -293,7 +293,7 @@ def test_a_small_item_on_a_plain_floor_is_not_a_flat_photo(name):
 @pytest.mark.parametrize("name", ["clothing-0dbc39f0.jpg", "trashnet-glass331.jpg"])
 def test_a_grey_hazy_photo_is_still_flat(name):
     rgb = rgb_of(name).astype(np.float32)
-    hazy = png((rgb * 0.15 + 140 * 0.85).astype(np.uint8))  # a sixth of the contrast, no black, no white
+    hazy = png((rgb * 0.15 + 140 * 0.85).astype(np.uint8))  # 15% of the contrast, no black, no white
     assert tips_for(real(name)).get("lighting") is None
     assert tips_for(hazy).get("lighting") == "flat"
 

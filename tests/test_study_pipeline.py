@@ -75,6 +75,14 @@ def test_learned_onnx_scorer_beats_the_untrained_photo_check_on_the_test_split(s
     assert meta["trained_on"] == len(train) and meta["synthetic"]
     settings = load_settings({"PHOTOTIPS_LEARNED_MODEL": str(model)})
     assert create_scorer("photo-check", settings).learned is not None  # the photo check now scores with it
+    # Trained on measurements that have since changed meaning (or before that was recorded): refused.
+    import json
+
+    stale = tmp_path / "stale.onnx"
+    stale.write_bytes(model.read_bytes())
+    stale.with_suffix(".json").write_text(json.dumps({k: v for k, v in meta.items() if k != "measurements"}))
+    with pytest.raises(ValueError, match="measurements of another meaning .*retrain"):
+        create_scorer("photo-check", load_settings({"PHOTOTIPS_LEARNED_MODEL": str(stale)}))
     results = run_eval(synthetic, ["photo-check-rules", "learned"], ["guided"], tmp_path / "ev", settings,
                        subset=test, n_resamples=200, progress=False)
     by = {e["scorer"]: e["metrics"] for e in results["results"]}

@@ -59,6 +59,11 @@ _PATCH = 16
 _COLOUR_EDGE = 40.0
 
 
+# What the measurements mean, for models trained on them (study/learned.py), which refuse other meanings: raised
+# whenever one changes (2: `contrast` weighs the item as much as its backdrop, photo-check@13).
+REVISION = 2
+
+
 def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float], Layout]:
     """All measurements for an RGB array (analysis size) of a photo whose original is width×height, and
     where things are (for geometry.locate)."""
@@ -131,16 +136,16 @@ def _lighting(rgb: np.ndarray, gray: np.ndarray, subject: Subject) -> dict[str, 
         n, _, stats, _ = cv2.connectedComponentsWithStats(blown, connectivity=8)
         if n > 1:
             patch = float(stats[1:, cv2.CC_STAT_AREA].max() / max(inner.sum(), 1))
-    bg = _hist(value, (~subject.mask).astype(np.uint8)) if subject.found and (~subject.mask).any() else frame
+    rest = (~subject.mask).astype(np.uint8)
+    # A backdrop of a few pixels says nothing of it, and must not weigh half in `contrast` below.
+    backdrop = subject.found and rest.sum() >= 50
+    bg = _hist(value, rest) if backdrop else frame
     luma = _hist(gray, None)
     item_luma = _hist(gray, inner)
     # Flat means the item and what it stands on are grey together. Read over the frame, a small item on a plain
     # floor is under its 5th percentile: the backdrop alone sets both ends, and a clean photo reads as hazy.
     # So the item weighs as much as its backdrop.
-    if inner is not None:
-        together = 0.5 * item_luma + 0.5 * _hist(gray, (~subject.mask).astype(np.uint8))
-    else:
-        together = luma
+    together = 0.5 * item_luma + 0.5 * _hist(gray, rest) if backdrop else luma
     return {
         "brightness": float(frame @ _LEVELS),
         "bright_p95": _percentile(frame, 0.95),

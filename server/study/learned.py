@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..imaging.decode import decode_photo
-from ..photocheck.measure import measure
+from ..photocheck.measure import REVISION, measure
 
 FEATURES = ("brightness", "clipped", "item_brightness", "item_clipped", "item_crushed", "contrast",
             "edge_sharpness", "edge_fraction", "noise_sigma", "megapixels", "short_side", "item_found",
@@ -41,7 +41,8 @@ def train_learned(rated, out: str | Path, settings, *, seed: int = 0, synthetic:
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = onx.SerializeToString()
     out.write_bytes(raw)
-    meta = {"features": list(FEATURES), "trained_on": len(rated), "seed": seed, "synthetic": synthetic,
+    meta = {"features": list(FEATURES), "measurements": REVISION, "trained_on": len(rated), "seed": seed,
+            "synthetic": synthetic,
             "sha256": hashlib.sha256(raw).hexdigest()[:12], "model": "RandomForestRegressor(200, depth 8)"}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2))
     return meta
@@ -57,6 +58,9 @@ class LearnedModel:
         meta = json.loads(path.with_suffix(".json").read_text())
         if tuple(meta["features"]) != FEATURES:
             raise ValueError(f"{path} was trained on other features; retrain it with `phototips train`")
+        if meta.get("measurements") != REVISION:  # absent: trained before the revision was recorded
+            raise ValueError(f"{path} was trained on measurements of another meaning (revision "
+                             f"{meta.get('measurements', 1)}, now {REVISION}); retrain it with `phototips train`")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
