@@ -28,8 +28,9 @@ _FINDING = {
         "problem": {"type": ["string", "null"]},
         "source": {"type": "string", "enum": ["measured", "not_judged", "mentioned", "not_mentioned"],
                    "description": "measured or not_judged (the photo check could not judge the aspect on this "
-                                  "photo: no item found, clutter, or a plain backdrop for the angle); mentioned or not_mentioned in a model's "
-                                  "justification. A not_judged finding says nothing about the aspect: good means no problem found"},
+                                  "photo: no item found, clutter, or a plain backdrop for the angle); mentioned or "
+                                  "not_mentioned in a model's justification. A not_judged finding says nothing about "
+                                  "the aspect: good means no problem found"},
         "geometry": {
             "type": ["object", "null"],
             "description": "where on the photo, in fractions of its width and height (origin top left): "

@@ -89,9 +89,7 @@ class Judgement:
         out = {}
         for aspect, spec in self.aspects.items():
             best, best_conf, best_sev = None, 0.0, 0.0
-            judged_here = not (spec["needs_item"] and not m.get("item_found")) and not any(
-                other.confidence(m) >= at for other, at in spec["unless_likely"]) and not any(
-                m[measure] < bound for measure, bound in spec["unless_below"])
+            judged_here = _judged(spec, m)
             if judged_here:
                 judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
                 for p, conf, sev in judged.values():
@@ -121,6 +119,15 @@ class Judgement:
 
     def score(self, findings: dict[str, Finding]) -> float:
         return min(5.0, max(1.0, self.base - sum(self.penalties(findings).values())))
+
+
+def _judged(spec: dict, m: dict[str, float]) -> bool:
+    """Whether the photo check can judge an aspect on these measurements (its three gates)."""
+    if spec["needs_item"] and not m.get("item_found"):
+        return False
+    if any(other.confidence(m) >= at for other, at in spec["unless_likely"]):
+        return False
+    return not any(m[measure] < bound for measure, bound in spec["unless_below"])
 
 
 def ramp(x: float, good: float, bad: float) -> float:
