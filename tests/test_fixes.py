@@ -57,12 +57,15 @@ def test_straightening_leaves_no_empty_corners_and_crops_keep_the_aspect():
     assert abs(cut.shape[1] / cut.shape[0] - 4 / 3) < 0.02 and 0 <= box[0] < 0.3 and box[2] > 0.5
 
 
+# The doors are tested with a dark photo: its lift gains half a point, while straightening one of the set's
+# 400-pixel photos gains a few hundredths (angle weighs little in the score), too little to survive another
+# JPEG round trip.
 def test_http_fix_returns_previews_that_score_higher_once_used(server):
-    data = photos.encode(tilted(rgb_of(TILTED), 0.8))
-    r = requests.post(server.url + "/v1/fix", files={"photo": ("tilted.jpg", data)}, timeout=60)
+    data = photos.encode(darker(rgb_of(TILTED)))
+    r = requests.post(server.url + "/v1/fix", files={"photo": ("dark.jpg", data)}, timeout=60)
     assert r.status_code == 200, r.text
     body = r.json()
-    fix = next(o for o in body["fixes"] if o["fix"] == "straighten")
+    fix = next(o for o in body["fixes"] if o["fix"] == "lift")
     assert fix["image"].startswith("data:image/jpeg;base64,")
     jpeg = base64.b64decode(fix["image"].split(",", 1)[1])
     before = requests.post(server.url + "/v1/score", files={"photo": ("a.jpg", data)}, timeout=60).json()
@@ -76,8 +79,8 @@ def test_http_fix_returns_previews_that_score_higher_once_used(server):
 def test_live_fix_event_answers_with_the_previews(server):
     seller = Seller(server.url)
     try:
-        ack = seller.sio.call("fix", {"image": photos.encode(tilted(rgb_of(TILTED), 0.8)), "ref": "t1"}, timeout=60)
-        assert ack["ref"] == "t1" and ack["fixes"][0]["fix"] == "straighten"
+        ack = seller.sio.call("fix", {"image": photos.encode(darker(rgb_of(TILTED))), "ref": "t1"}, timeout=60)
+        assert ack["ref"] == "t1" and ack["fixes"][0]["fix"] == "lift"
         assert isinstance(ack["fixes"][0]["image"], bytes) and ack["fixes"][0]["gain"] > 0
         assert seller.sio.call("fix", {"image": b"x", "colour": "red"}, timeout=10)["error"]["code"] == "unknown_field"
     finally:

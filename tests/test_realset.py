@@ -304,6 +304,92 @@ def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
     assert tips_for(png(item_far_away(rgb_of(name)))).get("framing") == "too_small"
 
 
+@pytest.mark.parametrize("name", ["clothing-6361debd.jpg", "trashnet-paper385.jpg"])
+def test_framing_is_read_only_on_an_item_clear_of_the_frame(name):
+    # A sunlit patch of floor at the frame's edge beside a sweater, a shaded strip of board beside a note: the
+    # mask took a scrap of the backdrop for the item and read it as small and off to one side.
+    m = measure_bytes(real(name), SETTINGS)
+    assert m["item_found"] and m["item_sides_touched"] > 0
+    framing = SCORER.judgement.findings(m)["framing"]
+    assert (framing.source, framing.problem) == ("measured", None)
+    assert "framing" not in tips_for(real(name))
+    # The same judgement without the problems' gate would have given a framing tip.
+    aspects = SCORER.judgement.aspects
+    ungated = [dataclasses.replace(p, unless_above=()) for p in aspects["framing"]["problems"]]
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**aspects["framing"],
+                                                                                      "problems": ungated}})
+    finding = judgement.findings(m)["framing"]
+    assert finding.problem in ("too_small", "off_centre") and finding.confidence >= SCORER.judgement.tip_confidence
+
+
+def test_an_item_whole_in_the_frame_but_to_one_side_is_off_centre():
+    rng = np.random.default_rng(3)
+    rgb = np.clip(rng.normal(225, 3, (600, 800, 3)), 0, 255).astype(np.uint8)  # a plain light wall
+    # A navy box of a tenth of the frame in the top left corner, 5% from its edges.
+    rgb[30:210, 40:280] = (30, 40, 90)
+    m = measure_bytes(png(rgb), SETTINGS)
+    assert m["item_found"] and m["item_sides_touched"] == 0 and m["item_offset"] > 0.55
+    assert tips_for(png(rgb)).get("framing") == "off_centre"
+    # Moved left until the frame cuts it, it is no longer judged off-centre (nor too small).
+    cut = np.clip(rng.normal(225, 3, (600, 800, 3)), 0, 255).astype(np.uint8)
+    cut[30:210, 0:200] = (30, 40, 90)
+    m = measure_bytes(png(cut), SETTINGS)
+    assert m["item_found"] and m["item_sides_touched"] > 0
+    assert SCORER.judgement.findings(m)["framing"].problem is None
+
+
+def test_a_problem_is_left_out_where_a_measurement_is_above_its_bound():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    framing = data["aspects"]["framing"]
+    framing["unless_likely"] = None
+    framing["problems"]["too_small"]["confidence"] = {"fit": False, "bias": 5.0, "weights": {"item_area": 0.0}}
+    framing["problems"]["too_small"]["unless_above"] = {"near": 0.5}
+    framing["problems"]["off_centre"]["confidence"] = {"fit": False, "bias": 1.0, "weights": {"item_area": 0.0}}
+    framing["problems"]["off_centre"]["unless_above"] = {"nearer": 0.5}
+    judgement = build_judgement(data, "test")
+    photo = {**measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 533)[0], "near": 0.0, "nearer": 0.0}
+    assert judgement.findings({**photo, "near": 0.5})["framing"].problem == "too_small"  # at the bound: judged
+    # Above it, the aspect is judged on its other problems.
+    above = judgement.findings({**photo, "near": 0.51})["framing"]
+    assert (above.problem, above.source) == ("off_centre", "measured")
+    assert above.confidence == pytest.approx(1 / (1 + math.exp(-1.0)), abs=1e-3)
+    # With every problem left out, the aspect is judged and good.
+    neither = judgement.findings({**photo, "near": 1.0, "nearer": 1.0})["framing"]
+    assert (neither.problem, neither.verdict, neither.confidence, neither.source) == (None, "good", 0.0, "measured")
+    for bad in ({}, ["near"], {"near": "x"}, {"near": True}, {"near": float("inf")}):
+        framing["problems"]["too_small"]["unless_above"] = bad
+        with pytest.raises(PhotoTipsError, match="framing.problems.too_small.unless_above must map a measurement"):
+            build_judgement(data, "test")
+    # A problem left out on some photos cannot gate another aspect: "likely" would not mean what it says.
+    framing["problems"]["too_small"]["unless_above"] = None
+    data["aspects"]["background"]["problems"]["cluttered"]["unless_above"] = {"near": 0.5}
+    data["aspects"]["angle"]["unless_likely"] = {"background.cluttered": 0.7}
+    with pytest.raises(PhotoTipsError, match="angle.unless_likely: .*not judged on every photo"):
+        build_judgement(data, "test")
+
+
+def test_a_preferred_problem_left_out_does_not_name_the_aspect():
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+
+    def problem(weight: float) -> dict:
+        return {"severity": {"measure": "soft", "ramp": [0, 1]},
+                "confidence": {"fit": False, "bias": 0.0, "weights": {"soft": weight}}}
+
+    # Blurry is the surest; shake, sure enough to be shown and smeared, names the aspect unless left out.
+    data["aspects"]["sharpness"] = {"value": "soft", "problems": {
+        "blurry": problem(2.0), "shaken": {**problem(1.0), "unless_above": {"tripod": 0.5}}, "grainy": problem(0.9)},
+        "prefer": [{"problem": "shaken", "measure": "smear", "below": 0.35}]}
+    judgement = build_judgement(data, "test")
+    photo = measure(rgb_of("clothing-0dbc39f0.jpg"), 400, 533)[0]
+    soft = math.log(judgement.tip_confidence / (1 - judgement.tip_confidence)) + 0.5
+
+    def finding(tripod: float) -> Finding:
+        return judgement.findings({**photo, "soft": soft, "smear": 0.2, "tripod": tripod})["sharpness"]
+
+    assert finding(0.0).problem == "shaken"
+    assert finding(1.0).problem == "blurry" and finding(1.0).confidence == finding(0.0).confidence
+
+
 def test_an_aspect_is_left_unjudged_where_another_problem_is_likely():
     data = read_yaml(SETTINGS.photo_check_model, "model")
     data["aspects"]["background"]["problems"]["cluttered"]["confidence"] = {
@@ -369,9 +455,10 @@ def test_a_misspelt_gate_measurement_stops_the_start_not_a_photo(tmp_path):
 
     data = read_yaml(SETTINGS.photo_check_model, "model")
     data["aspects"]["angle"]["unless_below"] = {"background_edge": 0.015}
+    data["aspects"]["framing"]["problems"]["too_small"]["unless_above"] = {"item_side_touched": 0}
     path = tmp_path / "photo-check.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(PhotoTipsError, match="unknown measurements background_edge;"):
+    with pytest.raises(PhotoTipsError, match="unknown measurements background_edge, item_side_touched;"):
         PhotoCheckScorer(str(path), SETTINGS.tips_file)
 
 
@@ -473,6 +560,18 @@ def test_logistic_fit_finds_the_boundary_on_the_raw_scale():
     fit = fit_logistic(samples, "lighting", "too_dark", ["luma_p95"], needs_item=False, c=100.0)
     boundary = -fit["bias"] / fit["weights"]["luma_p95"]
     assert fit["weights"]["luma_p95"] < 0 and boundary == pytest.approx(0.3, abs=0.03)
+
+
+def test_logistic_fit_leaves_out_the_samples_where_the_problem_is_not_judged():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, 400)
+    # Where `touched` is set the labels say the opposite; those samples are not judged, so they do not count.
+    samples = [Sample(str(i), "real", {"framing": "too_small" if (v < 0.3) != (i % 4 == 0) else "good"}, 3,
+                      {"item_area": float(v), "touched": float(i % 4 == 0)}) for i, v in enumerate(x)]
+    fit = fit_logistic(samples, "framing", "too_small", ["item_area"], needs_item=False,
+                       unless_above={"touched": 0}, c=100.0)
+    assert fit["positives"] + fit["negatives"] == 300
+    assert -fit["bias"] / fit["weights"]["item_area"] == pytest.approx(0.3, abs=0.03)
 
 
 def test_calibration_overrides_fitted_problems_and_the_score_only():

@@ -26,6 +26,11 @@ tilt is read from straight lines around the item, and on a plain backdrop the on
 outline where the mask missed it. An aspect left unjudged (by either, or `needs_item` with no item found)
 has no problem and costs the score nothing, and says so: `source: not_judged`, so that neither the JSON nor
 the seller's text calls it good.
+
+A problem's `unless_above` ({measurement: bound}) leaves that one problem out where a measurement is above
+the bound, and the aspect is judged on its other problems: an item's size and place in the frame are read
+only on an item clear of the frame's edges, since one that runs out of it is visibility's tip and a mask
+touching the edge was mostly a scrap of the backdrop. With every problem left out the aspect is good.
 """
 
 from __future__ import annotations
@@ -47,13 +52,17 @@ class Problem:
     bias: float
     weights: dict[str, float]  # measurement -> logistic weight
     fit: bool  # refitted by `phototips study calibrate`; False: set by hand
+    unless_above: tuple[tuple[str, float], ...] = ()  # (measurement, bound): not judged where one is above
+
+    def judged(self, m: dict[str, float]) -> bool:
+        return not any(m[measure] > bound for measure, bound in self.unless_above)
 
     def severity(self, m: dict[str, float]) -> float:
         return max(ramp(m[k], good, bad) for k, good, bad in self.ramps)
 
     @property
     def measurements(self) -> set[str]:
-        return {k for k, _, _ in self.ramps} | set(self.weights)
+        return {k for k, _, _ in self.ramps} | set(self.weights) | {k for k, _ in self.unless_above}
 
     def confidence(self, m: dict[str, float]) -> float:
         z = self.bias + sum(w * m[k] for k, w in self.weights.items())
@@ -91,11 +100,11 @@ class Judgement:
             best, best_conf, best_sev = None, 0.0, 0.0
             judged_here = _judged(spec, m)
             if judged_here:
-                judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"]}
+                judged = {p.name: (p, p.confidence(m), p.severity(m)) for p in spec["problems"] if p.judged(m)}
                 for p, conf, sev in judged.values():
                     if (conf, sev) > (best_conf, best_sev):
                         best, best_conf, best_sev = p, conf, sev
-                for pref in spec["prefer"]:
+                for pref in (pref for pref in spec["prefer"] if pref.problem in judged):
                     p, conf, sev = judged[pref.problem]
                     if conf >= self.tip_confidence and m[pref.measure] < pref.below:
                         # Named and ordered by the specific problem; the aspect stays as sure of a problem
@@ -181,15 +190,19 @@ def build_judgement(data: dict, path: str) -> Judgement:
             if not isinstance(weights, dict) or not weights or not isinstance(conf.get("bias"), (int, float)):
                 problems.append(f"{where}.confidence must have a bias and weights {{measurement: number}}")
                 continue
+            unless_above = _bounds(p.get("unless_above"))
+            if unless_above is None:
+                problems.append(f"{where}.unless_above must map a measurement to a number")
+                continue
             parsed.append(Problem(name, ramps, float(conf["bias"]), {k: float(v) for k, v in weights.items()},
-                                  bool(conf.get("fit", False))))
+                                  bool(conf.get("fit", False)), unless_above))
         if not parsed:
             problems.append(f"{aspect}: list at least one problem")
         prefer = _preferences(spec.get("prefer"), {p.name for p in parsed})
         if prefer is None:
             problems.append(f"{aspect}.prefer must be a list of {{problem, measure, below}}, each problem of the "
                             "aspect and listed once")
-        unless_below = _unless_below(spec.get("unless_below"))
+        unless_below = _bounds(spec.get("unless_below"))
         if unless_below is None:
             problems.append(f"{aspect}.unless_below must map a measurement to a number")
         aspects[aspect] = {"value": spec.get("value"), "needs_item": bool(spec.get("needs_item")), "problems": parsed,
@@ -232,8 +245,8 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
     """The aspect's `unless_likely` as (problem of another aspect, confidence) pairs, and what is wrong with it
     ("" when nothing).
 
-    The problem gated on must be judged on every photo, so that "likely" means what it says: its aspect
-    needs no item and is not gated itself (which also rules out two aspects gating each other)."""
+    The problem gated on must be judged on every photo, so that "likely" means what it says: neither it nor its
+    aspect is gated (which also rules out two aspects gating each other), and its aspect needs no item."""
     if spec is None:
         return (), ""
     if not isinstance(spec, dict) or not spec:
@@ -244,16 +257,18 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
         found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
         if other == aspect or not found:
             return (), f"{key!r} is not a problem of another aspect"
-        if any((raw.get(other) or {}).get(gate) for gate in ("needs_item", "unless_likely", "unless_below")):
-            return (), f"{key!r} is not judged on every photo (its aspect needs the item or is gated itself)"
+        if found[0].unless_above or any((raw.get(other) or {}).get(gate)
+                                        for gate in ("needs_item", "unless_likely", "unless_below")):
+            return (), f"{key!r} is not judged on every photo (it or its aspect needs the item or is gated itself)"
         if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 < at <= 1:
             return (), f"{key!r} must be a confidence above 0 and at most 1, got {at!r}"
         out.append((found[0], float(at)))
     return tuple(out), ""
 
 
-def _unless_below(spec) -> tuple[tuple[str, float], ...] | None:
-    """The aspect's `unless_below` as (measurement, bound) pairs; None when malformed."""
+def _bounds(spec) -> tuple[tuple[str, float], ...] | None:
+    """An aspect's `unless_below` or a problem's `unless_above` as (measurement, bound) pairs; None when
+    malformed."""
     if spec is None:
         return ()
     if not isinstance(spec, dict) or not spec or not all(

@@ -68,8 +68,11 @@ DEGRADED_WEIGHT = 0.25
 
 
 def fit_logistic(samples: list[Sample], aspect: str, problem: str, features: list[str], *,
-                 needs_item: bool, c: float = 1.0) -> dict:
-    use = [s for s in samples if not needs_item or s.m.get("item_found")]
+                 needs_item: bool, unless_above: dict[str, float] | None = None, c: float = 1.0) -> dict:
+    """Fitted only on the samples where the problem is judged (the item found where it needs one, none of its
+    `unless_above` measurements above their bound)."""
+    use = [s for s in samples if (not needs_item or s.m.get("item_found"))
+           and not any(s.m[k] > b for k, b in (unless_above or {}).items())]
     X = np.array([[s.m[f] for f in features] for s in use], dtype=float)
     y = np.array([s.labels[aspect] == problem for s in use])
     if y.sum() < 5 or (~y).sum() < 5:
@@ -123,7 +126,8 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
             conf = p["confidence"]
             if conf.get("fit"):
                 fitted[f"{aspect}.{name}"] = fit_logistic(samples, aspect, name, list(conf["weights"]),
-                                                          needs_item=bool(spec.get("needs_item")))
+                                                          needs_item=bool(spec.get("needs_item")),
+                                                          unless_above=p.get("unless_above"))
     out_path = calibration_path(model_path, data)
     if out_path is None:
         raise ValueError(f"{model_path} names no calibration file")
