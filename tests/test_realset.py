@@ -27,9 +27,9 @@ from phototips.imaging.decode import decode_photo
 from phototips.photocheck.judge import apply_calibration, build_judgement
 from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
-from phototips.scoring.result import Finding, ScoreRequest, ScoreResult
+from phototips.scoring.result import ASPECTS, Finding, ScoreRequest, ScoreResult
 from phototips.service import PhotoService
-from phototips.study.calibrate import Sample, fit_logistic, measure_bytes
+from phototips.study.calibrate import Sample, fit_logistic, fit_score, measure_bytes
 from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
 from phototips.study.realset import LOOKED_AT, in_holdout, load_realset, majority
 from phototips.tips.select import select_tips
@@ -296,6 +296,35 @@ def test_a_grey_hazy_photo_is_still_flat(name):
     hazy = png((rgb * 0.15 + 140 * 0.85).astype(np.uint8))  # 15% of the contrast, no black, no white
     assert tips_for(real(name)).get("lighting") is None
     assert tips_for(hazy).get("lighting") == "flat"
+
+
+@pytest.mark.parametrize("name", ["clothing-600e6a2d.jpg", "clothing-f1865247.jpg"])
+def test_floorboards_and_a_rug_whose_edges_run_one_way_are_not_clutter(name):
+    # Trousers on floorboards, a sweater on a shaggy rug: many edges around the item, but of one surface.
+    m = measure_bytes(real(name), SETTINGS)
+    assert m["background_edges"] > 0.15 and m["background_coherence"] > 0.35
+    assert "background" not in tips_for(real(name))
+    # Had its edges run every way, like shelves, other things or a printed rug, the same photo would get the tip.
+    busy = SCORER.judgement.findings({**m, "background_coherence": 0.1})["background"]
+    assert busy.problem == "cluttered" and busy.confidence >= SCORER.judgement.tip_confidence
+
+
+def test_edges_that_share_one_orientation_read_as_coherent():
+    import cv2
+
+    rng = np.random.default_rng(4)
+    boards = np.full((600, 800, 3), 200, np.uint8)
+    for y in range(0, 600, 24):  # dark joints every 24 rows
+        boards[y:y + 2] = 120
+    scattered = np.full((600, 800, 3), 200, np.uint8)
+    for _ in range(60):  # things of every size and colour, lying every way
+        centre, axes = rng.integers(0, (800, 600)), rng.integers(8, 50, 2)
+        cv2.ellipse(scattered, (int(centre[0]), int(centre[1])), (int(axes[0]), int(axes[1])), float(rng.uniform(0, 180)),
+                    0, 360, tuple(int(c) for c in rng.integers(0, 255, 3)), -1)
+    for rgb in (boards, scattered):
+        rgb[200:400, 300:500] = (40, 60, 150)  # the item, in the middle
+    coherence = [measure_bytes(png(rgb), SETTINGS)["background_coherence"] for rgb in (boards, scattered)]
+    assert coherence[0] > 0.9 and coherence[1] < 0.3
 
 
 def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
@@ -572,6 +601,32 @@ def test_logistic_fit_leaves_out_the_samples_where_the_problem_is_not_judged():
                        unless_above={"touched": 0}, c=100.0)
     assert fit["positives"] + fit["negatives"] == 300
     assert -fit["bias"] / fit["weights"]["item_area"] == pytest.approx(0.3, abs=0.03)
+
+
+def test_score_fit_keeps_the_model_files_weight_where_the_photos_show_no_problem():
+    class Judged:
+        """Findings whose confidences are given per sample, and the model file's weights."""
+        weights = {a: 0.8 for a in ASPECTS}
+
+        def findings(self, m):
+            return {a: Finding("good", 0.0, confidence=m.get(a, 0.0)) for a in ASPECTS}
+
+    rng = np.random.default_rng(5)
+    samples = []
+    for i in range(300):
+        m = {"lighting": float(rng.uniform()), "sharpness": float(rng.uniform())}
+        overall = 5.0 - 1.5 * m["lighting"] - 0.5 * m["sharpness"] + float(rng.normal(0, 0.05))
+        samples.append(Sample(str(i), "real", {}, overall, m))
+    fit = fit_score(Judged(), samples)
+    assert fit["base"] == pytest.approx(5.0, abs=0.05)
+    assert fit["weights"]["lighting"] == pytest.approx(1.5, abs=0.05)
+    assert fit["weights"]["sharpness"] == pytest.approx(0.5, abs=0.05)
+    assert fit["weights"]["framing"] == 0.8  # no photo shows a framing problem: any weight fits, the file's is kept
+    # Where some do, its weight is fitted like the others'.
+    for s in samples[:20]:
+        s.m["framing"] = 0.9
+        s.overall -= 2.0 * 0.9
+    assert fit_score(Judged(), samples)["weights"]["framing"] == pytest.approx(2.0, abs=0.1)
 
 
 def test_calibration_overrides_fitted_problems_and_the_score_only():

@@ -7,7 +7,8 @@ good photos, whose labels are known by construction):
   entry names (scikit-learn, standardised features, balanced classes, L2), stored
   back on the raw measurement scale so the service needs no scikit-learn;
 - the score's base and per-aspect weights, by bounded least squares of the
-  overall labels on each aspect's confidence (scipy; every weight at least MIN_WEIGHT).
+  overall labels on each aspect's confidence (scipy; every weight at least MIN_WEIGHT, and the model
+  file's own for an aspect whose problems the photos barely show).
 
 The result is written to the calibration file named by models/photo-check.yaml,
 with what it was fitted on; the held-out half is left for `bench/aspects.py --split holdout`.
@@ -92,18 +93,28 @@ def fit_logistic(samples: list[Sample], aspect: str, problem: str, features: lis
 # Every problem costs at least this much when certain, even where the set has too few examples of it
 # (framing) for least squares to see its cost.
 MIN_WEIGHT = 0.3
+# An aspect whose confidences over the real photos add up to less than this (under one photo's worth of a sure
+# problem) gives least squares nothing to fit: any weight fits as well, and the solver's pick is arbitrary (after
+# photo-check@14 framing's went from its floor to its ceiling with an unrelated change). It keeps the weight
+# written in the model file.
+MIN_EVIDENCE = 1.0
 
 
 def fit_score(judgement, real: list[Sample]) -> dict:
-    """base and weights (≥ MIN_WEIGHT) minimising Σ (overall − (base − Σ w·confidence))²."""
-    rows = []
-    for s in real:
-        f = judgement.findings(s.m)
-        rows.append([1.0] + [-f[a].confidence for a in ASPECTS])
-    A = np.array(rows)
+    """base and weights (≥ MIN_WEIGHT) minimising Σ (overall − (base − Σ w·confidence))², with the model file's
+    weight kept for an aspect the photos give no evidence on (MIN_EVIDENCE)."""
+    conf = np.array([[f[a].confidence for a in ASPECTS] for f in (judgement.findings(s.m) for s in real)])
     y = np.array([s.overall for s in real], dtype=float)
-    x = lsq_linear(A, y, bounds=([1.0] + [MIN_WEIGHT] * len(ASPECTS), [7.0] + [4.0] * len(ASPECTS))).x
-    return {"base": round(float(x[0]), 4), "weights": {a: round(float(v), 4) for a, v in zip(ASPECTS, x[1:])}}
+    fit = conf.sum(axis=0) >= MIN_EVIDENCE
+    kept = np.array([judgement.weights[a] for a in ASPECTS])
+    # The kept aspects' cost is known: added back to the ratings, the fitted part must explain the rest.
+    target = y + conf[:, ~fit] @ kept[~fit]
+    A = np.hstack([np.ones((len(real), 1)), -conf[:, fit]])
+    n = int(fit.sum())
+    x = lsq_linear(A, target, bounds=([1.0] + [MIN_WEIGHT] * n, [7.0] + [4.0] * n)).x
+    weights = kept.copy()
+    weights[fit] = x[1:]
+    return {"base": round(float(x[0]), 4), "weights": {a: round(float(v), 4) for a, v in zip(ASPECTS, weights)}}
 
 
 def _shown_path(path: str | Path) -> str:
