@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from phone_photos import realset_phone_photos  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
 from phototips.cpu.checking import check_photo, fix_photo  # noqa: E402
-from phototips.fixes import FIXES, offer_fixes  # noqa: E402
+from phototips.fixes import FIXES  # noqa: E402
 from phototips.imaging.decode import decode_photo  # noqa: E402
 from phototips.scoring.registry import create_scorer  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
@@ -49,12 +49,11 @@ def run(set_dir: Path, timing_photos: int, repeats: int, limit: int | None = Non
         for name, labels, data in degraded_copies(p):
             if name not in FIXED_BY:
                 continue
-            photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
-            result = scorer.score(photo, ScoreRequest())
+            # The service's own flow: the check, then the fixes made at the delivered size and checked as uploads.
+            result, offered = fix_photo(data, settings, scorer, ScoreRequest())
             found = any(result.aspects[a].verdict == "improve" and result.aspects[a].problem == problem
                         for (a, problem), kind in FIXES.items() if kind == FIXED_BY[name])
-            offers = {o["fix"]: o for o in offer_fixes(photo, result, scorer, ScoreRequest())} if found else {}
-            offer = offers.get(FIXED_BY[name])
+            offer = {o["fix"]: o for o in offered}.get(FIXED_BY[name])
             gone = None
             if offer:
                 after = scorer.score(decode_photo(offer["image"], max_pixels=settings.max_pixels,

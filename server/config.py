@@ -38,6 +38,9 @@ class Settings:
     max_unreduced_pixels: int = 25_000_000
     # Long side the photo check analyses; JPEGs are decoded reduced to about this.
     analysis_side: int = 1000
+    # Long side of a fixed photo (straightened, cropped, lifted) a seller is offered to use instead of theirs:
+    # what a listing shows, not the analysis size, so that using it does not cost the photo its resolution.
+    fix_side: int = 2000
     # Listings kept in this process's memory (least recently used out); with Redis, each expires
     # `listing_ttl_s` after its last photo instead.
     # Decoding and the photo check run in worker processes: -1 one per core, 0 none (in the request's
@@ -170,6 +173,8 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}MAX_UNREDUCED_PIXELS must be between 1000000 and MAX_PIXELS")
     if not 256 <= s.analysis_side <= 4096:
         out.append(f"{ENV_PREFIX}ANALYSIS_SIDE must be between 256 and 4096, got {s.analysis_side}")
+    if not s.analysis_side <= s.fix_side <= 8192:
+        out.append(f"{ENV_PREFIX}FIX_SIDE must be between ANALYSIS_SIDE and 8192, got {s.fix_side}")
     for name in ("max_listings", "max_photos_per_listing"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")

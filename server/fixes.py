@@ -1,15 +1,20 @@
 """Corrected previews for what pixels can fix: straighten a tilt, crop to the item, lift a dark or flat exposure.
 
 Each fix answers one finding of the photo check, using what the check measured
-(the tilt's angle, the item's box). A fix is offered only when the photo check
-itself scores the corrected photo higher, and the answer says by how much: the
-seller sees a before and after they can trust, never a change for its own sake.
-Classical image operations only (OpenCV): no generative model invents pixels.
+(the tilt's angle, the item's box: both size-free). It is made from the upload at
+the size a listing shows (`fix_side`), not at the analysis size, and encoded as
+the JPEG the seller gets; that JPEG is then decoded and checked like any upload.
+A fix is offered only when that score is higher, and the answer says by how
+much: the seller sees a before and after they can trust, and using it keeps the
+promise (a preview at the analysis size would have cost a phone photo its
+resolution once used). Classical image operations only (OpenCV): no generative
+model invents pixels.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -28,9 +33,7 @@ CROP_MARGIN = 0.08  # of the item's size, on every side
 @dataclass
 class Fix:
     kind: str
-    rgb: np.ndarray
-    width: int  # the fixed photo's size at full resolution (what the resolution finding reads)
-    height: int
+    rgb: np.ndarray  # the fixed photo as the seller would get it
     detail: dict
 
 
@@ -78,8 +81,14 @@ def lift(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
+def fixable(result: ScoreResult) -> bool:
+    """Whether the photo check found a problem some fix answers."""
+    return any(f.verdict == "improve" and (a, f.problem) in FIXES for a, f in result.aspects.items())
+
+
 def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
-    """One candidate per fixable problem the photo check found (whatever its confidence: the score decides)."""
+    """One candidate per fixable problem the photo check found (whatever its confidence: the score decides),
+    made on `photo`'s pixels at whatever size they are."""
     out: dict[str, Fix] = {}
     h, w = photo.rgb.shape[:2]
     for aspect, finding in result.aspects.items():
@@ -88,15 +97,12 @@ def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
             continue
         where = finding.geometry or {}
         if kind == "straighten" and "degrees" in where:
-            fixed, keep = straighten(photo.rgb, where["degrees"])
-            out[kind] = Fix(kind, fixed, int(photo.width * keep), int(photo.height * keep),
-                            {"degrees": where["degrees"]})
+            out[kind] = Fix(kind, straighten(photo.rgb, where["degrees"])[0], {"degrees": where["degrees"]})
         elif kind == "crop" and "box" in where:
-            fixed, kept = crop_to_item(photo.rgb, where["box"], photo.width / photo.height)
-            out[kind] = Fix(kind, fixed, int(photo.width * (kept[2] - kept[0])),
-                            int(photo.height * (kept[3] - kept[1])), {"box": [round(v, 3) for v in kept]})
+            fixed, kept = crop_to_item(photo.rgb, where["box"], w / h)
+            out[kind] = Fix(kind, fixed, {"box": [round(v, 3) for v in kept]})
         elif kind == "lift":
-            out[kind] = Fix(kind, lift(photo.rgb), photo.width, photo.height, {})
+            out[kind] = Fix(kind, lift(photo.rgb), {})
     return list(out.values())
 
 
@@ -106,15 +112,18 @@ def jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
     return buf.getvalue()
 
 
-def offer_fixes(photo: DecodedPhoto, result: ScoreResult, photo_check, request: ScoreRequest) -> list[dict]:
-    """The fixes that raise the photo check's own score, best first: kind, scores, gain, the corrected JPEG."""
+def offer_fixes(photo: DecodedPhoto, result: ScoreResult, photo_check, request: ScoreRequest,
+                decode: Callable[[bytes], DecodedPhoto]) -> list[dict]:
+    """The fixes that raise the photo check's own score, best first: kind, scores, gain, the corrected JPEG.
+
+    `photo` is the upload decoded at the size the fixed photo is delivered at, `result` its check at the
+    analysis size, and `decode` decodes an upload (the fixed JPEG is checked as it will be once used)."""
     offers = []
     for fix in candidate_fixes(photo, result):
-        pil = Image.fromarray(fix.rgb)
-        fixed = DecodedPhoto(rgb=fix.rgb, width=fix.width, height=fix.height, format="JPEG", pil=pil)
-        after = photo_check.score(fixed, request)
+        image = jpeg(fix.rgb)
+        after = photo_check.score(decode(image), request)
         if after.score > result.score:
             offers.append({"fix": fix.kind, **fix.detail, "score_before": round(result.score, 3),
                            "score_after": round(after.score, 3), "gain": round(after.score - result.score, 3),
-                           "rating_after": after.rating, "image": jpeg(fix.rgb)})
+                           "rating_after": after.rating, "image": image})
     return sorted(offers, key=lambda o: -o["gain"])

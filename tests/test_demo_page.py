@@ -285,9 +285,8 @@ def test_an_aspect_the_check_could_not_judge_is_not_ticked(server, browser, tmp_
 @pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
 def test_a_tip_shows_where_on_the_photo(server, browser, tmp_path, width, height):
     """A cut-off item gets red frame edges, a tilted photo the measured line and a level line, on demand."""
-    from test_realset import real, rgb_of
-
-    from phototips.study.degrade import tilted
+    from test_fixes import tilted_phone_photo
+    from test_realset import real
 
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
     errors = []
@@ -296,7 +295,7 @@ def test_a_tip_shows_where_on_the_photo(server, browser, tmp_path, width, height
     expect(page.locator("#status")).to_have_text("live", timeout=15000)
     cut, tilt = tmp_path / "cut.jpg", tmp_path / "tilted.jpg"
     cut.write_bytes(real("clothing-6881b668.jpg"))
-    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    tilt.write_bytes(photos.encode(tilted_phone_photo()))
     page.set_input_files("#photo-input", [str(cut), str(tilt)])
     tiles = page.locator(".photo")
     expect(tiles).to_have_count(2)
@@ -377,15 +376,13 @@ def test_interface_text_has_every_key_in_every_locale(server):
 
 
 def test_a_tilted_photo_is_offered_a_straightened_one_which_scores_higher_once_used(server, browser, tmp_path):
-    from test_realset import rgb_of
-
-    from phototips.study.degrade import tilted
+    from test_fixes import tilted_phone_photo
 
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page.goto(server.url + "/")
     expect(page.locator("#status")).to_have_text("live", timeout=15000)
     tilt = tmp_path / "tilted.jpg"
-    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    tilt.write_bytes(photos.encode(tilted_phone_photo()))
     page.set_input_files("#photo-input", [str(tilt)])
     tile = page.locator(".photo").first
     expect(tile).to_have_attribute("data-state", "scored", timeout=20000)
@@ -512,9 +509,7 @@ def wcag_violations(page) -> list[str]:
 
 
 def test_the_seller_page_works_from_the_keyboard_and_passes_a_wcag_aa_audit(server, browser, tmp_path):
-    from test_realset import rgb_of
-
-    from phototips.study.degrade import tilted
+    from test_fixes import tilted_phone_photo
 
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(server.url + "/")
@@ -527,7 +522,7 @@ def test_the_seller_page_works_from_the_keyboard_and_passes_a_wcag_aa_audit(serv
     assert page.evaluate("document.activeElement.id") == "photo-input"
     assert page.evaluate("getComputedStyle(document.querySelector('.add')).outlineStyle") != "none"
     tilt = tmp_path / "tilted.jpg"
-    tilt.write_bytes(photos.encode(tilted(rgb_of("clothing-d3ed319e.jpg"), 0.8)))
+    tilt.write_bytes(photos.encode(tilted_phone_photo()))
     page.set_input_files("#photo-input", [str(tilt)])
     tile = page.locator(".photo").first
     expect(tile).to_have_attribute("data-state", "scored", timeout=20000)

@@ -9,7 +9,9 @@ import pytest
 import requests
 
 import photos
-from phototips.fixes import crop_to_item, offer_fixes, straighten
+from phototips.config import with_overrides
+from phototips.cpu.checking import fix_photo
+from phototips.fixes import crop_to_item, straighten
 from phototips.imaging.decode import decode_photo
 from phototips.scoring.result import ScoreRequest
 from phototips.study.degrade import darker, tilted
@@ -30,10 +32,8 @@ def decoded(data: bytes):
     return decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
 
 
-def offers_for(data: bytes):
-    photo = decoded(data)
-    result = SCORER.score(photo, ScoreRequest())
-    return result, offer_fixes(photo, result, SCORER, ScoreRequest())
+def offers_for(data: bytes, settings=SETTINGS):
+    return fix_photo(data, settings, SCORER, ScoreRequest())
 
 
 def test_a_tilted_photo_is_offered_a_straightened_one_that_is_level_and_scores_higher():
@@ -52,6 +52,23 @@ def test_a_dark_photo_is_offered_a_lifted_one():
     assert decoded(lifted["image"]).rgb.mean() > decoded(png(darker(rgb_of(TILTED)))).rgb.mean() + 20
 
 
+def test_a_fix_is_delivered_at_the_size_a_listing_shows_and_scores_as_promised_once_used():
+    data = photos.encode(tilted_phone_photo())  # 1000 × 1335, above the 1000-px analysis size
+    before, offers = offers_for(data, with_overrides(SETTINGS, analysis_side=500, fix_side=1200))
+    fix = next(o for o in offers if o["fix"] == "straighten")
+    delivered = decoded(fix["image"])
+    # Made from the upload at FIX_SIDE (less the straightening's crop), not at the analysis size.
+    assert 0.8 * 1200 < max(delivered.width, delivered.height) <= 1200
+    # Used as it is, it scores what the offer said.
+    used = SCORER.score(decode_photo(fix["image"], max_pixels=SETTINGS.max_pixels, analysis_side=500), ScoreRequest())
+    assert used.score == pytest.approx(fix["score_after"], abs=1e-3) and used.score > before.score
+    # A photo smaller than FIX_SIDE is fixed at its own size.
+    small = photos.encode(tilted(rgb_of(TILTED), 0.8))  # 400 × 534
+    _, offers = offers_for(small, with_overrides(SETTINGS, fix_side=2000))
+    for o in offers:
+        assert max(decoded(o["image"]).width, decoded(o["image"]).height) <= 534
+
+
 def test_a_good_photo_is_offered_nothing():
     _, offers = offers_for(real("abo-b0799ck52k-528c608a.jpg"))
     assert offers == []
@@ -65,8 +82,8 @@ def test_straightening_leaves_no_empty_corners_and_crops_keep_the_aspect():
     assert abs(cut.shape[1] / cut.shape[0] - 4 / 3) < 0.02 and 0 <= box[0] < 0.3 and box[2] > 0.5
 
 
-# The doors are tested with a dark photo, whose lift gains half a point: enough to survive another JPEG round trip
-# whatever the calibration (straightening gains a third of a point at most; angle weighs little in the score).
+# The doors are tested with a dark photo, whose lift gains half a point whatever the calibration (straightening
+# gains a third of a point at most; angle weighs little in the score).
 def test_http_fix_returns_previews_that_score_higher_once_used(server):
     data = photos.encode(darker(rgb_of(TILTED)))
     r = requests.post(server.url + "/v1/fix", files={"photo": ("dark.jpg", data)}, timeout=60)
@@ -78,7 +95,7 @@ def test_http_fix_returns_previews_that_score_higher_once_used(server):
     before = requests.post(server.url + "/v1/score", files={"photo": ("a.jpg", data)}, timeout=60).json()
     after = requests.post(server.url + "/v1/score", files={"photo": ("b.jpg", jpeg)}, timeout=60).json()
     assert after["score"] > before["score"]
-    assert after["score"] == pytest.approx(fix["score_after"], abs=0.15)  # re-encoded as JPEG once more
+    assert after["score"] == pytest.approx(fix["score_after"], abs=1e-3)  # the offer was scored as this upload
     bad = requests.post(server.url + "/v1/fix", files={"photo": ("x.jpg", b"not an image")}, timeout=30)
     assert bad.status_code == 415 and bad.json()["error"]["code"] == "unsupported_media"
 

@@ -130,6 +130,9 @@ def test_bad_settings_are_all_reported_at_once():
     with pytest.raises(PhotoTipsError) as exc:
         load_settings({"PHOTOTIPS_PORT": "70000", "PHOTOTIPS_ANALYSIS_SIDE": "10"})
     assert "PORT must be between" in exc.value.message and "ANALYSIS_SIDE" in exc.value.message
+    with pytest.raises(PhotoTipsError, match="FIX_SIDE must be between ANALYSIS_SIDE and 8192, got 800"):
+        load_settings({"PHOTOTIPS_FIX_SIDE": "800"})  # a fixed photo smaller than the analysed one
+    assert load_settings({"PHOTOTIPS_FIX_SIDE": "1600"}).fix_side == 1600
 
 
 def test_unknown_scorer_in_chain_fails_at_start():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import imagehash
 
 from ..errors import PhotoTipsError
-from ..fixes import offer_fixes
+from ..fixes import fixable, offer_fixes
 from ..hero import perceptual_hash
 from ..imaging.decode import DecodedPhoto, decode_photo, open_header
 from ..scoring.result import ScoreRequest, ScoreResult
@@ -49,10 +49,15 @@ def check_photo(data: bytes, settings, photo_check, request: ScoreRequest, keep_
 
 def fix_photo(data: bytes, settings, photo_check, request: ScoreRequest,
               _keep_photo: bool = False) -> tuple[ScoreResult, list[dict]]:
-    """The photo check's result and the fixes that raise its score (fixes.py)."""
+    """The photo check's result and the fixes that raise its score (fixes.py), made at the size a listing
+    shows (`fix_side`) and scored as they would be once uploaded."""
     photo = decode_upload(data, settings)
     result = photo_check.score(photo, request)
-    return result, offer_fixes(photo, result, photo_check, request)
+    if not fixable(result):
+        return result, []
+    large = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.fix_side,
+                         max_unreduced_pixels=settings.max_unreduced_pixels)
+    return result, offer_fixes(large, result, photo_check, request, lambda fixed: decode_upload(fixed, settings))
 
 
 # What a worker process can be asked to do, by name (pool.call's first argument).
