@@ -117,7 +117,7 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
 
 
 def _ci(ci) -> str:
-    return "—" if not ci or any(np.isnan(ci)) else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+    return "" if not ci or any(np.isnan(ci)) else f" [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def _v(x) -> str:
@@ -132,8 +132,8 @@ def markdown(res: dict) -> str:
              "|---|---|---|---|---|"]
     for a, r in real["aspects"].items():
         mark = "" if r["target_applies"] else " (under 10 labelled: no target)"
-        lines.append(f"| {a}{mark} | {r['labelled']} | {r['flagged']} | {_v(r['precision'])} {_ci(r['precision_ci95'])} "
-                     f"| {_v(r['recall'])} {_ci(r['recall_ci95'])} |")
+        lines.append(f"| {a}{mark} | {r['labelled']} | {r['flagged']} | {_v(r['precision'])}{_ci(r['precision_ci95'])} "
+                     f"| {_v(r['recall'])}{_ci(r['recall_ci95'])} |")
     lines += ["", "| problem | labelled | shown | precision | recall |", "|---|---|---|---|---|"]
     for p, r in real["problems"].items():
         lines.append(f"| {p} | {r['labelled']} | {r['flagged']} | {_v(r['precision'])} | {_v(r['recall'])} |")
@@ -142,9 +142,9 @@ def markdown(res: dict) -> str:
                   f"aspect ({t['right_problem']} naming its problem), {t['wrong']} wrong; {t['missed']} labelled "
                   f"problems missed.",
               f"Good photos told to fix something other than resolution: **{g['with_any_tip_but_resolution']} "
-                  f"of {g['n']} ({_v(g['share'])} {_ci(g['share_ci95'])})**; by aspect: "
+                  f"of {g['n']} ({_v(g['share'])}{_ci(g['share_ci95'])})**; by aspect: "
                   + ", ".join(f"{a} {n}" for a, n in g["tips_by_aspect"].items() if n),
-              f"Spearman of the score with the overall labels: **{_v(real['spearman']['value'])}** "
+              f"Spearman of the score with the overall labels: **{_v(real['spearman']['value'])}**"
               f"{_ci(real['spearman']['ci95'])}"]
     if "agreement" in res:
         ag = res["agreement"]

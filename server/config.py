@@ -40,6 +40,7 @@ class Settings:
     analysis_side: int = 1000
     # Long side of a fixed photo (straightened, cropped, lifted) a seller is offered to use instead of theirs:
     # what a listing shows, not the analysis size, so that using it does not cost the photo its resolution.
+    # Never less than analysis_side (raised to it).
     fix_side: int = 2000
     # Listings kept in this process's memory (least recently used out); with Redis, each expires
     # `listing_ttl_s` after its last photo instead.
@@ -173,8 +174,8 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}MAX_UNREDUCED_PIXELS must be between 1000000 and MAX_PIXELS")
     if not 256 <= s.analysis_side <= 4096:
         out.append(f"{ENV_PREFIX}ANALYSIS_SIDE must be between 256 and 4096, got {s.analysis_side}")
-    if not s.analysis_side <= s.fix_side <= 8192:
-        out.append(f"{ENV_PREFIX}FIX_SIDE must be between ANALYSIS_SIDE and 8192, got {s.fix_side}")
+    if not 256 <= s.fix_side <= 8192:
+        out.append(f"{ENV_PREFIX}FIX_SIDE must be between 256 and 8192, got {s.fix_side}")
     for name in ("max_listings", "max_photos_per_listing"):
         if getattr(s, name) < 1:
             out.append(f"{ENV_PREFIX}{name.upper()} must be at least 1")

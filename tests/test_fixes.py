@@ -63,10 +63,26 @@ def test_a_fix_is_delivered_at_the_size_a_listing_shows_and_scores_as_promised_o
     used = SCORER.score(decode_photo(fix["image"], max_pixels=SETTINGS.max_pixels, analysis_side=500), ScoreRequest())
     assert used.score == pytest.approx(fix["score_after"], abs=1e-3) and used.score > before.score
     # A photo smaller than FIX_SIDE is fixed at its own size.
-    small = photos.encode(tilted(rgb_of(TILTED), 0.8))  # 400 × 534
-    _, offers = offers_for(small, with_overrides(SETTINGS, fix_side=2000))
-    for o in offers:
-        assert max(decoded(o["image"]).width, decoded(o["image"]).height) <= 534
+    _, offers = offers_for(photos.encode(darker(rgb_of(TILTED))))  # 400 × 534
+    lifted = decoded(next(o for o in offers if o["fix"] == "lift")["image"])
+    assert (lifted.width, lifted.height) == (400, 534)
+
+
+def test_a_fix_that_changes_nothing_is_not_offered(monkeypatch):
+    import phototips.fixes
+
+    # A dark photo of 2136 × 1600, above FIX_SIDE: the lift is offered.
+    large = cv2.resize(rgb_of("clothing-2884d941.jpg"), None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    data = photos.encode(darker(large))
+    before, offers = offers_for(data)
+    assert any(o["fix"] == "lift" for o in offers)
+    # Made at 2000 px and read back, the photo scores higher untouched than the upload it came from (a 2000-px
+    # JPEG decodes to the analysis size without the original's resample): that alone is no fix.
+    unedited = decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.fix_side)
+    assert SCORER.score(decoded(phototips.fixes.jpeg(unedited.rgb)), ScoreRequest()).score > before.score + 0.1
+    monkeypatch.setattr(phototips.fixes, "lift", lambda rgb: rgb.copy())
+    _, offers = offers_for(data)
+    assert not any(o["fix"] == "lift" for o in offers)
 
 
 def test_a_good_photo_is_offered_nothing():

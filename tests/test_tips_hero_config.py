@@ -130,9 +130,11 @@ def test_bad_settings_are_all_reported_at_once():
     with pytest.raises(PhotoTipsError) as exc:
         load_settings({"PHOTOTIPS_PORT": "70000", "PHOTOTIPS_ANALYSIS_SIDE": "10"})
     assert "PORT must be between" in exc.value.message and "ANALYSIS_SIDE" in exc.value.message
-    with pytest.raises(PhotoTipsError, match="FIX_SIDE must be between ANALYSIS_SIDE and 8192, got 800"):
-        load_settings({"PHOTOTIPS_FIX_SIDE": "800"})  # a fixed photo smaller than the analysed one
+    with pytest.raises(PhotoTipsError, match="FIX_SIDE must be between 256 and 8192, got 9000"):
+        load_settings({"PHOTOTIPS_FIX_SIDE": "9000"})
     assert load_settings({"PHOTOTIPS_FIX_SIDE": "1600"}).fix_side == 1600
+    # A larger analysis size alone still starts: fixes are then made at that size.
+    assert load_settings({"PHOTOTIPS_ANALYSIS_SIDE": "2500"}).analysis_side == 2500
 
 
 def test_unknown_scorer_in_chain_fails_at_start():

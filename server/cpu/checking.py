@@ -55,8 +55,10 @@ def fix_photo(data: bytes, settings, photo_check, request: ScoreRequest,
     result = photo_check.score(photo, request)
     if not fixable(result):
         return result, []
-    large = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.fix_side,
-                         max_unreduced_pixels=settings.max_unreduced_pixels)
+    # Never below the analysis size; and an upload no larger than that is already whole in `photo`.
+    side = max(settings.fix_side, settings.analysis_side)
+    large = photo if max(photo.width, photo.height) <= settings.analysis_side else decode_photo(
+        data, max_pixels=settings.max_pixels, analysis_side=side, max_unreduced_pixels=settings.max_unreduced_pixels)
     return result, offer_fixes(large, result, photo_check, request, lambda fixed: decode_upload(fixed, settings))
 
 

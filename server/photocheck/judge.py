@@ -104,7 +104,7 @@ class Judgement:
                 for p, conf, sev in judged.values():
                     if (conf, sev) > (best_conf, best_sev):
                         best, best_conf, best_sev = p, conf, sev
-                for pref in (pref for pref in spec["prefer"] if pref.problem in judged):
+                for pref in (named for named in spec["prefer"] if named.problem in judged):
                     p, conf, sev = judged[pref.problem]
                     if conf >= self.tip_confidence and m[pref.measure] < pref.below:
                         # Named and ordered by the specific problem; the aspect stays as sure of a problem
