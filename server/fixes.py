@@ -5,12 +5,14 @@ Each fix answers one finding of the photo check, using what the check measured
 the size a listing shows (`fix_side`), not at the analysis size, and encoded as
 the JPEG the seller gets; that JPEG is then decoded and checked like any upload.
 A fix is offered only when that score is higher than the seller's photo's and
-than the unedited photo's made the same way (decoding a 2000-px JPEG reads a
-phone photo slightly sharper than decoding the 4000-px original, and that alone
-must not pass for a fix), and the answer says by how much: the seller sees a
-before and after they can trust, and using it keeps the promise (a preview at
-the analysis size would have cost a phone photo its resolution once used). Classical image operations only (OpenCV): no generative
-model invents pixels.
+than the unedited photo's made the same way, and the answer says by how much
+(against the seller's own score): the seller sees a before and after they can
+trust, and using it keeps the promise (a preview at the analysis size would have
+cost a phone photo its resolution once used). The unedited baseline is there
+because making the JPEG alone moves the check: a 2000-px JPEG reads a phone photo
+sharper than its 4000-px original does, and one JPEG round trip of a PNG can
+flip a cut-off reading; neither must pass for a fix. Classical image operations
+only (OpenCV): no generative model invents pixels.
 """
 
 from __future__ import annotations
@@ -123,11 +125,14 @@ def offer_fixes(photo: DecodedPhoto, result: ScoreResult, photo_check, request: 
     `photo` is the upload decoded at the size the fixed photo is delivered at, `result` its check at the
     analysis size, and `decode` decodes an upload (the fixed JPEG is checked as it will be once used). A fix
     must beat both the seller's score and the unedited photo's made the same way; one whose JPEG cannot be
-    read back as an upload (over the size limit) is left out, not the request failed."""
+    read back as an upload (over the size limit, too small once made) is left out, not the request failed."""
     candidates = candidate_fixes(photo, result)
     if not candidates:
         return []
-    unedited = photo_check.score(decode(jpeg(photo.rgb)), request).score
+    try:
+        unedited = photo_check.score(decode(jpeg(photo.rgb)), request).score
+    except PhotoTipsError:
+        return []  # the photo at this size cannot be an upload (a thin banner, a huge re-encode): nor can a fix
     offers = []
     for fix in candidates:
         image = jpeg(fix.rgb)

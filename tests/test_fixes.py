@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import cv2
+import numpy as np
 import pytest
 import requests
 
@@ -71,8 +72,8 @@ def test_a_fix_is_delivered_at_the_size_a_listing_shows_and_scores_as_promised_o
 def test_a_fix_that_changes_nothing_is_not_offered(monkeypatch):
     import phototips.fixes
 
-    # A dark photo of 2136 × 1600, above FIX_SIDE: the lift is offered.
-    large = cv2.resize(rgb_of("clothing-2884d941.jpg"), None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    # A dark photo of 1600 × 2136, above FIX_SIDE: the lift is offered.
+    large = cv2.resize(rgb_of(TILTED), None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
     data = photos.encode(darker(large))
     before, offers = offers_for(data)
     assert any(o["fix"] == "lift" for o in offers)
@@ -83,6 +84,47 @@ def test_a_fix_that_changes_nothing_is_not_offered(monkeypatch):
     monkeypatch.setattr(phototips.fixes, "lift", lambda rgb: rgb.copy())
     _, offers = offers_for(data)
     assert not any(o["fix"] == "lift" for o in offers)
+
+
+def test_fixes_are_never_made_below_the_analysis_size_and_a_small_upload_is_decoded_once(monkeypatch):
+    import phototips.cpu.checking as checking
+
+    data = photos.encode(darker(rgb_of(TILTED)))  # 400 × 534: no larger than the analysis size
+    calls = []
+    real_decode = checking.decode_photo
+    monkeypatch.setattr(checking, "decode_photo", lambda *a, **kw: calls.append(kw) or real_decode(*a, **kw))
+    _, offers = offers_for(data)
+    # Once for the check and once for each offer and the unedited baseline read back: never the upload again.
+    assert len(calls) == 2 + len(offers) and offers
+    # FIX_SIDE under the analysis size is raised to it: a phone-sized upload's fix is 1200 px, not 800.
+    calls.clear()
+    data = photos.encode(darker(cv2.resize(rgb_of(TILTED), None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)))
+    _, offers = offers_for(data, with_overrides(SETTINGS, analysis_side=1200, fix_side=800))
+    assert {kw["analysis_side"] for kw in calls} == {1200}
+    lifted = decode_photo(next(o for o in offers if o["fix"] == "lift")["image"], max_pixels=SETTINGS.max_pixels,
+                          analysis_side=4000)
+    assert max(lifted.width, lifted.height) == 1200
+
+
+def test_a_fix_that_cannot_be_an_upload_is_left_out_and_the_request_answers(monkeypatch):
+    import phototips.fixes
+
+    # A dark banner: checked as uploaded (4000 × 20), but at FIX_SIDE it would be 2000 × 10, under the smallest
+    # upload; neither the unedited photo nor a fix can be read back, and the request still answers.
+    banner = np.full((20, 4000, 3), 40, np.uint8)
+    banner[:, ::50] = 90
+    result, offers = offers_for(photos.encode(banner))
+    assert result.aspects["lighting"].problem == "too_dark" and offers == []
+    # One fix whose JPEG is refused (over the upload limit, say) is dropped; the others are still offered.
+    data = photos.encode(darker(tilted_phone_photo()))
+    _, both = offers_for(data)
+    assert {"lift", "straighten"} <= {o["fix"] for o in both}
+    straightened = next(o for o in both if o["fix"] == "straighten")["image"]
+    real_jpeg = phototips.fixes.jpeg
+    monkeypatch.setattr(phototips.fixes, "jpeg", lambda rgb, quality=88: b"too large" if real_jpeg(rgb) ==
+                        straightened else real_jpeg(rgb, quality))
+    _, offers = offers_for(data)
+    assert [o["fix"] for o in offers] == [o["fix"] for o in both if o["fix"] != "straighten"]
 
 
 def test_a_good_photo_is_offered_nothing():

@@ -153,7 +153,8 @@ def openapi_spec() -> dict:
                 | _errors(400, 401, 403, 413, 415, 422, 429, 503),
             }},
             "/v1/fix": {"post": {
-                "summary": "Corrected previews (straighten, crop, lift) that the photo check scores higher",
+                "summary": "Corrected previews (straighten, crop, lift) that the photo check scores higher than the "
+                           "upload and than the unedited photo made into a JPEG the same way",
                 "security": _APP + _SELLER,
                 "requestBody": _form({"photo": {"type": "string", "format": "binary"}, "item_type": text,
                                       "locale": text}, ["photo"]),
