@@ -6,8 +6,10 @@ For every good photo of data/realset and each degradation a fix answers (tilted,
 far away, darker), the photo check runs on the degraded copy. A copy is
 *fixable* when the check finds the problem the degradation made (a fix is
 only ever tried for a found problem); the benchmark reports the share of
-fixable copies whose score rises with the fix (which is also when a fix is
-offered), the mean gain, and how often the problem is gone after the fix.
+fixable copies offered the fix (its JPEG, read back as an upload, scores higher
+than the copy and than the copy made into a JPEG unedited), the mean gain, and
+how often the problem is gone after the fix. It runs the service's own
+`fix_photo`.
 Time per fix on 12-megapixel phone JPEGs, one core: decode + check + every
 offered fix, against decode + check alone in the same run (medians).
 """
