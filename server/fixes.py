@@ -87,9 +87,17 @@ def lift(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
+def _wanted(result: ScoreResult):
+    """(fix, finding) for each problem the photo check found that a fix answers, whatever its confidence."""
+    for aspect, finding in result.aspects.items():
+        kind = FIXES.get((aspect, finding.problem))
+        if finding.verdict == "improve" and kind is not None:
+            yield kind, finding
+
+
 def fixable(result: ScoreResult) -> bool:
     """Whether the photo check found a problem some fix answers."""
-    return any(f.verdict == "improve" and (a, f.problem) in FIXES for a, f in result.aspects.items())
+    return any(_wanted(result))
 
 
 def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
@@ -97,9 +105,8 @@ def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
     made on `photo`'s pixels at whatever size they are."""
     out: dict[str, Fix] = {}
     h, w = photo.rgb.shape[:2]
-    for aspect, finding in result.aspects.items():
-        kind = FIXES.get((aspect, finding.problem))
-        if finding.verdict != "improve" or kind is None or kind in out:
+    for kind, finding in _wanted(result):
+        if kind in out:
             continue
         where = finding.geometry or {}
         if kind == "straighten" and "degrees" in where:

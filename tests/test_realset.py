@@ -24,7 +24,7 @@ from PIL import Image
 from phototips.config import load_settings
 from phototips.errors import PhotoTipsError
 from phototips.imaging.decode import decode_photo
-from phototips.photocheck.judge import apply_calibration, build_judgement
+from phototips.photocheck.judge import Problem, apply_calibration, build_judgement
 from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ASPECTS, Finding, ScoreRequest, ScoreResult
@@ -597,8 +597,9 @@ def test_logistic_fit_leaves_out_the_samples_where_the_problem_is_not_judged():
     # Where `touched` is set the labels say the opposite; those samples are not judged, so they do not count.
     samples = [Sample(str(i), "real", {"framing": "too_small" if (v < 0.3) != (i % 4 == 0) else "good"}, 3,
                       {"item_area": float(v), "touched": float(i % 4 == 0)}) for i, v in enumerate(x)]
-    fit = fit_logistic(samples, "framing", "too_small", ["item_area"], needs_item=False,
-                       unless_above={"touched": 0}, c=100.0)
+    # The problem as the model file gates it: `unless_above: {touched: 0}`.
+    gated = Problem("too_small", (("item_area", 0.15, 0.02),), 0.0, {"item_area": 1.0}, True, (("touched", 0.0),))
+    fit = fit_logistic(samples, "framing", "too_small", ["item_area"], needs_item=False, judged=gated.judged, c=100.0)
     assert fit["positives"] + fit["negatives"] == 300
     assert -fit["bias"] / fit["weights"]["item_area"] == pytest.approx(0.3, abs=0.03)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,11 +70,10 @@ DEGRADED_WEIGHT = 0.25
 
 
 def fit_logistic(samples: list[Sample], aspect: str, problem: str, features: list[str], *,
-                 needs_item: bool, unless_above: dict[str, float] | None = None, c: float = 1.0) -> dict:
-    """Fitted only on the samples where the problem is judged (the item found where it needs one, none of its
-    `unless_above` measurements above their bound)."""
-    use = [s for s in samples if (not needs_item or s.m.get("item_found"))
-           and not any(s.m[k] > b for k, b in (unless_above or {}).items())]
+                 needs_item: bool, judged: Callable[[dict[str, float]], bool] | None = None, c: float = 1.0) -> dict:
+    """Fitted only on the samples where the problem is judged: the item found where it needs one, and
+    `judged` (the problem's own gate, judge.Problem.judged) true."""
+    use = [s for s in samples if (not needs_item or s.m.get("item_found")) and (judged is None or judged(s.m))]
     X = np.array([[s.m[f] for f in features] for s in use], dtype=float)
     y = np.array([s.labels[aspect] == problem for s in use])
     if y.sum() < 5 or (~y).sum() < 5:
@@ -131,14 +131,13 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
     photos = [p for p in load_realset(set_dir, catalog) if not in_holdout(p.file)]
     samples = samples_of(photos, settings)
     data = read_yaml(model_path, "photo-check model")
+    judgement = build_judgement(data, model_path)
     fitted = {}
-    for aspect, spec in data["aspects"].items():
-        for name, p in spec["problems"].items():
-            conf = p["confidence"]
-            if conf.get("fit"):
-                fitted[f"{aspect}.{name}"] = fit_logistic(samples, aspect, name, list(conf["weights"]),
-                                                          needs_item=bool(spec.get("needs_item")),
-                                                          unless_above=p.get("unless_above"))
+    for aspect, spec in judgement.aspects.items():
+        for p in spec["problems"]:
+            if p.fit:
+                fitted[f"{aspect}.{p.name}"] = fit_logistic(samples, aspect, p.name, list(p.weights),
+                                                            needs_item=spec["needs_item"], judged=p.judged)
     out_path = calibration_path(model_path, data)
     if out_path is None:
         raise ValueError(f"{model_path} names no calibration file")
