@@ -12,7 +12,7 @@ import pytest
 
 from phototips.config import load_settings
 from phototips.imaging.decode import decode_photo
-from phototips.photocheck.frame_edge import edge_likeness
+from phototips.photocheck.frame_edge import edge_centre_overlap, edge_likeness
 from phototips.photocheck.judge import ramp
 from phototips.photocheck.subject import small_copy
 from phototips.scoring import create_scorer
@@ -102,6 +102,16 @@ def test_frame_edge_names_only_the_sides_an_item_leaves_by():
         top, bottom, left, right = edge_likeness(small_copy(np.ascontiguousarray(pushed[:, ::-1])))
         assert left >= 0.2 and max(top, bottom, right) == 0.0
     assert edge_likeness(np.zeros((5, 40, 3), np.uint8)) == (0.0, 0.0, 0.0, 0.0)  # too thin to read
+
+
+def test_the_frame_edge_shares_the_middles_colours_when_the_item_fills_the_frame():
+    whole = photos.product(photos.plain_backdrop())
+    h, w = whole.shape[:2]
+    # The same cup shot close: the middle fifth, enlarged to the frame, runs out of it on every side.
+    close = cv2.resize(whole[2 * h // 5: 3 * h // 5, 2 * w // 5: 3 * w // 5], (w, h), interpolation=cv2.INTER_CUBIC)
+    assert edge_centre_overlap(whole) < 0.1
+    assert edge_centre_overlap(close) > 0.5
+    assert edge_centre_overlap(np.zeros((5, 40, 3), np.uint8)) == 0.0  # too thin to read
 
 
 def test_result_shape_and_ranges():

@@ -47,21 +47,59 @@ _MIN_SEED = 20  # pixels
 _MODEL_BIN = 32
 _ITEM_POSTERIOR = 0.7
 _ROWS = 2  # outermost rows per side that are read
+# edge_centre_overlap: the edge band's depth and the middle's inset, as fractions of height and width.
+_OVERLAP_BAND, _OVERLAP_INSET = 0.1, 0.3
+
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """The copy the frame's edge is read on: SIDE px on its long side, never enlarged (so a copy already that
+    small is read as it is, and both readings below can share one)."""
+    h0, w0 = rgb.shape[:2]
+    scale = SIDE / max(h0, w0)
+    if scale < 1:
+        rgb = cv2.resize(rgb, (max(8, round(w0 * scale)), max(8, round(h0 * scale))), interpolation=cv2.INTER_AREA)
+    return rgb
+
+
+def _colours(lab: np.ndarray) -> np.ndarray:
+    """Each pixel's coarse colour bin (lightness in wide bins, so shading stays one colour)."""
+    light, a, b = cv2.split(lab)
+    return ((light // _L_BIN).astype(np.int32) * _AB_BINS + a // _AB_BIN) * _AB_BINS + b // _AB_BIN
+
+
+def edge_centre_overlap(rgb: np.ndarray) -> float:
+    """How much of the band along the frame's edge (its outer tenth) is in the colours of the frame's middle
+    (the central 40% each way): histogram intersection of coarse colour bins (0–1).
+
+    The middle is where the seller put the item. Around an item seen whole the edge is backdrop, and shares
+    little with the middle (a packshot's white, a floor around a jacket); an item that fills the frame and
+    runs out of it brings its own colours to the edge on every side it leaves by. It needs neither the item
+    mask nor a background colour read off the border, where both the mask and `edge_likeness` fail: a garment
+    that covers most of the frame leaves too little backdrop at the border to be told from it. What it cannot
+    tell apart is an item in the backdrop's colour (a white carton cropped tight on white).
+    """
+    small = thumbnail(rgb)
+    h, w = small.shape[:2]
+    if min(h, w) < 8:
+        return 0.0
+    colour = _colours(cv2.cvtColor(small, cv2.COLOR_RGB2LAB))
+    band = border_band(h, w, _OVERLAP_BAND)
+    mh, mw = round(h * _OVERLAP_INSET), round(w * _OVERLAP_INSET)
+    middle = colour[mh: h - mh, mw: w - mw]
+    on_edge = np.bincount(colour[band], minlength=_BINS) / band.sum()
+    in_middle = np.bincount(middle.ravel(), minlength=_BINS) / middle.size
+    return float(np.minimum(on_edge, in_middle).sum())
 
 
 def edge_likeness(rgb: np.ndarray) -> tuple[float, float, float, float]:
     """Per side of the frame (top, bottom, left, right), the share of its outermost pixels whose colour is
     more likely the item's than the background's (0–1)."""
-    h0, w0 = rgb.shape[:2]
-    scale = SIDE / max(h0, w0)
-    if scale < 1:
-        rgb = cv2.resize(rgb, (max(8, round(w0 * scale)), max(8, round(h0 * scale))), interpolation=cv2.INTER_AREA)
+    rgb = thumbnail(rgb)
     h, w = rgb.shape[:2]
     if min(h, w) < 8:
         return (0.0, 0.0, 0.0, 0.0)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    light, a, b = cv2.split(lab)
-    colour = ((light // _L_BIN).astype(np.int32) * _AB_BINS + a // _AB_BIN) * _AB_BINS + b // _AB_BIN
+    colour = _colours(lab)
     band = border_band(h, w)
     on_border = np.bincount(colour[band], minlength=_BINS) / band.sum()
     middle = np.zeros((h, w), bool)

@@ -13,7 +13,8 @@ same numbers as features. What each group looks at, and why:
 - visibility measures how the item meets the frame: a long stretch of the item
   on an edge means it runs out of the frame, a touch means it fills it; the
   stretch is read by colour as well as by the (smoothed) mask, and once more
-  without the mask (frame_edge.py), which misses items that fill the frame;
+  without the mask (frame_edge.py), which misses items that fill the frame, as
+  is how much of the frame's edge is in the colours of its middle;
 - clutter is read around the item, with colour edges apart: other objects,
   shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
@@ -28,7 +29,7 @@ import math
 import cv2
 import numpy as np
 
-from .frame_edge import edge_likeness
+from .frame_edge import edge_centre_overlap, edge_likeness, thumbnail
 from .geometry import Layout
 from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
 
@@ -85,8 +86,10 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m.update(_resolution(width, height))
     m.update(_framing(subject))
     # Read without the mask, which misses an item that fills the frame and runs out of it on several sides.
-    likeness = edge_likeness(small_n)
+    edge_copy = thumbnail(small_n)
+    likeness = edge_likeness(edge_copy)
     m["item_edge_likeness"] = float(sum(likeness))
+    m["edge_centre_overlap"] = edge_centre_overlap(edge_copy)
     # What the visibility value shows: the longest stretch of one side the item covers, by either reading.
     m["item_edge_reach"] = max(m["item_border_contact"], float(max(likeness)))
     m.update(_background(small_n, small_gray_n, subject))
