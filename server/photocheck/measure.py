@@ -13,8 +13,8 @@ same numbers as features. What each group looks at, and why:
 - visibility measures how the item meets the frame: a long stretch of the item
   on an edge means it runs out of the frame, a touch means it fills it; the
   stretch is read by colour as well as by the (smoothed) mask, and once more
-  without the mask (frame_edge.py), which misses items that fill the frame, as
-  is how much of the frame's edge is in the colours of its middle;
+  without the mask (frame_edge.py), which misses items that fill the frame,
+  and by how much of the frame's edge is in colours commoner in its middle;
 - clutter is read around the item, with colour edges apart: other objects,
   shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
@@ -29,7 +29,7 @@ import math
 import cv2
 import numpy as np
 
-from .frame_edge import edge_centre_overlap, edge_likeness, thumbnail
+from .frame_edge import edge_item_colours, edge_likeness, thumbnail
 from .geometry import Layout
 from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
 
@@ -89,7 +89,7 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     edge_copy = thumbnail(small_n)
     likeness = edge_likeness(edge_copy)
     m["item_edge_likeness"] = float(sum(likeness))
-    m["edge_centre_overlap"] = edge_centre_overlap(edge_copy)
+    m["edge_item_colours"] = edge_item_colours(edge_copy)
     # What the visibility value shows: the longest stretch of one side the item covers, by either reading.
     m["item_edge_reach"] = max(m["item_border_contact"], float(max(likeness)))
     m.update(_background(small_n, small_gray_n, subject))
