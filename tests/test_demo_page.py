@@ -32,7 +32,10 @@ def test_seller_adds_photos_sees_tips_and_hero(server, photo_files, browser, tmp
     expect(page.locator("#status")).to_have_text("live", timeout=15000)
     page.select_option("#locale", "fr")
 
-    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(photo_files["astronaut"])])
+    # Two photos that each have a tip far from its threshold: the coffee's clutter, a dark portrait's lighting.
+    dark = tmp_path / "dark-astronaut.jpg"
+    dark.write_bytes(photos.encode(photos.darker(photos.sample("astronaut"))))
+    page.set_input_files("#photo-input", [str(photo_files["coffee"]), str(dark)])
     tiles = page.locator(".photo")
     expect(tiles).to_have_count(2)
     for i in range(2):

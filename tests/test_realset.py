@@ -327,19 +327,6 @@ def test_edges_that_share_one_orientation_read_as_coherent():
     assert coherence[0] > 0.9 and coherence[1] < 0.3
 
 
-@pytest.mark.parametrize("name", ["grocery-shop-arla-medium-fat-milk_022.jpg",
-                                  "grocery-shop-god-morgon-red-grapefruit-juice_006.jpg"])
-def test_an_item_whose_colours_reach_the_frames_edge_is_cut_off(name):
-    # Cartons held up in a shop and cut by the frame: a good part of the frame's edge is in colours clearly
-    # commoner in its middle (edge_item_colours), the carton's.
-    m = measure_bytes(real(name), SETTINGS)
-    assert m["edge_item_colours"] > 0.3
-    assert tips_for(real(name)).get("visibility") == "cut_off"
-    # Without that reading, the rest of the evidence alone would not show the tip.
-    alone = SCORER.judgement.findings({**m, "edge_item_colours": 0.0})["visibility"]
-    assert alone.confidence < SCORER.judgement.tip_confidence
-
-
 def test_item_far_away_on_a_plain_floor_still_gets_a_framing_tip():
     name = "grocery-iconic-arla-sour-milk.jpg"
     assert "framing" not in tips_for(real(name))

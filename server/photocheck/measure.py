@@ -13,8 +13,7 @@ same numbers as features. What each group looks at, and why:
 - visibility measures how the item meets the frame: a long stretch of the item
   on an edge means it runs out of the frame, a touch means it fills it; the
   stretch is read by colour as well as by the (smoothed) mask, and once more
-  without the mask (frame_edge.py), which misses items that fill the frame,
-  and by how much of the frame's edge is in colours commoner in its middle;
+  without the mask (frame_edge.py), which misses items that fill the frame;
 - clutter is read around the item, with colour edges apart: other objects,
   shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
@@ -29,7 +28,7 @@ import math
 import cv2
 import numpy as np
 
-from .frame_edge import edge_item_colours, edge_likeness, thumbnail
+from .frame_edge import edge_likeness
 from .geometry import Layout
 from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
 
@@ -86,10 +85,8 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m.update(_resolution(width, height))
     m.update(_framing(subject))
     # Read without the mask, which misses an item that fills the frame and runs out of it on several sides.
-    edge_copy = thumbnail(small_n)
-    likeness = edge_likeness(edge_copy)
+    likeness = edge_likeness(small_n)
     m["item_edge_likeness"] = float(sum(likeness))
-    m["edge_item_colours"] = edge_item_colours(edge_copy)
     # What the visibility value shows: the longest stretch of one side the item covers, by either reading.
     m["item_edge_reach"] = max(m["item_border_contact"], float(max(likeness)))
     m.update(_background(small_n, small_gray_n, subject))
