@@ -59,7 +59,9 @@ def _with_lightness_neighbours(hist: np.ndarray) -> np.ndarray:
     bins, and the stretch to full range (measure.py) widens that spread: the darker half of such a floor fills
     most of the middle and only half of the border, and was taken for the item (a small item on a side-lit
     floor read as cut off on three sides, at a confidence of 0.998). Judged with its neighbours, the floor is
-    one colour.
+    one colour. The cost: an item of the backdrop's hue one lightness step from it (a grey sweater on a white
+    sheet) lends the backdrop's colour its share of the middle; the backdrop then stops being background, and
+    the reading goes blank.
     """
     by_light = hist.reshape(_L_BINS, _AB_BINS * _AB_BINS)
     out = by_light.copy()
