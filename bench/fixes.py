@@ -32,9 +32,8 @@ import cv2  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from phone_photos import realset_phone_photos  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
-from phototips.cpu.checking import check_photo, fix_photo  # noqa: E402
-from phototips.fixes import FIXES  # noqa: E402
-from phototips.imaging.decode import decode_photo  # noqa: E402
+from phototips.cpu.checking import check_photo, decode_upload, fix_photo  # noqa: E402
+from phototips.fixes import FIXES, wanted_fixes  # noqa: E402
 from phototips.scoring.registry import create_scorer  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 from phototips.study.realset import degraded_copies, load_realset  # noqa: E402
@@ -53,13 +52,11 @@ def run(set_dir: Path, timing_photos: int, repeats: int, limit: int | None = Non
                 continue
             # The service's own flow: the check, then the fixes made at the delivered size and checked as uploads.
             result, offered = fix_photo(data, settings, scorer, ScoreRequest())
-            found = any(result.aspects[a].verdict == "improve" and result.aspects[a].problem == problem
-                        for (a, problem), kind in FIXES.items() if kind == FIXED_BY[name])
+            found = any(kind == FIXED_BY[name] for kind, _ in wanted_fixes(result))
             offer = {o["fix"]: o for o in offered}.get(FIXED_BY[name])
             gone = None
             if offer:
-                after = scorer.score(decode_photo(offer["image"], max_pixels=settings.max_pixels,
-                                                  analysis_side=settings.analysis_side), ScoreRequest())
+                after = scorer.score(decode_upload(offer["image"], settings), ScoreRequest())
                 aspect = next(a for (a, _), kind in FIXES.items() if kind == FIXED_BY[name])
                 gone = after.aspects[aspect].verdict == "good"
             rows.append({"file": p.file, "degradation": name, "found": found, "rises": offer is not None,

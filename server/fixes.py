@@ -87,7 +87,7 @@ def lift(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
 
 
-def _wanted(result: ScoreResult):
+def wanted_fixes(result: ScoreResult):
     """(fix, finding) for each problem the photo check found that a fix answers, whatever its confidence."""
     for aspect, finding in result.aspects.items():
         kind = FIXES.get((aspect, finding.problem))
@@ -97,7 +97,7 @@ def _wanted(result: ScoreResult):
 
 def fixable(result: ScoreResult) -> bool:
     """Whether the photo check found a problem some fix answers."""
-    return any(_wanted(result))
+    return any(wanted_fixes(result))
 
 
 def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
@@ -105,7 +105,7 @@ def candidate_fixes(photo: DecodedPhoto, result: ScoreResult) -> list[Fix]:
     made on `photo`'s pixels at whatever size they are."""
     out: dict[str, Fix] = {}
     h, w = photo.rgb.shape[:2]
-    for kind, finding in _wanted(result):
+    for kind, finding in wanted_fixes(result):
         if kind in out:
             continue
         where = finding.geometry or {}
