@@ -88,6 +88,32 @@ def test_set_is_large_labelled_licensed_and_small_on_disk():
     assert 0.35 < np.mean([in_holdout(p.file) for p in photos]) < 0.65
 
 
+def test_fresh_test_set_is_drawn_apart_labelled_twice_and_licensed():
+    # data/realset-test: photos drawn at random after the photo check was built, labelled blind by two people,
+    # for figures that no change was tuned on. Nothing in it may also be in the development set.
+    test_set = ROOT / "data" / "realset-test"
+    first = load_realset(test_set, SCORER.catalog)
+    second = load_realset(test_set, SCORER.catalog, "labels_second.csv")
+    assert len(first) >= 100 and {p.file for p in first} == {p.file for p in second}
+    with (test_set / "manifest.csv").open(newline="") as fh:
+        manifest = {r["file"]: r for r in csv.DictReader(fh)}
+    with (SET / "manifest.csv").open(newline="") as fh:
+        development = list(csv.DictReader(fh))
+    files = {p.name for p in (test_set / "photos").iterdir()}
+    assert files == set(manifest) == {p.file for p in first}
+    assert not files & {r["file"] for r in development}
+    assert not {(r["source_repo"], r["source_path"]) for r in manifest.values()} & {
+        (r["source_repo"], r["source_path"]) for r in development}
+    assert {r["licence"] for r in manifest.values()} <= {"CC0-1.0", "MIT", "CC-BY-4.0"}
+    assert all(r["source_repo"] and r["source_commit"] and r["source_path"] and r["author"] for r in manifest.values())
+    assert sum((test_set / "photos" / f).stat().st_size for f in files) <= 20e6
+    # Two labellings, not one copied: they differ somewhere, and both hold good photos and problems.
+    by_file = {p.file: p for p in second}
+    assert any(p.labels != by_file[p.file].labels or p.overall != by_file[p.file].overall for p in first)
+    for labelled in (first, second):
+        assert 10 <= sum(p.good for p in labelled) < len(labelled)
+
+
 def test_lighting_and_angle_labels_are_the_majority_of_three_people():
     # The two aspects on which two labellers agreed least are labelled by three, blind to each other and to
     # the photo check; labels.csv holds their majority, labels_votes.csv every vote.
