@@ -11,7 +11,8 @@ than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
 to the photos the score was not calibrated on. `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
-calibration half, read the held-out one).
+calibration half, read the held-out one). `--set data/realset-test` reads the fresh test set instead,
+which nothing is tuned on: run it once per released version of the photo check.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ def phone_jpeg(rgb: np.ndarray, seed: int, size=(4032, 3024), grain: float = 7.0
 
 def realset_phone_photos(n: int) -> list[bytes]:
     """`n` phone-sized JPEGs made from the real-photo set (every k-th photo, so all kinds are in)."""
+    if n <= 0:
+        return []
     files = sorted(REALSET.glob("*.jpg"))
     step = max(1, len(files) // n)
     return [phone_jpeg(np.asarray(Image.open(f).convert("RGB")), i) for i, f in enumerate(files[::step][:n])]

@@ -70,6 +70,17 @@ def test_fix_benchmark_smoke_run(tmp_path):
     assert result["timing_12mp"]["check_and_fixes_median_ms"] > 0 and result["timing_12mp"]["check_median_ms"] > 0
 
 
+def test_fix_benchmark_without_timing(tmp_path):
+    """--timing-photos 0 measures the fixes and skips the 12 MP timing (it divided by zero)."""
+    out = tmp_path / "fixes.json"
+    run = subprocess.run([sys.executable, "bench/fixes.py", "--limit", "1", "--timing-photos", "0",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["timing_12mp"] is None
+    assert {d["copies"] for d in result["degraded"].values()} == {1}
+
+
 def test_page_benchmark_smoke_run(tmp_path):
     """bench/pages.py with one load of each page: both pages get ready in the browser and are timed."""
     out = tmp_path / "pages.json"
