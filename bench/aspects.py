@@ -149,7 +149,7 @@ def markdown(res: dict) -> str:
               f"{_ci(real['spearman']['ci95'])}"]
     if "agreement" in res:
         ag = res["agreement"]
-        lines += ["", f"Two people's labels of the same {ag['photos']} photos: "
+        lines += ["", f"Two labellings of the same {ag['photos']} photos: "
                   + ", ".join(f"{a} {v['agreement']:.0%} (κ {v['kappa']:.2f})" for a, v in ag["aspects"].items())
                   + f"; overall exact {ag['overall']['exact']:.0%}, within one {ag['overall']['within_one']:.0%}, "
                   f"weighted κ {ag['overall']['kappa_quadratic']:.2f}, Spearman {ag['overall']['spearman']:.2f}.",

@@ -63,6 +63,8 @@ def main(mirrors: Path, out: Path) -> None:
     for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")], 12):
         picks.append(("trashnet", p, f"trashnet-{Path(p).name}", "household"))
 
+    if len({name for _, _, name, _ in picks}) != len(picks):
+        raise SystemExit("two drawn photos would share a file name")
     (out / "photos").mkdir(parents=True, exist_ok=True)
     rows = []
     for key, path, name, category in picks:

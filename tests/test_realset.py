@@ -89,8 +89,8 @@ def test_set_is_large_labelled_licensed_and_small_on_disk():
 
 
 def test_fresh_test_set_is_drawn_apart_labelled_twice_and_licensed():
-    # data/realset-test: photos drawn at random after the photo check was built, labelled blind by two people,
-    # for figures that no change was tuned on. Nothing in it may also be in the development set.
+    # data/realset-test: photos drawn at random after the photo check was built, labelled blind by two labellers
+    # (helper agents), for figures that no change was tuned on. Nothing in it may also be in the development set.
     test_set = ROOT / "data" / "realset-test"
     first = load_realset(test_set, SCORER.catalog)
     second = load_realset(test_set, SCORER.catalog, "labels_second.csv")
@@ -107,6 +107,12 @@ def test_fresh_test_set_is_drawn_apart_labelled_twice_and_licensed():
     assert {r["licence"] for r in manifest.values()} <= {"CC0-1.0", "MIT", "CC-BY-4.0"}
     assert all(r["source_repo"] and r["source_commit"] and r["source_path"] and r["author"] for r in manifest.values())
     assert sum((test_set / "photos" / f).stat().st_size for f in files) <= 20e6
+    for f in files:
+        with Image.open(test_set / "photos" / f) as im:
+            assert im.size == (int(manifest[f]["width"]), int(manifest[f]["height"])) and max(im.size) <= 1600, f
+    # The same sources at the same commits as the development set.
+    commits = {r["source_repo"]: r["source_commit"] for r in development}
+    assert all(commits.get(r["source_repo"]) == r["source_commit"] for r in manifest.values())
     # Two labellings, not one copied: they differ somewhere, and both hold good photos and problems.
     by_file = {p.file: p for p in second}
     assert any(p.labels != by_file[p.file].labels or p.overall != by_file[p.file].overall for p in first)
