@@ -65,15 +65,21 @@ def rgb_of(name: str) -> np.ndarray:
 
 # -- the set itself ---------------------------------------------------------------
 
+def licensed_manifest(root: Path) -> dict[str, dict]:
+    """A set's manifest by file, each row naming its source and author under a licence that allows
+    redistribution."""
+    with (root / "manifest.csv").open(newline="") as fh:
+        manifest = {r["file"]: r for r in csv.DictReader(fh)}
+    assert {r["licence"] for r in manifest.values()} <= {"CC0-1.0", "MIT", "CC-BY-4.0"}
+    assert all(r["source_repo"] and r["source_commit"] and r["source_path"] and r["author"] for r in manifest.values())
+    return manifest
+
 def test_set_is_large_labelled_licensed_and_small_on_disk():
     photos = load_realset(SET, SCORER.catalog)  # raises on any bad label
     assert len(photos) >= 200
-    with (SET / "manifest.csv").open(newline="") as fh:
-        manifest = {r["file"]: r for r in csv.DictReader(fh)}
+    manifest = licensed_manifest(SET)
     files = sorted(p.name for p in (SET / "photos").iterdir())
     assert set(files) == set(manifest) == {p.file for p in photos}
-    assert {r["licence"] for r in manifest.values()} <= {"CC0-1.0", "MIT", "CC-BY-4.0"}
-    assert all(r["source_repo"] and r["source_commit"] and r["source_path"] and r["author"] for r in manifest.values())
     assert sum((SET / "photos" / f).stat().st_size for f in files) <= 60e6
     for f in files:
         with Image.open(SET / "photos" / f) as im:
@@ -95,17 +101,13 @@ def test_fresh_test_set_is_drawn_apart_labelled_twice_and_licensed():
     first = load_realset(test_set, SCORER.catalog)
     second = load_realset(test_set, SCORER.catalog, "labels_second.csv")
     assert len(first) >= 100 and {p.file for p in first} == {p.file for p in second}
-    with (test_set / "manifest.csv").open(newline="") as fh:
-        manifest = {r["file"]: r for r in csv.DictReader(fh)}
-    with (SET / "manifest.csv").open(newline="") as fh:
-        development = list(csv.DictReader(fh))
+    manifest = licensed_manifest(test_set)
+    development = list(licensed_manifest(SET).values())
     files = {p.name for p in (test_set / "photos").iterdir()}
     assert files == set(manifest) == {p.file for p in first}
     assert not files & {r["file"] for r in development}
     assert not {(r["source_repo"], r["source_path"]) for r in manifest.values()} & {
         (r["source_repo"], r["source_path"]) for r in development}
-    assert {r["licence"] for r in manifest.values()} <= {"CC0-1.0", "MIT", "CC-BY-4.0"}
-    assert all(r["source_repo"] and r["source_commit"] and r["source_path"] and r["author"] for r in manifest.values())
     assert sum((test_set / "photos" / f).stat().st_size for f in files) <= 20e6
     for f in files:
         with Image.open(test_set / "photos" / f) as im:
