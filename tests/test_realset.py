@@ -37,6 +37,7 @@ from phototips.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "data" / "realset"
+sys.path.insert(0, str(ROOT / "bench"))
 SETTINGS = load_settings({})
 SCORER = create_scorer("photo-check", SETTINGS)
 
@@ -401,7 +402,7 @@ def test_an_item_whole_in_the_frame_but_to_one_side_is_off_centre():
     assert SCORER.judgement.findings(m)["framing"].problem is None
 
 
-def test_a_problem_is_left_out_where_a_measurement_is_above_its_bound():
+def test_a_problem_is_left_out_where_a_measurement_is_outside_its_bounds():
     data = read_yaml(SETTINGS.photo_check_model, "model")
     framing = data["aspects"]["framing"]
     framing["unless_likely"] = None
@@ -419,16 +420,42 @@ def test_a_problem_is_left_out_where_a_measurement_is_above_its_bound():
     # With every problem left out, the aspect is judged and good.
     neither = judgement.findings({**photo, "near": 1.0, "nearer": 1.0})["framing"]
     assert (neither.problem, neither.verdict, neither.confidence, neither.source) == (None, "good", 0.0, "measured")
-    for bad in ({}, ["near"], {"near": "x"}, {"near": True}, {"near": float("inf")}):
-        framing["problems"]["too_small"]["unless_above"] = bad
-        with pytest.raises(PhotoTipsError, match="framing.problems.too_small.unless_above must map a measurement"):
-            build_judgement(data, "test")
+    # A lower bound works the same way from below: at it the problem is judged, under it left out.
+    framing["problems"]["too_small"]["unless_below"] = {"far": 0.5}
+    judgement = build_judgement(data, "test")
+    assert judgement.findings({**photo, "far": 0.5})["framing"].problem == "too_small"
+    assert judgement.findings({**photo, "far": 0.49})["framing"].problem == "off_centre"
+    for key in ("unless_above", "unless_below"):
+        for bad in ({}, ["near"], {"near": "x"}, {"near": True}, {"near": float("inf")}):
+            framing["problems"]["too_small"][key] = bad
+            with pytest.raises(PhotoTipsError, match=f"framing.problems.too_small.{key} must map a measurement"):
+                build_judgement(data, "test")
+        framing["problems"]["too_small"][key] = None
     # A problem left out on some photos cannot gate another aspect: "likely" would not mean what it says.
-    framing["problems"]["too_small"]["unless_above"] = None
-    data["aspects"]["background"]["problems"]["cluttered"]["unless_above"] = {"near": 0.5}
     data["aspects"]["angle"]["unless_likely"] = {"background.cluttered": 0.7}
-    with pytest.raises(PhotoTipsError, match="angle.unless_likely: .*not judged on every photo"):
-        build_judgement(data, "test")
+    for key in ("unless_above", "unless_below"):
+        data["aspects"]["background"]["problems"]["cluttered"][key] = {"near": 0.5}
+        with pytest.raises(PhotoTipsError, match="angle.unless_likely: .*not judged on every photo"):
+            build_judgement(data, "test")
+        data["aspects"]["background"]["problems"]["cluttered"][key] = None
+
+
+def test_a_bright_patch_taken_for_the_item_is_not_read_as_overexposed():
+    # A dark carton of grapefruit juice held up in a shop: the mask found only a small glint on its gloss (0.6%
+    # of the frame, nearly white), and read it as a blown item. A mask that small says nothing of the item's
+    # exposure, so overexposure is not judged on it.
+    m = measure_bytes(real("grocery-shop-god-morgon-red-grapefruit-juice_022.jpg"), SETTINGS)
+    assert m["item_found"] and m["item_fill"] < 0.02 and m["item_luma"] > 0.95
+    assert SCORER.judgement.findings(m)["lighting"].problem != "overexposed"
+    # Without that gate it was a tip.
+    aspects = SCORER.judgement.aspects
+    ungated = [dataclasses.replace(p, unless_below=()) for p in aspects["lighting"]["problems"]]
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "lighting": {**aspects["lighting"],
+                                                                                      "problems": ungated}})
+    finding = judgement.findings(m)["lighting"]
+    assert finding.problem == "overexposed" and finding.confidence >= SCORER.judgement.tip_confidence
+    # A garment with a sunbeam across it, labelled overexposed, keeps its tip: its mask is the garment.
+    assert tips_for(real("clothing-974964a0.jpg")).get("lighting") == "overexposed"
 
 
 def test_a_preferred_problem_left_out_does_not_name_the_aspect():
@@ -519,9 +546,10 @@ def test_a_misspelt_gate_measurement_stops_the_start_not_a_photo(tmp_path):
     data = read_yaml(SETTINGS.photo_check_model, "model")
     data["aspects"]["angle"]["unless_below"] = {"background_edge": 0.015}
     data["aspects"]["framing"]["problems"]["too_small"]["unless_above"] = {"item_side_touched": 0}
+    data["aspects"]["lighting"]["problems"]["overexposed"]["unless_below"] = {"item_fil": 0.02}
     path = tmp_path / "photo-check.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(PhotoTipsError, match="unknown measurements background_edge, item_side_touched;"):
+    with pytest.raises(PhotoTipsError, match="unknown measurements background_edge, item_fil, item_side_touched;"):
         PhotoCheckScorer(str(path), SETTINGS.tips_file)
 
 
@@ -680,18 +708,99 @@ def test_calibration_overrides_fitted_problems_and_the_score_only():
     assert judgement.base == 4.2
 
 
-def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
-    subset = tmp_path / "set"
+def test_ceiling_tells_a_limit_of_the_model_from_one_of_the_measurements():
+    from ceiling import MODELS, ceiling
+
+    rng = np.random.default_rng(4)
+    # Cluttered where `b` lies in a middle band: the model file's own measurement (`a`) is noise, a logistic
+    # model over every measurement cannot draw a band, a forest can.
+    samples = []
+    for i in range(300):
+        m = {"a": float(rng.uniform()), "b": float(rng.uniform()), "c": float(rng.uniform())}
+        labels = {"background": "cluttered" if 0.3 < m["b"] < 0.7 else "good",
+                  "angle": "tilted" if i < 6 else "good"}
+        samples.append(Sample(str(i), "real", labels, 3, m))
+
+    def problem(name: str) -> Problem:
+        return Problem(name, (("a", 0.0, 1.0),), 0.0, {"a": 1.0}, True)
+
+    judgement = type("Judgement", (), {"aspects": {
+        "background": {"needs_item": False, "problems": [problem("cluttered")]},
+        "angle": {"needs_item": False, "problems": [problem("tilted")]}}})()
+    res = ceiling(samples, judgement, folds=3, repeats=2)
+    clutter = res["background.cluttered"]
+    assert clutter["positives"] == sum(0.3 < s.m["b"] < 0.7 for s in samples)
+    assert clutter[MODELS[0]]["auc"] < 0.65 and clutter[MODELS[2]]["auc"] > 0.9
+    assert clutter[MODELS[1]]["auc"] < clutter[MODELS[2]]["auc"] - 0.2
+    assert clutter[MODELS[2]]["range"][0] <= clutter[MODELS[2]]["auc"] <= clutter[MODELS[2]]["range"][1]
+    # Noise must tip most clean photos to catch 80% of cluttered ones; the band's forest far fewer.
+    assert clutter[MODELS[0]]["fpr_at_recall"] > 0.5 > 0.2 > clutter[MODELS[2]]["fpr_at_recall"]
+    right = math.ceil(0.8 * clutter["positives"])  # the fewest right tips that make 80% recall
+    assert clutter["fpr_needed"] == pytest.approx(right * 0.25 / clutter["negatives"], abs=1e-3)
+    # Six tilted photos are too few to cross-validate: counted, not scored.
+    assert res["angle.tilted"] == {"positives": 6, "negatives": 294, "fpr_needed": round(5 * 0.25 / 294, 3)}
+
+
+def test_false_tip_rate_at_a_recall_is_read_off_the_roc_curve():
+    from ceiling import fpr_at_recall, fpr_needed
+
+    y = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0], bool)
+    # Ranked: four positives, one negative, the fifth positive, four negatives.
+    conf = np.array([0.9, 0.8, 0.7, 0.6, 0.4, 0.5, 0.3, 0.2, 0.1, 0.0])
+    assert fpr_at_recall(y, conf, 0.8) == 0.0  # the first four catch 80%
+    assert fpr_at_recall(y, conf, 1.0) == 0.2  # the fifth costs one false tip of five
+    assert fpr_at_recall(y, conf, 0.7) == 0.0  # 80% is the first recall at or above 70%
+    # Tied confidences are shown together: catching 3 of 5 positives tied with 3 of 5 negatives tips all six.
+    y = np.array([1, 1, 1, 0, 0, 0, 1, 1, 0, 0], bool)
+    conf = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1])
+    assert fpr_at_recall(y, conf, 0.6) == pytest.approx(0.6)
+    assert fpr_at_recall(y, conf, 0.61) == 1.0
+    # Precision 0.8 allows one false tip per four right ones, counted at the fewest right ones making 80%:
+    # 8 of 10 (2 false tips of 90), and 8 of 9 too (89%: 7 would be 78%).
+    assert fpr_needed(10, 90) == pytest.approx(2 / 90)
+    assert fpr_needed(9, 132) == pytest.approx(2 / 132)
+
+
+def subset_of_the_set(where: Path, choose) -> tuple[Path, list[dict]]:
+    """A copy of the set's photos and labels that `choose` picks from its label rows, and the rows picked."""
+    subset = where / "set"
     (subset / "photos").mkdir(parents=True)
     with (SET / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    pick = [r for r in rows if r["file"].startswith("clothing-")][:10] + [r for r in rows if "iconic" in r["file"]][:4]
+    pick = choose(rows)
     for r in pick:
         (subset / "photos" / r["file"]).write_bytes(real(r["file"]))
     with (subset / "labels.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(pick)
+    return subset, pick
+
+
+def test_ceiling_benchmark_runs_on_the_calibration_half_only(tmp_path):
+    # Enough photos of the calibration half for three folds of clutter, and a few held-out ones it must not read:
+    # they are not photos at all, so reading one would fail the run.
+    subset, pick = subset_of_the_set(tmp_path, lambda rows: [r for r in rows if not in_holdout(r["file"])][:70]
+                                     + [r for r in rows if in_holdout(r["file"])][:5])
+    for r in pick:
+        if in_holdout(r["file"]):
+            (subset / "photos" / r["file"]).write_bytes(b"not a photo")
+    out = tmp_path / "ceiling.json"
+    run = subprocess.run([sys.executable, "bench/ceiling.py", "--set", str(subset), "--folds", "3", "--repeats", "1",
+                          "--min-positives", "3", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads(out.read_text())
+    assert res["photos"] == 70
+    clutter = res["problems"]["background.cluttered"]
+    assert clutter["positives"] == sum(r["background"] == "cluttered" and not in_holdout(r["file"]) for r in pick)
+    assert all(0 <= clutter[m]["auc"] <= 1 for m in ("own measurements", "every measurement, forest"))
+    assert "| background.cluttered |" in run.stdout
+
+
+def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
+    subset, pick = subset_of_the_set(tmp_path, lambda rows: [r for r in rows if r["file"].startswith("clothing-")][:10]
+                                     + [r for r in rows if "iconic" in r["file"]][:4])
     out = tmp_path / "aspects.json"
     run = subprocess.run([sys.executable, "bench/aspects.py", "--set", str(subset), "--resamples", "50", "--sweep",
                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -30,7 +30,9 @@ the seller's text calls it good.
 A problem's `unless_above` ({measurement: bound}) leaves that one problem out where a measurement is above
 the bound, and the aspect is judged on its other problems: an item's size and place in the frame are read
 only on an item clear of the frame's edges, since one that runs out of it is visibility's tip and a mask
-touching the edge was mostly a scrap of the backdrop. With every problem left out the aspect is good.
+touching the edge was mostly a scrap of the backdrop. Its `unless_below` does the same below a bound:
+overexposure is not read on a mask too small to be the item (a glint). With every problem left out the
+aspect is good.
 """
 
 from __future__ import annotations
@@ -53,16 +55,19 @@ class Problem:
     weights: dict[str, float]  # measurement -> logistic weight
     fit: bool  # refitted by `phototips study calibrate`; False: set by hand
     unless_above: tuple[tuple[str, float], ...] = ()  # (measurement, bound): not judged where one is above
+    unless_below: tuple[tuple[str, float], ...] = ()  # (measurement, bound): not judged where one is below
 
     def judged(self, m: dict[str, float]) -> bool:
-        return not any(m[measure] > bound for measure, bound in self.unless_above)
+        return not (any(m[measure] > bound for measure, bound in self.unless_above)
+                    or any(m[measure] < bound for measure, bound in self.unless_below))
 
     def severity(self, m: dict[str, float]) -> float:
         return max(ramp(m[k], good, bad) for k, good, bad in self.ramps)
 
     @property
     def measurements(self) -> set[str]:
-        return {k for k, _, _ in self.ramps} | set(self.weights) | {k for k, _ in self.unless_above}
+        return ({k for k, _, _ in self.ramps} | set(self.weights) | {k for k, _ in self.unless_above}
+                | {k for k, _ in self.unless_below})
 
     def confidence(self, m: dict[str, float]) -> float:
         z = self.bias + sum(w * m[k] for k, w in self.weights.items())
@@ -190,12 +195,13 @@ def build_judgement(data: dict, path: str) -> Judgement:
             if not isinstance(weights, dict) or not weights or not isinstance(conf.get("bias"), (int, float)):
                 problems.append(f"{where}.confidence must have a bias and weights {{measurement: number}}")
                 continue
-            unless_above = _bounds(p.get("unless_above"))
-            if unless_above is None:
-                problems.append(f"{where}.unless_above must map a measurement to a number")
+            bounds = {key: _bounds(p.get(key)) for key in ("unless_above", "unless_below")}
+            malformed = [key for key, b in bounds.items() if b is None]
+            if malformed:
+                problems.extend(f"{where}.{key} must map a measurement to a number" for key in malformed)
                 continue
             parsed.append(Problem(name, ramps, float(conf["bias"]), {k: float(v) for k, v in weights.items()},
-                                  bool(conf.get("fit", False)), unless_above))
+                                  bool(conf.get("fit", False)), bounds["unless_above"], bounds["unless_below"]))
         if not parsed:
             problems.append(f"{aspect}: list at least one problem")
         prefer = _preferences(spec.get("prefer"), {p.name for p in parsed})
@@ -257,7 +263,7 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
         found = [p for p in (aspects.get(other) or {}).get("problems", ()) if p.name == name]
         if other == aspect or not found:
             return (), f"{key!r} is not a problem of another aspect"
-        if found[0].unless_above or any((raw.get(other) or {}).get(gate)
+        if found[0].unless_above or found[0].unless_below or any((raw.get(other) or {}).get(gate)
                                         for gate in ("needs_item", "unless_likely", "unless_below")):
             return (), f"{key!r} is not judged on every photo (it or its aspect needs the item or is gated itself)"
         if isinstance(at, bool) or not isinstance(at, (int, float)) or not 0 < at <= 1:
@@ -267,8 +273,8 @@ def _unless_likely(spec, aspect: str, aspects: dict, raw: dict) -> tuple[tuple[t
 
 
 def _bounds(spec) -> tuple[tuple[str, float], ...] | None:
-    """An aspect's `unless_below` or a problem's `unless_above` as (measurement, bound) pairs; None when
-    malformed."""
+    """An aspect's `unless_below` or a problem's `unless_above` or `unless_below` as (measurement, bound) pairs;
+    None when malformed."""
     if spec is None:
         return ()
     if not isinstance(spec, dict) or not spec or not all(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .. import paths
 from ..imaging.decode import decode_photo
-from ..photocheck.judge import apply_calibration, build_judgement, calibration_path
+from ..photocheck.judge import Problem, apply_calibration, build_judgement, calibration_path
 from ..photocheck.measure import measure
 from ..scoring.result import ASPECTS
 from ..tips.catalog import load_catalog
@@ -69,14 +69,29 @@ def samples_of(photos: list[LabelledPhoto], settings, *, degraded: bool = True) 
 DEGRADED_WEIGHT = 0.25
 
 
+# Fewer labelled samples of a problem, or of its absence, than this give a logistic model nothing to fit.
+MIN_SAMPLES = 5
+
+
+def judged_samples(samples: list[Sample], *, needs_item: bool,
+                   judged: Callable[[dict[str, float]], bool] | None = None) -> list[Sample]:
+    """The samples a problem is judged on: the item found where its aspect needs one, and `judged` (the
+    problem's own gate, judge.Problem.judged) true."""
+    return [s for s in samples if (not needs_item or s.m.get("item_found")) and (judged is None or judged(s.m))]
+
+
+def feature_matrix(samples: list[Sample], features: list[str]) -> np.ndarray:
+    """One row per sample, one column per measurement named."""
+    return np.array([[s.m[f] for f in features] for s in samples], dtype=float)
+
+
 def fit_logistic(samples: list[Sample], aspect: str, problem: str, features: list[str], *,
                  needs_item: bool, judged: Callable[[dict[str, float]], bool] | None = None, c: float = 1.0) -> dict:
-    """Fitted only on the samples where the problem is judged: the item found where it needs one, and
-    `judged` (the problem's own gate, judge.Problem.judged) true."""
-    use = [s for s in samples if (not needs_item or s.m.get("item_found")) and (judged is None or judged(s.m))]
-    X = np.array([[s.m[f] for f in features] for s in use], dtype=float)
+    """Fitted only on the samples where the problem is judged (judged_samples)."""
+    use = judged_samples(samples, needs_item=needs_item, judged=judged)
+    X = feature_matrix(use, features)
     y = np.array([s.labels[aspect] == problem for s in use])
-    if y.sum() < 5 or (~y).sum() < 5:
+    if y.sum() < MIN_SAMPLES or (~y).sum() < MIN_SAMPLES:
         raise ValueError(f"{aspect}.{problem}: {int(y.sum())} positive and {int((~y).sum())} negative samples")
     weight = np.array([1.0 if s.kind == "real" else DEGRADED_WEIGHT for s in use])
     # Balanced classes: a tip's threshold should not depend on how rare the problem is in the set.
@@ -126,18 +141,27 @@ def _shown_path(path: str | Path) -> str:
         return str(path)
 
 
-def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = True) -> dict:
-    catalog = load_catalog(settings.tips_file)
-    photos = [p for p in load_realset(set_dir, catalog) if not in_holdout(p.file)]
-    samples = samples_of(photos, settings)
-    data = read_yaml(model_path, "photo-check model")
-    judgement = build_judgement(data, model_path)
-    fitted = {}
+def calibration_photos(set_dir: str | Path, settings) -> list[LabelledPhoto]:
+    """The labelled photos calibration may read: the half of the set not held out."""
+    return [p for p in load_realset(set_dir, load_catalog(settings.tips_file)) if not in_holdout(p.file)]
+
+
+def fitted_problems(judgement) -> Iterator[tuple[str, dict, Problem]]:
+    """(aspect, its entry, problem) for every problem whose confidence calibration fits."""
     for aspect, spec in judgement.aspects.items():
         for p in spec["problems"]:
             if p.fit:
-                fitted[f"{aspect}.{p.name}"] = fit_logistic(samples, aspect, p.name, list(p.weights),
-                                                            needs_item=spec["needs_item"], judged=p.judged)
+                yield aspect, spec, p
+
+
+def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = True) -> dict:
+    photos = calibration_photos(set_dir, settings)
+    samples = samples_of(photos, settings)
+    data = read_yaml(model_path, "photo-check model")
+    judgement = build_judgement(data, model_path)
+    fitted = {f"{aspect}.{p.name}": fit_logistic(samples, aspect, p.name, list(p.weights),
+                                                 needs_item=spec["needs_item"], judged=p.judged)
+              for aspect, spec, p in fitted_problems(judgement)}
     out_path = calibration_path(model_path, data)
     if out_path is None:
         raise ValueError(f"{model_path} names no calibration file")
