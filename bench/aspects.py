@@ -153,8 +153,8 @@ def markdown(res: dict) -> str:
                   + ", ".join(f"{a} {v['agreement']:.0%} (κ {v['kappa']:.2f})" for a, v in ag["aspects"].items())
                   + f"; overall exact {ag['overall']['exact']:.0%}, within one {ag['overall']['within_one']:.0%}, "
                   f"weighted κ {ag['overall']['kappa_quadratic']:.2f}, Spearman {ag['overall']['spearman']:.2f}.",
-                  "", f"The {ag['compared']} of them in this split, each judged against the first person's labels "
-                  "(hits / flagged / labelled):", "",
+                  "", f"The {ag['compared']} of them in this split, each judged against labels.csv (the first labelling, or "
+                  "the majority of three where an aspect has one; hits / flagged / labelled):", "",
                   "| aspect | second person: precision / recall | this scorer: precision / recall |", "|---|---|---|"]
         for a, v in ag["aspects"].items():
             cells = [f"{_v(h['precision'])} / {_v(h['recall'])} ({h['hits']}/{h['flagged']}/{h['labelled']})"
