@@ -9,7 +9,8 @@ the tips a seller would be shown, the tips right, wrong and missed added up over
 the aspects people judged, the share of good photos told to fix something other
 than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
-to the photos the score was not calibrated on. `--sweep` adds, per aspect, what
+to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
+(`screened`: those added from people's screening, docs/realset.md). `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
 calibration half, read the held-out one). `--set data/realset-test` reads the fresh test set instead,
 which nothing is tuned on: run it once per released version of the photo check.
@@ -73,12 +74,16 @@ def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
 
 
 def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded: bool,
-        sweep: bool = False) -> dict:
+        sweep: bool = False, batch: str | None = None) -> dict:
     settings = load_settings({})
     scorer = create_scorer(scorer_name, settings)
     photos = load_realset(set_dir, scorer.catalog)
     if split != "all":
         photos = [p for p in photos if in_holdout(p.file) == (split == "holdout")]
+    if batch:
+        photos = [p for p in photos if p.batch == batch]
+        if not photos:
+            raise SystemExit(f"no photo of {set_dir} is in batch {batch!r}")
 
     def score(data: bytes):
         photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
@@ -90,7 +95,7 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
         result = results[p.file] = score(p.path.read_bytes())
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
-    out = {"set": str(set_dir), "split": split, "scorer": scorer_name, "model": scorer.model,
+    out = {"set": str(set_dir), "split": split, "batch": batch or "all", "scorer": scorer_name, "model": scorer.model,
            "real": findings_report(judged, n_resamples=resamples),
            "per_photo": [{"file": j.file, "score": round(j.score, 3), "overall": j.overall,
                           "shown": {a: p for a, p in j.shown.items() if p}} for j in judged]}
@@ -127,7 +132,7 @@ def _v(x) -> str:
 
 def markdown(res: dict) -> str:
     real = res["real"]
-    lines = [f"Set `{res['set']}`, split {res['split']}, {real['photos']} photos; scorer {res['scorer']} "
+    lines = [f"Set `{res['set']}`, split {res['split']}, batch {res['batch']}, {real['photos']} photos; scorer {res['scorer']} "
              f"({res['model']}).", "",
              "| aspect | labelled problems | tips shown | precision [95% CI] | recall [95% CI] |",
              "|---|---|---|---|---|"]
@@ -189,10 +194,12 @@ def main(argv=None) -> int:
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--no-degraded", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="P/R per aspect at other tip thresholds, on each half")
+    ap.add_argument("--batch", choices=("first", "screened"),
+                    help="only the photos of this batch of data/realset's manifest (default: every photo)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "aspects.json"))
     args = ap.parse_args(argv)
     res = run(Path(args.set), scorer_name=args.scorer, split=args.split, resamples=args.resamples,
-              degraded=not args.no_degraded, sweep=args.sweep)
+              degraded=not args.no_degraded, sweep=args.sweep, batch=args.batch)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=1))
     print(markdown(res))

@@ -35,52 +35,83 @@ def git(repo: Path, *args: str) -> bytes:
     return subprocess.run(["git", "--git-dir", str(repo), *args], check=True, capture_output=True).stdout
 
 
-def main(mirrors: Path, out: Path) -> None:
-    rng = random.Random(SEED)
-    with (ROOT / "data" / "realset" / "manifest.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
-    repos = {k: mirrors / (name.replace("/", "+")) / "repo" for k, (name, *_) in SOURCES.items()}
+def repo_dir(mirrors: Path, key: str) -> Path:
+    """The git directory of a source's mirror, as the library's `fetch` leaves it."""
+    return mirrors / SOURCES[key][0].replace("/", "+") / "repo"
+
+
+def is_shop_photo(path: str) -> bool:
+    """A shop photo of a package held in a hand (the shop's train, test and val folders)."""
+    return any(f"/{split}/Packages/" in path for split in ("train", "test", "val"))
+
+
+def source_files(mirrors: Path, taken: set[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Every JPEG of each source not in `taken`, sorted, and the clothing set's kind of every clothing photo."""
+    repos = {k: repo_dir(mirrors, k) for k in SOURCES}
     files = {k: sorted(p for p in git(r, "ls-tree", "-r", "--name-only", SOURCES[k][1]).decode().splitlines()
                        if p.lower().endswith((".jpg", ".jpeg")) and p not in taken) for k, r in repos.items()}
     kinds = {label["image"]: label["label"] for label in csv.DictReader(
         git(repos["clothing"], "show", f"{SOURCES['clothing'][1]}:images.csv").decode().splitlines())}
+    return files, kinds
 
-    picks = []  # (source key, path, file name, category)
-    for p in rng.sample([p for p in files["clothing"] if p.startswith("images/")], 60):
-        kind = kinds.get(Path(p).stem, "")
-        category = {"Shoes": "shoes", "Hat": "hat"}.get(kind, "clothes")
-        picks.append(("clothing", p, f"clothing-{Path(p).stem[:8]}.jpg", category))
-    shop = [p for p in files["grocery"] if "/train/Packages/" in p or "/test/Packages/" in p or "/val/Packages/" in p]
-    for p in rng.sample(shop, 20):
-        # The shop's train, test and val folders reuse file names.
-        name = f"grocery-shop-{Path(p).name.lower()}"
-        picks.append(("grocery", p, name if name not in names else f"grocery-shop-{p.split('/')[1]}-{Path(p).name.lower()}",
-                      "household"))
-    iconic = [p for p in files["grocery"] if p.endswith("_Iconic.jpg")]
-    for p in rng.sample(iconic, 8):
-        picks.append(("grocery", p, f"grocery-iconic-{Path(p).name.lower().replace('_iconic', '')}", "packshot"))
-    for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")], 12):
-        picks.append(("trashnet", p, f"trashnet-{Path(p).name}", "household"))
 
-    if len({name for _, _, name, _ in picks}) != len(picks):
-        raise SystemExit("two drawn photos would share a file name")
+def photo_name(key: str, path: str, kinds: dict[str, str], names: set[str]) -> tuple[str, str]:
+    """(file name, category) of a source photo in the sets; `names` are the file names already taken."""
+    if key == "clothing":
+        kind = kinds.get(Path(path).stem, "")
+        return f"clothing-{Path(path).stem[:8]}.jpg", {"Shoes": "shoes", "Hat": "hat"}.get(kind, "clothes")
+    if key == "trashnet":
+        return f"trashnet-{Path(path).name}", "household"
+    if path.endswith("_Iconic.jpg"):
+        return f"grocery-iconic-{Path(path).name.lower().replace('_iconic', '')}", "packshot"
+    # The shop's train, test and val folders reuse file names.
+    name = f"grocery-shop-{Path(path).name.lower()}"
+    return (name if name not in names else f"grocery-shop-{path.split('/')[1]}-{Path(path).name.lower()}"), "household"
+
+
+def write_photos(mirrors: Path, picks: list[tuple[str, str, str, str]], out: Path) -> list[dict]:
+    """Copy each (source key, path, file name, category) unchanged into out/photos; their manifest rows."""
     (out / "photos").mkdir(parents=True, exist_ok=True)
     rows = []
     for key, path, name, category in picks:
         repo_name, commit, licence, author = SOURCES[key]
         target = out / "photos" / name
-        target.write_bytes(git(repos[key], "show", f"{commit}:{path}"))
+        target.write_bytes(git(repo_dir(mirrors, key), "show", f"{commit}:{path}"))
         with Image.open(target) as im:
             w, h = im.size
         rows.append({"file": name, "category": category, "source_repo": f"github.com/{repo_name}",
                      "source_commit": commit, "source_path": path, "author": author, "licence": licence,
                      "width": w, "height": h})
-    rows.sort(key=lambda r: r["file"])
+    return rows
+
+
+def write_manifest(rows: list[dict], out: Path) -> None:
+    """out/manifest.csv with the rows sorted by file name."""
+    rows = sorted(rows, key=lambda r: r["file"])
     with (out / "manifest.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+def main(mirrors: Path, out: Path) -> None:
+    rng = random.Random(SEED)
+    with (ROOT / "data" / "realset" / "manifest.csv").open(newline="") as fh:
+        # Photos added to the development set after this draw (scripts/screen_realset.py) don't change it.
+        rows = [r for r in csv.DictReader(fh) if r.get("batch", "first") == "first"]
+    taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
+    files, kinds = source_files(mirrors, taken)
+
+    drawn = [("clothing", p) for p in rng.sample([p for p in files["clothing"] if p.startswith("images/")], 60)]
+    drawn += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if is_shop_photo(p)], 20)]
+    drawn += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if p.endswith("_Iconic.jpg")], 8)]
+    drawn += [("trashnet", p) for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")], 12)]
+    picks = [(key, path, *photo_name(key, path, kinds, names)) for key, path in drawn]
+
+    if len({name for _, _, name, _ in picks}) != len(picks):
+        raise SystemExit("two drawn photos would share a file name")
+    rows = write_photos(mirrors, picks, out)
+    write_manifest(rows, out)
     print(f"{len(rows)} photos in {out}")
 
 

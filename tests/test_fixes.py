@@ -54,14 +54,16 @@ def test_a_dark_photo_is_offered_a_lifted_one():
 
 
 def test_a_fix_is_delivered_at_the_size_a_listing_shows_and_scores_as_promised_once_used():
-    data = photos.encode(tilted_phone_photo())  # 1000 × 1335, above the 1000-px analysis size
-    before, offers = offers_for(data, with_overrides(SETTINGS, analysis_side=500, fix_side=1200))
+    data = photos.encode(tilted_phone_photo())  # 1000 × 1335, above the analysis size set here
+    # At 800 px, not the 500 used until `photo-check@20`: refitted at `@21`, the straightened copy read at 500 px
+    # looks a little shaken, and its gain (angle weighs 0.30 now) is gone; at 600 to 1000 px it holds.
+    before, offers = offers_for(data, with_overrides(SETTINGS, analysis_side=800, fix_side=1200))
     fix = next(o for o in offers if o["fix"] == "straighten")
     delivered = decoded(fix["image"])
     # Made from the upload at FIX_SIDE (less the straightening's crop), not at the analysis size.
     assert 0.8 * 1200 < max(delivered.width, delivered.height) <= 1200
     # Used as it is, it scores what the offer said.
-    used = SCORER.score(decode_photo(fix["image"], max_pixels=SETTINGS.max_pixels, analysis_side=500), ScoreRequest())
+    used = SCORER.score(decode_photo(fix["image"], max_pixels=SETTINGS.max_pixels, analysis_side=800), ScoreRequest())
     assert used.score == pytest.approx(fix["score_after"], abs=1e-3) and used.score > before.score
     # A photo smaller than FIX_SIDE is fixed at its own size.
     _, offers = offers_for(photos.encode(darker(rgb_of(TILTED))))  # 400 × 534

@@ -218,7 +218,10 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # score on real ones): here only that the score follows the simulated raters beyond chance. 60 photos made
     # this a coin toss (Spearman 0.08-0.26 by seed for the same code). Two seeds (320 photos) sat at the line
     # (p 0.0045-0.011 from photo-check@10 to @13) because seed 11 alone gives about 0.05 whatever the code;
-    # three give 0.195 at @12 and 0.186 at @13 (p < 1e-4). The floor of 0.17 makes a further fall show.
+    # three give 0.195 at @12, 0.186 at @13 and 0.187 at @20 (p < 1e-4). At @21, refitted on 431 real photos, 0.152
+    # (p 0.0009): the score's sharpness weight fell from 1.16 to 0.65, its confidence being noisy on real photos,
+    # while on real ones the score holds (docs/benchmarks.md, "167 screened photos"). The floor of 0.14 makes a
+    # further fall show.
     svc = PhotoService(load_settings({"cpu_workers": 0}))
     scores, truth = [], []
     for seed in (5, 11, 17):
@@ -226,7 +229,7 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
         scores += [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
         truth += [r.majority for r in rated]
     found = spearmanr(scores, truth)
-    assert found.statistic > 0.17 and found.pvalue < 0.01, found
+    assert found.statistic > 0.14 and found.pvalue < 0.01, found
 
 
 def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):

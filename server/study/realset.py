@@ -34,6 +34,7 @@ class LabelledPhoto:
     labels: dict[str, str]  # aspect -> "good" or problem
     overall: int
     category: str = ""
+    batch: str = ""  # the manifest's batch: how the photo came into the set (docs/realset.md)
 
     @property
     def good(self) -> bool:
@@ -44,11 +45,11 @@ def load_realset(root: str | Path, catalog: Catalog, labels_file: str = "labels.
     """Every labelled photo of the set, or PhotoTipsError naming each bad row."""
     root = Path(root)
     allowed = {a: {"good"} | {t.problem for t in catalog.tips.values() if t.aspect == a} for a in ASPECTS}
-    categories = {}
+    manifest_rows = {}
     manifest = root / "manifest.csv"
     if manifest.is_file():
         with manifest.open(newline="", encoding="utf-8") as fh:
-            categories = {r["file"]: r.get("category", "") for r in csv.DictReader(fh)}
+            manifest_rows = {r["file"]: r for r in csv.DictReader(fh)}
     problems, out = [], []
     with (root / labels_file).open(newline="", encoding="utf-8") as fh:
         for line, row in enumerate(csv.DictReader(fh), start=2):
@@ -67,7 +68,9 @@ def load_realset(root: str | Path, catalog: Catalog, labels_file: str = "labels.
             except ValueError:
                 problems.append(f"line {line}: overall must be an integer 1–5, got {row.get('overall')!r}")
                 continue
-            out.append(LabelledPhoto(row["file"], path, labels, overall, categories.get(row["file"], "")))
+            manifest_row = manifest_rows.get(row["file"], {})
+            out.append(LabelledPhoto(row["file"], path, labels, overall, manifest_row.get("category", ""),
+                                     manifest_row.get("batch", "")))
     if problems:
         raise PhotoTipsError("bad_labels", f"{root / labels_file}:\n  " + "\n  ".join(problems[:50]))
     return out

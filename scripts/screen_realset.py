@@ -1,0 +1,119 @@
+"""Find more real bad photos for data/realset: draw a pool at random, let people screen it, copy what they name.
+
+    python scripts/screen_realset.py pool MIRROR_DIR WORK_DIR
+    python scripts/screen_realset.py add MIRROR_DIR WORK_DIR NUMBER [NUMBER ...]
+
+`pool` draws, with a fixed seed and without looking at them, photos that neither data/realset nor
+data/realset-test holds (900 clothing photos, 150 shop photos of packages, 150 TrashNet objects), numbers
+them in a shuffled order and writes contact sheets of 20 (WORK_DIR/sheets/) for people to screen, and the
+key from number to source (WORK_DIR/pool.csv), which the screeners are not shown. `add` copies the photos
+with the given numbers unchanged into data/realset/photos and appends them to its manifest; their labels
+are added by people who look at each photo (docs/realset.md, "How to label").
+
+Screening by people rather than by the photo check's own measurements keeps the added photos from being
+the ones the check already finds.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import sys
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageOps
+
+from sample_testset import (ROOT, SOURCES, git, is_shop_photo, photo_name, repo_dir, source_files, write_manifest,
+                            write_photos)
+
+SEED = 20261201
+DRAW = {"clothing": 900, "grocery": 150, "trashnet": 150}
+SHEET = 20  # photos per contact sheet: 5 x 4 cells
+CELL = 320
+
+
+def _manifest_rows(set_dir: Path) -> list[dict]:
+    """A set's manifest rows."""
+    with (set_dir / "manifest.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
+    """(source key, path, file name, category) of every pooled photo, in the shuffled order of its number."""
+    # The set as it stood before this screening, so that the draw repeats after `add`.
+    rows = [r for r in _manifest_rows(ROOT / "data" / "realset") if r.get("batch", "first") == "first"]
+    rows += _manifest_rows(ROOT / "data" / "realset-test")
+    taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
+    files, kinds = source_files(mirrors, taken)
+    rng = random.Random(SEED)
+    pool = [p for p in files["clothing"] if p.startswith("images/")]
+    picks = [("clothing", p) for p in rng.sample(pool, DRAW["clothing"])]
+    picks += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if is_shop_photo(p)], DRAW["grocery"])]
+    picks += [("trashnet", p) for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")],
+                                                  DRAW["trashnet"])]
+    rng.shuffle(picks)
+    out = []
+    for key, path in picks:
+        name, category = photo_name(key, path, kinds, names)
+        if name in names:
+            raise SystemExit(f"two photos would share the file name {name}")
+        names.add(name)
+        out.append((key, path, name, category))
+    return out
+
+
+def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
+    """A contact sheet of up to 20 numbered photos, 5 x 4."""
+    sheet = Image.new("RGB", (5 * CELL, 4 * CELL), "grey")
+    draw = ImageDraw.Draw(sheet)
+    for i, (number, im) in enumerate(images):
+        im.thumbnail((CELL - 8, CELL - 28))
+        x, y = (i % 5) * CELL, (i // 5) * CELL
+        sheet.paste(im, (x + 4, y + 24))
+        draw.text((x + 6, y + 4), f"#{number}", fill="yellow")
+    return sheet
+
+
+def pool(mirrors: Path, work: Path) -> None:
+    """Write the pool's key (work/pool.csv) and its contact sheets (work/sheets/)."""
+    picks = draw_pool(mirrors)
+    (work / "sheets").mkdir(parents=True, exist_ok=True)
+    with (work / "pool.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["number", "source", "path", "file", "category"])
+        for number, pick in enumerate(picks, 1):
+            writer.writerow([number, *pick])
+    for start in range(0, len(picks), SHEET):
+        images = []
+        for number, (key, path, _, _) in enumerate(picks[start:start + SHEET], start + 1):
+            with Image.open(BytesIO(git(repo_dir(mirrors, key), "show", f"{SOURCES[key][1]}:{path}"))) as im:
+                images.append((number, ImageOps.exif_transpose(im).convert("RGB")))
+        _sheet(images).save(work / "sheets" / f"sheet-{start // SHEET + 1:02d}.png")
+    print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {work / 'sheets'}")
+
+
+def add(mirrors: Path, work: Path, numbers: list[int]) -> None:
+    """Copy the pooled photos with these numbers into data/realset and append them to its manifest (batch
+    `screened`); the set's earlier rows are marked batch `first` where they have no batch yet."""
+    with (work / "pool.csv").open(newline="") as fh:
+        by_number = {int(r["number"]): r for r in csv.DictReader(fh)}
+    picks = [(by_number[n]["source"], by_number[n]["path"], by_number[n]["file"], by_number[n]["category"])
+             for n in sorted(set(numbers))]
+    set_dir = ROOT / "data" / "realset"
+    present = {r["file"] for r in _manifest_rows(set_dir)} & {name for _, _, name, _ in picks}
+    if present:
+        raise SystemExit(f"already in {set_dir}: {', '.join(sorted(present))}")
+    added = [{**r, "batch": "screened"} for r in write_photos(mirrors, picks, set_dir)]
+    write_manifest([{**r, "batch": r.get("batch") or "first"} for r in _manifest_rows(set_dir)] + added, set_dir)
+    print(f"{len(picks)} photos added to {set_dir}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4 or sys.argv[1] not in ("pool", "add") or (sys.argv[1] == "add") == (len(sys.argv) == 4):
+        raise SystemExit(__doc__)
+    command, mirror_dir, work_dir, *rest = sys.argv[1:]
+    if command == "pool":
+        pool(Path(mirror_dir), Path(work_dir))
+    else:
+        add(Path(mirror_dir), Path(work_dir), [int(n) for n in rest])
