@@ -157,7 +157,7 @@ def test_screened_photos_are_labelled_by_the_majority_of_three_on_every_aspect()
     manifest = licensed_manifest(SET)
     with (SET / "labels_screened_votes.csv").open(newline="") as fh:
         votes = list(csv.DictReader(fh))
-    assert len(photos) >= 100 and len(votes) == len(photos) and {v["file"] for v in votes} == set(photos)
+    assert len(photos) == 167 and len(votes) == len(photos) and {v["file"] for v in votes} == set(photos)
     for v in votes:
         photo = photos[v["file"]]
         for aspect in LOOKED_AT:
@@ -267,18 +267,22 @@ def test_real_item_cut_by_the_frame_gets_a_visibility_tip(name):
     assert tips_for(real(name)).get("visibility") == "cut_off"
 
 
-@pytest.mark.parametrize("name, aspect, problems", [
-    ("clothing-00070a23.jpg", "sharpness", {"blurry", "shaken"}),  # a soft red dress all three labellers call blurry
-    ("clothing-cd9cc029.jpg", "visibility", {"cut_off"}),          # a garment running out of three sides
+@pytest.mark.parametrize("name, aspect, problem", [
+    # A soft red dress all three labellers call blurry: since `@21` its likeliest sharpness problem is named
+    # shaken (a kind of blur; see the model file's `prefer`), at 0.78.
+    ("clothing-00070a23.jpg", "sharpness", "shaken"),
+    ("clothing-cd9cc029.jpg", "visibility", "cut_off"),  # a garment running out of three sides, at 0.76
 ])
-def test_a_problem_found_below_the_tip_threshold_stays_in_the_findings(name, aspect, problems):
+def test_a_problem_found_below_the_tip_threshold_stays_in_the_findings(name, aspect, problem):
     # Both had tips until `photo-check@20`; refitted on 431 photos (`@21`) their confidence sits just under
     # tip_confidence, so the seller sees no tip, but the finding stays in the JSON with its severity
-    # (docs/benchmarks.md, "167 screened photos").
+    # (docs/benchmarks.md, "167 screened photos"). A later version that shows the tip again fails here on
+    # purpose: move the photo back to the tip tests above.
     photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
     finding = SCORER.score(photo, ScoreRequest()).aspects[aspect]
-    assert finding.verdict == "improve" and finding.problem in problems and finding.severity > 0.3
-    assert SCORER.judgement.report_at <= finding.confidence
+    assert finding.verdict == "improve" and finding.problem == problem and finding.severity > 0.3
+    assert SCORER.judgement.report_at <= finding.confidence < SCORER.judgement.tip_confidence
+    assert aspect not in tips_for(real(name))
 
 
 @pytest.mark.parametrize("name", ["abo-b0799ck52k-528c608a.jpg", "abo-b0799ck52k-d80a51d3.jpg"])
