@@ -150,6 +150,10 @@ def test_first_batch_is_labelled_by_the_majority_of_three():
         # Framing has few problems to disagree on (7 photos where the votes differ).
         assert sum(len({v[f"{aspect}_{k}"] for k in voters}) > 1 for v in votes) >= (5 if aspect == "framing" else 10), aspect
     assert sum(len({v[f"overall_{k}"] for k in "aij"}) > 1 for v in votes) >= 50
+    # No later labelling copies another: each two of a, i and j differ on visibility, framing or the rating.
+    for x, y in (("a", "i"), ("a", "j"), ("i", "j")):
+        assert sum(any(v[f"{f}_{x}"] != v[f"{f}_{y}"] for f in ("visibility", "framing", "overall"))
+                   for v in votes) >= 20, (x, y)
 
 
 SCREENED_VOTERS = "fgh"
