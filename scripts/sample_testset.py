@@ -40,9 +40,20 @@ def repo_dir(mirrors: Path, key: str) -> Path:
     return mirrors / SOURCES[key][0].replace("/", "+") / "repo"
 
 
-def is_shop_photo(path: str) -> bool:
-    """A shop photo of a package held in a hand (the shop's train, test and val folders)."""
-    return any(f"/{split}/Packages/" in path for split in ("train", "test", "val"))
+def manifest_rows(set_dir: Path, *, first_batch_only: bool = False) -> list[dict]:
+    """A set's manifest rows; with `first_batch_only`, only the photos it held before people's screening added
+    more (scripts/screen_realset.py), so that draws made then repeat."""
+    with (set_dir / "manifest.csv").open(newline="") as fh:
+        return [r for r in csv.DictReader(fh) if not first_batch_only or r.get("batch", "first") == "first"]
+
+
+def drawable(files: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The photos each kind of draw picks from: clothing photos, shop photos of a package held in a hand (the
+    shop's train, test and val folders), iconic packshots and TrashNet objects."""
+    return {"clothing": [p for p in files["clothing"] if p.startswith("images/")],
+            "shop": [p for p in files["grocery"] if any(f"/{s}/Packages/" in p for s in ("train", "test", "val"))],
+            "iconic": [p for p in files["grocery"] if p.endswith("_Iconic.jpg")],
+            "trashnet": [p for p in files["trashnet"] if p.startswith("dataset-resized/")]}
 
 
 def source_files(mirrors: Path, taken: set[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -96,16 +107,15 @@ def write_manifest(rows: list[dict], out: Path) -> None:
 
 def main(mirrors: Path, out: Path) -> None:
     rng = random.Random(SEED)
-    with (ROOT / "data" / "realset" / "manifest.csv").open(newline="") as fh:
-        # Photos added to the development set after this draw (scripts/screen_realset.py) don't change it.
-        rows = [r for r in csv.DictReader(fh) if r.get("batch", "first") == "first"]
+    rows = manifest_rows(ROOT / "data" / "realset", first_batch_only=True)
     taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
     files, kinds = source_files(mirrors, taken)
+    pools = drawable(files)
 
-    drawn = [("clothing", p) for p in rng.sample([p for p in files["clothing"] if p.startswith("images/")], 60)]
-    drawn += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if is_shop_photo(p)], 20)]
-    drawn += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if p.endswith("_Iconic.jpg")], 8)]
-    drawn += [("trashnet", p) for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")], 12)]
+    drawn = [("clothing", p) for p in rng.sample(pools["clothing"], 60)]
+    drawn += [("grocery", p) for p in rng.sample(pools["shop"], 20)]
+    drawn += [("grocery", p) for p in rng.sample(pools["iconic"], 8)]
+    drawn += [("trashnet", p) for p in rng.sample(pools["trashnet"], 12)]
     picks = [(key, path, *photo_name(key, path, kinds, names)) for key, path in drawn]
 
     if len({name for _, _, name, _ in picks}) != len(picks):

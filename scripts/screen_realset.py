@@ -24,8 +24,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
-from sample_testset import (ROOT, SOURCES, git, is_shop_photo, photo_name, repo_dir, source_files, write_manifest,
-                            write_photos)
+from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, photo_name, repo_dir, source_files,
+                            write_manifest, write_photos)
 
 SEED = 20261201
 DRAW = {"clothing": 900, "grocery": 150, "trashnet": 150}
@@ -33,25 +33,17 @@ SHEET = 20  # photos per contact sheet: 5 x 4 cells
 CELL = 320
 
 
-def _manifest_rows(set_dir: Path) -> list[dict]:
-    """A set's manifest rows."""
-    with (set_dir / "manifest.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
     """(source key, path, file name, category) of every pooled photo, in the shuffled order of its number."""
     # The set as it stood before this screening, so that the draw repeats after `add`.
-    rows = [r for r in _manifest_rows(ROOT / "data" / "realset") if r.get("batch", "first") == "first"]
-    rows += _manifest_rows(ROOT / "data" / "realset-test")
+    rows = manifest_rows(ROOT / "data" / "realset", first_batch_only=True) + manifest_rows(ROOT / "data" / "realset-test")
     taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
     files, kinds = source_files(mirrors, taken)
+    pools = drawable(files)
     rng = random.Random(SEED)
-    pool = [p for p in files["clothing"] if p.startswith("images/")]
-    picks = [("clothing", p) for p in rng.sample(pool, DRAW["clothing"])]
-    picks += [("grocery", p) for p in rng.sample([p for p in files["grocery"] if is_shop_photo(p)], DRAW["grocery"])]
-    picks += [("trashnet", p) for p in rng.sample([p for p in files["trashnet"] if p.startswith("dataset-resized/")],
-                                                  DRAW["trashnet"])]
+    picks = [("clothing", p) for p in rng.sample(pools["clothing"], DRAW["clothing"])]
+    picks += [("grocery", p) for p in rng.sample(pools["shop"], DRAW["grocery"])]
+    picks += [("trashnet", p) for p in rng.sample(pools["trashnet"], DRAW["trashnet"])]
     rng.shuffle(picks)
     out = []
     for key, path in picks:
@@ -101,11 +93,12 @@ def add(mirrors: Path, work: Path, numbers: list[int]) -> None:
     picks = [(by_number[n]["source"], by_number[n]["path"], by_number[n]["file"], by_number[n]["category"])
              for n in sorted(set(numbers))]
     set_dir = ROOT / "data" / "realset"
-    present = {r["file"] for r in _manifest_rows(set_dir)} & {name for _, _, name, _ in picks}
+    rows = manifest_rows(set_dir)
+    present = {r["file"] for r in rows} & {name for _, _, name, _ in picks}
     if present:
         raise SystemExit(f"already in {set_dir}: {', '.join(sorted(present))}")
     added = [{**r, "batch": "screened"} for r in write_photos(mirrors, picks, set_dir)]
-    write_manifest([{**r, "batch": r.get("batch") or "first"} for r in _manifest_rows(set_dir)] + added, set_dir)
+    write_manifest([{**r, "batch": r.get("batch") or "first"} for r in rows] + added, set_dir)
     print(f"{len(picks)} photos added to {set_dir}")
 
 

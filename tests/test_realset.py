@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
 import math
 import subprocess
@@ -133,27 +134,41 @@ VOTERS = {"lighting": "abc", "angle": "abc", "background": "ade", "sharpness": "
           "framing": "aij"}
 
 
+def read_votes(name: str) -> list[dict]:
+    with (SET / name).open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def median_rating(vote: dict, voters: str) -> int:
+    return int(np.median([int(vote[f"overall_{k}"]) for k in voters]))
+
+
+def labellings_differ(votes: list[dict], voters: str, fields) -> dict[tuple[str, str], int]:
+    """For each two labellers, on how many photos they differ on any of these fields: a labelling copied from
+    another would differ on none."""
+    return {(x, y): sum(any(v[f"{f}_{x}"] != v[f"{f}_{y}"] for f in fields) for v in votes)
+            for x, y in itertools.combinations(voters, 2)}
+
+
 def test_first_batch_is_labelled_by_the_majority_of_three():
     # Every aspect people judge is labelled by three, blind to each other and to the photo check; labels.csv holds
     # their majority and the median of three overall ratings, labels_votes.csv every vote (of the first batch).
     photos = {p.file: p for p in load_realset(SET, SCORER.catalog) if p.batch == "first"}
-    with (SET / "labels_votes.csv").open(newline="") as fh:
-        votes = list(csv.DictReader(fh))
+    votes = read_votes("labels_votes.csv")
     assert len(votes) == len(photos) == 264 and {v["file"] for v in votes} == set(photos)
     assert set(VOTERS) == set(LOOKED_AT)
     for v in votes:
         for aspect, voters in VOTERS.items():
             assert photos[v["file"]].labels[aspect] == majority([v[f"{aspect}_{k}"] for k in voters]), v["file"]
-        assert photos[v["file"]].overall == int(np.median([int(v[f"overall_{k}"]) for k in "aij"])), v["file"]
+        assert photos[v["file"]].overall == median_rating(v, "aij"), v["file"]
     # The votes really differ: a file copied three times would pass the checks above.
     for aspect, voters in VOTERS.items():
         # Framing has few problems to disagree on (7 photos where the votes differ).
         assert sum(len({v[f"{aspect}_{k}"] for k in voters}) > 1 for v in votes) >= (5 if aspect == "framing" else 10), aspect
     assert sum(len({v[f"overall_{k}"] for k in "aij"}) > 1 for v in votes) >= 50
     # No later labelling copies another: each two of a, i and j differ on visibility, framing or the rating.
-    for x, y in (("a", "i"), ("a", "j"), ("i", "j")):
-        assert sum(any(v[f"{f}_{x}"] != v[f"{f}_{y}"] for f in ("visibility", "framing", "overall"))
-                   for v in votes) >= 20, (x, y)
+    for pair, n in labellings_differ(votes, "aij", ("visibility", "framing", "overall")).items():
+        assert n >= 20, pair
 
 
 SCREENED_VOTERS = "fgh"
@@ -165,20 +180,18 @@ def test_screened_photos_are_labelled_by_the_majority_of_three_on_every_aspect()
     # resolution follows the size rule, and labels_screened_votes.csv keeps every vote.
     photos = {p.file: p for p in load_realset(SET, SCORER.catalog) if p.batch == "screened"}
     manifest = licensed_manifest(SET)
-    with (SET / "labels_screened_votes.csv").open(newline="") as fh:
-        votes = list(csv.DictReader(fh))
+    votes = read_votes("labels_screened_votes.csv")
     assert len(photos) == 167 and len(votes) == len(photos) and {v["file"] for v in votes} == set(photos)
     for v in votes:
         photo = photos[v["file"]]
         for aspect in LOOKED_AT:
             assert photo.labels[aspect] == majority([v[f"{aspect}_{k}"] for k in SCREENED_VOTERS]), v["file"]
-        assert photo.overall == int(np.median([int(v[f"overall_{k}"]) for k in SCREENED_VOTERS])), v["file"]
+        assert photo.overall == median_rating(v, SCREENED_VOTERS), v["file"]
         short = min(int(manifest[v["file"]]["width"]), int(manifest[v["file"]]["height"]))
         assert photo.labels["resolution"] == ("low_resolution" if short < 600 else "good")
     # Three labellings, not one copied: every two of them differ on at least ten photos.
-    for a, b in ((0, 1), (0, 2), (1, 2)):
-        ka, kb = SCREENED_VOTERS[a], SCREENED_VOTERS[b]
-        assert sum(any(v[f"{x}_{ka}"] != v[f"{x}_{kb}"] for x in LOOKED_AT) for v in votes) >= 10, (ka, kb)
+    for pair, n in labellings_differ(votes, SCREENED_VOTERS, LOOKED_AT).items():
+        assert n >= 10, pair
 
 
 def test_a_label_is_a_problem_when_at_least_half_of_the_votes_name_one():
