@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -36,6 +34,7 @@ from phototips.study.degrade import LABELLED_DEGRADATIONS, UNKNOWN_AFTER
 from phototips.study.findings_eval import Judged, degraded_report, findings_report, label_agreement
 from phototips.study.realset import LOOKED_AT, degraded_copies, in_holdout, load_realset
 from phototips.tips.select import select_tips
+from report import machine, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,7 +117,7 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
                                                {r["file"]: r for r in csv.DictReader(b)}, LOOKED_AT,
                                                shown={r["file"]: r["shown"] for r in out["per_photo"]})
     out["seconds"] = round(time.perf_counter() - t0, 1)
-    out["machine"] = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    out["machine"] = machine()
     return out
 
 
@@ -200,8 +199,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     res = run(Path(args.set), scorer_name=args.scorer, split=args.split, resamples=args.resamples,
               degraded=not args.no_degraded, sweep=args.sweep, batch=args.batch)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=1))
+    write_json(args.out, res, indent=1)
     print(markdown(res))
     return 0
 

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -40,6 +38,7 @@ from phototips.config import load_settings
 from phototips.photocheck.judge import load_judgement
 from phototips.study.calibrate import (MIN_SAMPLES, Sample, calibration_photos, feature_matrix, fit_logistic,
                                        fitted_problems, judged_samples, samples_of)
+from report import machine, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("own measurements", "every measurement, logistic", "every measurement, forest")
@@ -146,9 +145,8 @@ def main(argv=None) -> int:
            "problems": ceiling(samples, judgement, folds=args.folds, repeats=args.repeats,
                                min_positives=args.min_positives),
            "seconds": round(time.perf_counter() - t0, 1),
-           "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=1))
+           "machine": machine()}
+    write_json(args.out, res, indent=1)
     print(markdown(res))
     return 0
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ import cv2  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from phone_photos import realset_phone_photos  # noqa: E402
+from report import machine, write_json  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
 from phototips.cpu.checking import check_photo, decode_upload, fix_photo  # noqa: E402
 from phototips.fixes import FIXES, wanted_fixes  # noqa: E402
@@ -71,7 +71,7 @@ def run(set_dir: Path, timing_photos: int, repeats: int, limit: int | None = Non
                      "mean_gain": round(statistics.mean(r["gain"] for r in rises), 3) if rises else None,
                      "problem_gone": sum(bool(r["problem_gone"]) for r in rises)}
 
-    return {"machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+    return {"machine": machine(),
             "degraded": per, "timing_12mp": timing(settings, scorer, timing_photos, repeats), "rows": rows}
 
 
@@ -107,8 +107,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "fixes.json"))
     args = ap.parse_args()
     out = run(Path(args.set), args.timing_photos, args.repeats, args.limit)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2))
+    write_json(args.out, out, indent=2)
     print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
     return 0
 
