@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--set", default=str(paths.HOME / "data" / "realset"),
                    help="calibrate: the labelled real-photo set (default data/realset)")
     s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
+    s.add_argument("--score", action="store_true",
+                   help="calibrate: refit the score's base and weights too (kept from the calibration file otherwise)")
     s.add_argument("--per-photo", type=int, default=40, help="degraded copies per source photo")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--extra-photos", help="a folder of more real photos (e.g. ../shared/data)")
@@ -272,14 +274,16 @@ def _study(settings, args) -> int:
 def _calibrate(settings, args) -> int:
     from .study.calibrate import calibrate
 
-    cal = calibrate(args.set, settings.photo_check_model, settings, write=not args.dry_run)
+    cal = calibrate(args.set, settings.photo_check_model, settings, write=not args.dry_run, score=args.score)
     print(f"fitted on {cal['fitted_on']['photos']} photos ({cal['fitted_on']['samples']} with degraded copies)")
     for key, p in cal["problems"].items():
         c = cal["counts"][key]
         weights = ", ".join(f"{k} {v:+.3g}" for k, v in p["weights"].items())
         print(f"  {key}: bias {p['bias']:+.3g}; {weights}  ({c['positives']} with, {c['negatives']} without)")
     sc = cal["score"]
-    print(f"  score = {sc['base']:.2f} − " + " − ".join(f"{w:.2f}×{a}" for a, w in sc["weights"].items()))
+    print(f"  score = {sc['base']:.2f} − " + " − ".join(f"{w:.2f}×{a}" for a, w in sc["weights"].items())
+          + f"  (fitted {cal['score_fitted_on']['date']} on {cal['score_fitted_on']['photos']} photos"
+          + ("" if args.score else "; kept, --score refits it") + ")")
     print("not written (--dry-run)" if args.dry_run else "written next to " + settings.photo_check_model)
     return 0
 

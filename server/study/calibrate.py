@@ -6,7 +6,8 @@ good photos, whose labels are known by construction):
 - each `fit: true` problem's logistic confidence model over the measurements its
   entry names (scikit-learn, standardised features, balanced classes, L2), stored
   back on the raw measurement scale so the service needs no scikit-learn;
-- the score's base and per-aspect weights, by bounded least squares of the
+- with --score (or where the calibration file has no score yet), the score's base and per-aspect
+  weights, by bounded least squares of the
   overall labels on each aspect's confidence (scipy; every weight at least MIN_WEIGHT, and the model
   file's own for an aspect whose problems the photos barely show).
 
@@ -17,6 +18,7 @@ with what it was fitted on; the held-out half is left for `bench/aspects.py --sp
 from __future__ import annotations
 
 import copy
+import hashlib
 import datetime as _dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -154,7 +156,16 @@ def fitted_problems(judgement) -> Iterator[tuple[str, dict, Problem]]:
                 yield aspect, spec, p
 
 
-def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = True) -> dict:
+def labels_digest(set_dir: str | Path) -> str:
+    """The first 12 hex digits of labels.csv's SHA-256: which labelling a fit was made on."""
+    return hashlib.sha256((Path(set_dir) / "labels.csv").read_bytes()).hexdigest()[:12]
+
+
+def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = True, score: bool = False) -> dict:
+    """Refit the confidence models; the score's base and weights too with `score`, or where the calibration
+    file has none yet. Otherwise the file's score is kept with `score_fitted_on`, what it was fitted on: how
+    sure the check is is a question the labels answer, what a problem costs one they and the synthetic
+    raters disagree on for darkness and blur (docs/decisions.md), so it is refitted only on request."""
     photos = calibration_photos(set_dir, settings)
     samples = samples_of(photos, settings)
     data = read_yaml(model_path, "photo-check model")
@@ -165,19 +176,27 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
     out_path = calibration_path(model_path, data)
     if out_path is None:
         raise ValueError(f"{model_path} names no calibration file")
-    calibration = {
-        "fitted_on": {"set": _shown_path(set_dir), "split": "calibration (the half not held out)", "photos": len(photos),
-                      "samples": len(samples), "date": _dt.date.today().isoformat(),
-                      "command": "phototips study calibrate"},
-        "problems": {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in fitted.items()},
-    }
-    # The score is fitted with the new confidences in place.
-    staged = copy.deepcopy(data)
-    apply_calibration(staged, calibration)
-    calibration["score"] = fit_score(build_judgement(staged, model_path), [s for s in samples if s.kind == "real"])
+    fitted_on = {"set": _shown_path(set_dir), "split": "calibration (the half not held out)", "photos": len(photos),
+                 "samples": len(samples), "labels": labels_digest(set_dir), "date": _dt.date.today().isoformat(),
+                 "command": "phototips study calibrate"}
+    calibration = {"fitted_on": fitted_on,
+                   "problems": {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in fitted.items()}}
+    previous = read_yaml(str(out_path), "photo-check calibration") if out_path.is_file() else {}
+    if score or not previous.get("score"):
+        # The score is fitted with the new confidences in place.
+        staged = copy.deepcopy(data)
+        apply_calibration(staged, calibration)
+        calibration["score"] = fit_score(build_judgement(staged, model_path), [s for s in samples if s.kind == "real"])
+        calibration["score_fitted_on"] = {k: fitted_on[k] for k in ("photos", "labels", "date")} | {
+            "command": "phototips study calibrate --score"}
+    else:
+        calibration["score"] = previous["score"]
+        calibration["score_fitted_on"] = previous.get("score_fitted_on") or {
+            k: previous["fitted_on"][k] for k in ("photos", "date", "command")}
     if write:
         header = ("# Written by `phototips study calibrate` from the labelled real-photo set; do not edit by hand:\n"
-                  "# rerun the command. Overrides the `fit: true` confidences and the score of photo-check.yaml.\n")
+                  "# rerun the command. Overrides the `fit: true` confidences and the score of photo-check.yaml;\n"
+                  "# the score is refitted only with --score (score_fitted_on says when it was).\n")
         out_path.write_text(header + yaml.safe_dump(calibration, sort_keys=False, allow_unicode=True), encoding="utf-8")
     calibration["counts"] = {k: {"positives": v["positives"], "negatives": v["negatives"]} for k, v in fitted.items()}
     return calibration
