@@ -10,7 +10,9 @@ the aspects people judged, the share of good photos told to fix something other
 than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
-(`screened`: those added from people's screening, docs/realset.md). `--sweep` adds, per aspect, what
+(`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
+chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
+`--batch first screened`). `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
 calibration half, read the held-out one). `--set data/realset-test` reads the fresh test set instead,
 which nothing is tuned on: run it once per released version of the photo check.
@@ -73,16 +75,16 @@ def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
 
 
 def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded: bool,
-        sweep: bool = False, batch: str | None = None) -> dict:
+        sweep: bool = False, batch: list[str] | None = None) -> dict:
     settings = load_settings({})
     scorer = create_scorer(scorer_name, settings)
     photos = load_realset(set_dir, scorer.catalog)
     if split != "all":
         photos = [p for p in photos if in_holdout(p.file) == (split == "holdout")]
     if batch:
-        photos = [p for p in photos if p.batch == batch]
+        photos = [p for p in photos if p.batch in batch]
         if not photos:
-            raise SystemExit(f"no photo of {set_dir} is in batch {batch!r}")
+            raise SystemExit(f"no photo of {set_dir} is in batch {' or '.join(batch)}")
 
     def score(data: bytes):
         photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
@@ -94,7 +96,8 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
         result = results[p.file] = score(p.path.read_bytes())
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
-    out = {"set": str(set_dir), "split": split, "batch": batch or "all", "scorer": scorer_name, "model": scorer.model,
+    out = {"set": str(set_dir), "split": split, "batch": "+".join(batch) if batch else "all", "scorer": scorer_name,
+           "model": scorer.model,
            "real": findings_report(judged, n_resamples=resamples),
            "per_photo": [{"file": j.file, "score": round(j.score, 3), "overall": j.overall,
                           "shown": {a: p for a, p in j.shown.items() if p}} for j in judged]}
@@ -193,8 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--resamples", type=int, default=1000)
     ap.add_argument("--no-degraded", action="store_true")
     ap.add_argument("--sweep", action="store_true", help="P/R per aspect at other tip thresholds, on each half")
-    ap.add_argument("--batch", choices=("first", "screened"),
-                    help="only the photos of this batch of data/realset's manifest (default: every photo)")
+    ap.add_argument("--batch", nargs="+", choices=("first", "screened", "extremes"),
+                    help="only the photos of these batches of data/realset's manifest (default: every photo)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "aspects.json"))
     args = ap.parse_args(argv)
     res = run(Path(args.set), scorer_name=args.scorer, split=args.split, resamples=args.resamples,

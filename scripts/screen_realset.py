@@ -2,6 +2,7 @@
 
     python scripts/screen_realset.py pool MIRROR_DIR WORK_DIR
     python scripts/screen_realset.py add MIRROR_DIR WORK_DIR NUMBER [NUMBER ...]
+    python scripts/screen_realset.py extremes MIRROR_DIR WORK_DIR
 
 `pool` draws, with a fixed seed and without looking at them, photos that neither data/realset nor
 data/realset-test holds (900 clothing photos, 150 shop photos of packages, 150 TrashNet objects), numbers
@@ -12,16 +13,25 @@ are added by people who look at each photo (docs/realset.md, "How to label").
 
 Screening by people rather than by the photo check's own measurements keeps the added photos from being
 the ones the check already finds.
+
+`extremes` takes instead, from every drawable photo that neither set holds, the EXTREMES darkest (mean
+brightness) and the EXTREMES least detailed (variance of the Laplacian), both read at 256 px on the long side
+by plain statistics, not the photo check's; it writes the same key and sheets and adds all of them, batch
+`extremes`, before anyone has looked at them: a random pool holds too few dark or blurred photos to tell what
+people think they cost (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, photo_name, repo_dir, source_files,
@@ -29,6 +39,8 @@ from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, photo_n
 
 SEED = 20261201
 DRAW = {"clothing": 900, "grocery": 150, "trashnet": 150}
+EXTREMES = 60  # darkest, and as many least detailed
+STATISTICS_SIDE = 256
 SHEET = 20  # photos per contact sheet: 5 x 4 cells
 CELL = 320
 
@@ -67,9 +79,8 @@ def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
     return sheet
 
 
-def pool(mirrors: Path, work: Path) -> None:
-    """Write the pool's key (work/pool.csv) and its contact sheets (work/sheets/)."""
-    picks = draw_pool(mirrors)
+def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]]) -> None:
+    """The pool's key (work/pool.csv) and its contact sheets (work/sheets/), numbered in the order of `picks`."""
     (work / "sheets").mkdir(parents=True, exist_ok=True)
     with (work / "pool.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -85,9 +96,63 @@ def pool(mirrors: Path, work: Path) -> None:
     print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {work / 'sheets'}")
 
 
-def add(mirrors: Path, work: Path, numbers: list[int]) -> None:
-    """Copy the pooled photos with these numbers into data/realset and append them to its manifest (batch
-    `screened`); the set's earlier rows are marked batch `first` where they have no batch yet."""
+def pool(mirrors: Path, work: Path) -> None:
+    _write_pool(mirrors, work, draw_pool(mirrors))
+
+
+def _blobs(repo: Path, commit: str, paths: list[str]):
+    """(path, bytes) of each path at the commit, read through one `git cat-file --batch`."""
+    proc = subprocess.Popen(["git", "--git-dir", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    try:
+        for path in paths:
+            proc.stdin.write(f"{commit}:{path}\n".encode())
+            proc.stdin.flush()
+            size = int(proc.stdout.readline().split()[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)
+            yield path, data
+    finally:
+        proc.stdin.close()
+        proc.wait()
+
+
+def statistics(data: bytes) -> tuple[float, float]:
+    """(mean brightness 0-255, variance of the Laplacian) of a photo at STATISTICS_SIDE on its long side."""
+    with Image.open(BytesIO(data)) as im:
+        im.draft("L", (STATISTICS_SIDE, STATISTICS_SIDE))
+        gray = ImageOps.exif_transpose(im).convert("L")
+        gray.thumbnail((STATISTICS_SIDE, STATISTICS_SIDE))
+        pixels = np.asarray(gray, dtype=np.float32)
+    return float(pixels.mean()), float(cv2.Laplacian(pixels, cv2.CV_32F).var())
+
+
+def draw_extremes(mirrors: Path) -> list[tuple[str, str, str, str]]:
+    """The EXTREMES darkest and the EXTREMES least detailed of every drawable photo neither set holds, shuffled."""
+    rows = manifest_rows(ROOT / "data" / "realset") + manifest_rows(ROOT / "data" / "realset-test")
+    taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
+    files, kinds = source_files(mirrors, taken)
+    pools = drawable(files)
+    measured = []
+    for key, kind in (("clothing", "clothing"), ("grocery", "shop"), ("trashnet", "trashnet")):
+        for path, data in _blobs(repo_dir(mirrors, key), SOURCES[key][1], pools[kind]):
+            measured.append((key, path, *statistics(data)))
+    darkest = sorted(measured, key=lambda m: (m[2], m[1]))[:EXTREMES]
+    chosen = {(k, p) for k, p, _, _ in darkest}
+    flattest = [m for m in sorted(measured, key=lambda m: (m[3], m[1])) if (m[0], m[1]) not in chosen][:EXTREMES]
+    picks = [(k, p) for k, p, _, _ in darkest + flattest]
+    random.Random(SEED).shuffle(picks)
+    out = []
+    for key, path in picks:
+        name, category = photo_name(key, path, kinds, names)
+        names.add(name)
+        out.append((key, path, name, category))
+    return out
+
+
+def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened") -> None:
+    """Copy the pooled photos with these numbers into data/realset and append them to its manifest (`batch`);
+    the set's earlier rows are marked batch `first` where they have no batch yet."""
     with (work / "pool.csv").open(newline="") as fh:
         by_number = {int(r["number"]): r for r in csv.DictReader(fh)}
     picks = [(by_number[n]["source"], by_number[n]["path"], by_number[n]["file"], by_number[n]["category"])
@@ -97,16 +162,24 @@ def add(mirrors: Path, work: Path, numbers: list[int]) -> None:
     present = {r["file"] for r in rows} & {name for _, _, name, _ in picks}
     if present:
         raise SystemExit(f"already in {set_dir}: {', '.join(sorted(present))}")
-    added = [{**r, "batch": "screened"} for r in write_photos(mirrors, picks, set_dir)]
+    added = [{**r, "batch": batch} for r in write_photos(mirrors, picks, set_dir)]
     write_manifest([{**r, "batch": r.get("batch") or "first"} for r in rows] + added, set_dir)
     print(f"{len(picks)} photos added to {set_dir}")
 
 
+def extremes(mirrors: Path, work: Path) -> None:
+    picks = draw_extremes(mirrors)
+    _write_pool(mirrors, work, picks)
+    add(mirrors, work, list(range(1, len(picks) + 1)), batch="extremes")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 4 or sys.argv[1] not in ("pool", "add") or (sys.argv[1] == "add") == (len(sys.argv) == 4):
+    if len(sys.argv) < 4 or sys.argv[1] not in ("pool", "add", "extremes") or (sys.argv[1] == "add") == (len(sys.argv) == 4):
         raise SystemExit(__doc__)
     command, mirror_dir, work_dir, *rest = sys.argv[1:]
     if command == "pool":
         pool(Path(mirror_dir), Path(work_dir))
+    elif command == "extremes":
+        extremes(Path(mirror_dir), Path(work_dir))
     else:
         add(Path(mirror_dir), Path(work_dir), [int(n) for n in rest])

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from phototips.config import load_settings
 from phototips.errors import PhotoTipsError
@@ -92,9 +92,10 @@ def test_set_is_large_labelled_licensed_and_small_on_disk():
     assert sum(p.good for p in photos) >= 80
     for aspect in ("lighting", "sharpness", "visibility", "background", "angle"):
         assert sum(p.labels[aspect] != "good" for p in photos) >= 10, aspect
-    # Every photo came in with the first 264 or from people's screening of a random pool (docs/realset.md).
-    assert {p.batch for p in photos} == {"first", "screened"}
-    assert sum(p.batch == "first" for p in photos) == 264
+    # Every photo came in with the first 264, from people's screening of a random pool, or as one of the
+    # darkest and least detailed source photos (docs/realset.md).
+    assert {p.batch for p in photos} == {"first", "screened", "extremes"}
+    assert (sum(p.batch == "first" for p in photos), sum(p.batch == "extremes" for p in photos)) == (264, 120)
     # Both halves of the calibration split are populated.
     assert 0.35 < np.mean([in_holdout(p.file) for p in photos]) < 0.65
 
@@ -171,26 +172,29 @@ def test_first_batch_is_labelled_by_the_majority_of_three():
         assert n >= 20, pair
 
 
-SCREENED_VOTERS = "fgh"
-
-
-def test_screened_photos_are_labelled_by_the_majority_of_three_on_every_aspect():
-    # Photos that people nominated from a random pool (scripts/screen_realset.py) were labelled whole by three
-    # people blind to each other: labels.csv holds the majority per aspect and the median overall rating,
-    # resolution follows the size rule, and labels_screened_votes.csv keeps every vote.
-    photos = {p.file: p for p in load_realset(SET, SCORER.catalog) if p.batch == "screened"}
+@pytest.mark.parametrize("batch, votes_file, voters, photos_in_batch", [
+    ("screened", "labels_screened_votes.csv", "fgh", 167),
+    ("extremes", "labels_extremes_votes.csv", "klm", 120),
+])
+def test_added_batches_are_labelled_by_the_majority_of_three_on_every_aspect(batch, votes_file, voters,
+                                                                            photos_in_batch):
+    # Photos added after the first batch (scripts/screen_realset.py: nominated by people from a random pool, or
+    # the darkest and least detailed by plain statistics) were labelled whole by three people blind to each other:
+    # labels.csv holds the majority per aspect and the median overall rating, resolution follows the size rule,
+    # and the batch's votes file keeps every vote.
+    photos = {p.file: p for p in load_realset(SET, SCORER.catalog) if p.batch == batch}
     manifest = licensed_manifest(SET)
-    votes = read_votes("labels_screened_votes.csv")
-    assert len(photos) == 167 and len(votes) == len(photos) and {v["file"] for v in votes} == set(photos)
+    votes = read_votes(votes_file)
+    assert len(photos) == photos_in_batch and len(votes) == len(photos) and {v["file"] for v in votes} == set(photos)
     for v in votes:
         photo = photos[v["file"]]
         for aspect in LOOKED_AT:
-            assert photo.labels[aspect] == majority([v[f"{aspect}_{k}"] for k in SCREENED_VOTERS]), v["file"]
-        assert photo.overall == median_rating(v, SCREENED_VOTERS), v["file"]
+            assert photo.labels[aspect] == majority([v[f"{aspect}_{k}"] for k in voters]), v["file"]
+        assert photo.overall == median_rating(v, voters), v["file"]
         short = min(int(manifest[v["file"]]["width"]), int(manifest[v["file"]]["height"]))
         assert photo.labels["resolution"] == ("low_resolution" if short < 600 else "good")
     # Three labellings, not one copied: every two of them differ on at least ten photos.
-    for pair, n in labellings_differ(votes, SCREENED_VOTERS, LOOKED_AT).items():
+    for pair, n in labellings_differ(votes, voters, LOOKED_AT).items():
         assert n >= 10, pair
 
 
@@ -901,19 +905,34 @@ def subset_of_the_set(where: Path, choose) -> tuple[Path, list[dict]]:
     return subset, pick
 
 
-def test_aspects_benchmark_reads_one_batch_of_the_set(tmp_path):
+def test_extremes_statistics_rank_a_darker_and_a_blurred_copy_below_the_photo():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from screen_realset import statistics
+
+    data = (SET / "photos" / "abo-b074m5hpbd-dcace9b5.jpg").read_bytes()
+    with Image.open(io.BytesIO(data)) as im:
+        rgb = im.convert("RGB")
+    brightness, detail = statistics(data)
+    darker = Image.eval(rgb, lambda v: v // 3)
+    blurred = rgb.filter(ImageFilter.GaussianBlur(4))
+    assert statistics(png(np.asarray(darker)))[0] < brightness / 2
+    assert statistics(png(np.asarray(blurred)))[1] < detail / 4
+
+
+def test_aspects_benchmark_reads_the_batches_named(tmp_path):
     batch = {f: r["batch"] for f, r in licensed_manifest(SET).items()}
     subset, pick = subset_of_the_set(tmp_path, lambda rows: [r for r in rows if batch[r["file"]] == "first"][:4]
-                                     + [r for r in rows if batch[r["file"]] == "screened"][:3])
-    for name, n in (("first", 4), ("screened", 3)):
-        out = tmp_path / f"{name}.json"
-        run = subprocess.run([sys.executable, "bench/aspects.py", "--set", str(subset), "--batch", name, "--resamples",
-                              "20", "--no-degraded", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                             timeout=600)
+                                     + [r for r in rows if batch[r["file"]] == "screened"][:3]
+                                     + [r for r in rows if batch[r["file"]] == "extremes"][:2])
+    for names, n in ((["first"], 4), (["screened"], 3), (["first", "screened"], 7)):
+        out = tmp_path / f"{'+'.join(names)}.json"
+        run = subprocess.run([sys.executable, "bench/aspects.py", "--set", str(subset), "--batch", *names,
+                              "--resamples", "20", "--no-degraded", "--out", str(out)], cwd=ROOT, capture_output=True,
+                             text=True, timeout=600)
         assert run.returncode == 0, run.stderr[-2000:]
         res = json.loads(out.read_text())
-        assert res["batch"] == name and res["real"]["photos"] == n
-        assert {p["file"] for p in res["per_photo"]} == {r["file"] for r in pick if batch[r["file"]] == name}
+        assert res["batch"] == "+".join(names) and res["real"]["photos"] == n
+        assert {p["file"] for p in res["per_photo"]} == {r["file"] for r in pick if batch[r["file"]] in names}
 
 
 def test_ceiling_benchmark_runs_on_the_calibration_half_only(tmp_path):
