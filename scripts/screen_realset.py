@@ -16,8 +16,9 @@ the ones the check already finds.
 
 `extremes` takes instead, from every drawable photo that neither set holds, the EXTREMES darkest (mean
 brightness) and the EXTREMES least detailed (variance of the Laplacian), both read at 256 px on the long side
-by plain statistics, not the photo check's; it writes the same key and sheets and adds all of them, batch
-`extremes`, before anyone has looked at them: a random pool holds too few dark or blurred photos to tell what
+by plain statistics, not the photo check's; it writes their key and sheets (WORK_DIR/extremes.csv,
+WORK_DIR/extremes-sheets/) and adds all of them, batch `extremes`, before anyone has looked at them (run
+again, it draws the same photos and refuses them as already in the set): a random pool holds too few dark or blurred photos to tell what
 people think they cost (docs/decisions.md).
 """
 
@@ -27,6 +28,7 @@ import csv
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -79,10 +81,12 @@ def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
     return sheet
 
 
-def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]]) -> None:
-    """The pool's key (work/pool.csv) and its contact sheets (work/sheets/), numbered in the order of `picks`."""
-    (work / "sheets").mkdir(parents=True, exist_ok=True)
-    with (work / "pool.csv").open("w", newline="") as fh:
+def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]], key: str = "pool") -> None:
+    """The pool's key (work/KEY.csv) and its contact sheets (work/KEY-sheets/ for any key but the screening
+    pool's, which keeps work/sheets/), numbered in the order of `picks`."""
+    sheets = work / ("sheets" if key == "pool" else f"{key}-sheets")
+    sheets.mkdir(parents=True, exist_ok=True)
+    with (work / f"{key}.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["number", "source", "path", "file", "category"])
         for number, pick in enumerate(picks, 1):
@@ -92,29 +96,35 @@ def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]
         for number, (key, path, _, _) in enumerate(picks[start:start + SHEET], start + 1):
             with Image.open(BytesIO(git(repo_dir(mirrors, key), "show", f"{SOURCES[key][1]}:{path}"))) as im:
                 images.append((number, ImageOps.exif_transpose(im).convert("RGB")))
-        _sheet(images).save(work / "sheets" / f"sheet-{start // SHEET + 1:02d}.png")
-    print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {work / 'sheets'}")
+        _sheet(images).save(sheets / f"sheet-{start // SHEET + 1:02d}.png")
+    print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {sheets}")
 
 
 def pool(mirrors: Path, work: Path) -> None:
+    """Write the screening pool's key (work/pool.csv) and its contact sheets (work/sheets/)."""
     _write_pool(mirrors, work, draw_pool(mirrors))
 
 
-def _blobs(repo: Path, commit: str, paths: list[str]):
-    """(path, bytes) of each path at the commit, read through one `git cat-file --batch`."""
+def _blobs(repo: Path, commit: str, paths: list[str]) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of each path at the commit, read through one `git cat-file --batch`: the extremes read
+    every source photo, some 10,000, where a `git show` each would start as many processes."""
     proc = subprocess.Popen(["git", "--git-dir", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
     try:
         for path in paths:
             proc.stdin.write(f"{commit}:{path}\n".encode())
             proc.stdin.flush()
-            size = int(proc.stdout.readline().split()[2])
-            data = proc.stdout.read(size)
+            header = proc.stdout.readline().split()
+            if len(header) != 3:
+                raise SystemExit(f"{repo}: no {path} at {commit}")
+            data = proc.stdout.read(int(header[2]))
             proc.stdout.read(1)
             yield path, data
     finally:
         proc.stdin.close()
-        proc.wait()
+        proc.stdout.close()
+        if proc.wait() != 0:
+            raise SystemExit(f"git cat-file failed in {repo}")
 
 
 def statistics(data: bytes) -> tuple[float, float]:
@@ -129,7 +139,9 @@ def statistics(data: bytes) -> tuple[float, float]:
 
 def draw_extremes(mirrors: Path) -> list[tuple[str, str, str, str]]:
     """The EXTREMES darkest and the EXTREMES least detailed of every drawable photo neither set holds, shuffled."""
-    rows = manifest_rows(ROOT / "data" / "realset") + manifest_rows(ROOT / "data" / "realset-test")
+    # The sets without this batch itself, so that a second run draws the same photos (and `add` refuses them).
+    rows = [r for r in manifest_rows(ROOT / "data" / "realset") if r.get("batch") != "extremes"]
+    rows += manifest_rows(ROOT / "data" / "realset-test")
     taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
     files, kinds = source_files(mirrors, taken)
     pools = drawable(files)
@@ -145,15 +157,17 @@ def draw_extremes(mirrors: Path) -> list[tuple[str, str, str, str]]:
     out = []
     for key, path in picks:
         name, category = photo_name(key, path, kinds, names)
+        if name in names:
+            raise SystemExit(f"two photos would share the file name {name}")
         names.add(name)
         out.append((key, path, name, category))
     return out
 
 
-def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened") -> None:
-    """Copy the pooled photos with these numbers into data/realset and append them to its manifest (`batch`);
-    the set's earlier rows are marked batch `first` where they have no batch yet."""
-    with (work / "pool.csv").open(newline="") as fh:
+def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened", key: str = "pool") -> None:
+    """Copy the photos with these numbers in work/KEY.csv into data/realset and append them to its manifest
+    (`batch`); the set's earlier rows are marked batch `first` where they have no batch yet."""
+    with (work / f"{key}.csv").open(newline="") as fh:
         by_number = {int(r["number"]): r for r in csv.DictReader(fh)}
     picks = [(by_number[n]["source"], by_number[n]["path"], by_number[n]["file"], by_number[n]["category"])
              for n in sorted(set(numbers))]
@@ -168,9 +182,10 @@ def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened") 
 
 
 def extremes(mirrors: Path, work: Path) -> None:
+    """Draw the extremes, write their key (work/extremes.csv) and sheets (work/extremes-sheets/), add them all."""
     picks = draw_extremes(mirrors)
-    _write_pool(mirrors, work, picks)
-    add(mirrors, work, list(range(1, len(picks) + 1)), batch="extremes")
+    _write_pool(mirrors, work, picks, key="extremes")
+    add(mirrors, work, list(range(1, len(picks) + 1)), batch="extremes", key="extremes")
 
 
 if __name__ == "__main__":

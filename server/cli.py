@@ -283,7 +283,7 @@ def _calibrate(settings, args) -> int:
     sc = cal["score"]
     print(f"  score = {sc['base']:.2f} − " + " − ".join(f"{w:.2f}×{a}" for a, w in sc["weights"].items())
           + f"  (fitted {cal['score_fitted_on']['date']} on {cal['score_fitted_on']['photos']} photos"
-          + ("" if args.score else "; kept, --score refits it") + ")")
+          + ("" if cal["score_refitted"] else "; kept, --score refits it") + ")")
     print("not written (--dry-run)" if args.dry_run else "written next to " + settings.photo_check_model)
     return 0
 

@@ -253,7 +253,7 @@ def test_shaken_photo_gets_a_sharpness_tip_and_is_told_apart_from_soft_focus(nam
 @pytest.mark.parametrize("name", [
     "clothing-e7ea7718.jpg",  # a black skirt on a sheet, soft all over
     # A soft red dress all three labellers call blurry: its tip went at `@21` (named shaken, at 0.78) and came back
-    # at `@23`, refitted with the `extremes` batch's 13 blurred photos (blurry, at 0.90).
+    # at `@23`, refitted with 9 of the `extremes` batch's blurred photos in the calibration half (blurry, 0.90).
     "clothing-00070a23.jpg",
 ])
 def test_soft_real_photo_with_few_edges_gets_a_blurry_tip(name):
@@ -812,8 +812,20 @@ def test_calibrate_refits_the_confidences_and_keeps_the_score_unless_asked(tmp_p
 
     out = cal.calibrate(set_dir, str(model), SETTINGS, score=True)
     written = read_yaml(str(calibration_file), "calibration")
-    assert written["score"] == out["score"] != kept
+    assert written["score"] == out["score"] != kept and out["score_refitted"]
     assert written["score_fitted_on"]["labels"] == digest and "--score" in written["score_fitted_on"]["command"]
+
+    # A file from before score_fitted_on: its score keeps what the file says it was fitted on.
+    calibration_file.write_text(json.dumps({"fitted_on": {"photos": 9, "date": "2026-01-01", "command": "c"},
+                                            "problems": {}, "score": kept}))
+    out = cal.calibrate(set_dir, str(model), SETTINGS)
+    assert out["score"] == kept and not out["score_refitted"]
+    assert out["score_fitted_on"] == {"photos": 9, "labels": "unknown", "date": "2026-01-01", "command": "c"}
+    # No calibration file yet: the score is fitted, and the command run is what is recorded.
+    calibration_file.unlink()
+    out = cal.calibrate(set_dir, str(model), SETTINGS)
+    assert out["score_refitted"] and read_yaml(str(calibration_file), "calibration")["score"] == out["score"]
+    assert out["score_fitted_on"]["command"] == "phototips study calibrate"
 
 
 def test_calibration_overrides_fitted_problems_and_the_score_only():
@@ -918,6 +930,33 @@ def test_extremes_statistics_rank_a_darker_and_a_blurred_copy_below_the_photo():
     blurred = rgb.filter(ImageFilter.GaussianBlur(4))
     assert statistics(png(np.asarray(darker)))[0] < brightness / 2
     assert statistics(png(np.asarray(blurred)))[1] < detail / 4
+
+
+def test_extremes_are_the_darkest_and_the_least_detailed_and_a_rerun_draws_them_again(monkeypatch):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import screen_realset
+
+    # Source photos of made-up names: brightness falls with the number, detail with a blur that grows with it.
+    rng = np.random.default_rng(3)
+    texture = rng.integers(60, 200, (96, 128, 3), dtype=np.uint8)
+    photos = {f"dataset-resized/glass/d{i}.jpg": png((texture * (1 - i / 40)).astype(np.uint8)) for i in range(20)}
+    photos |= {f"dataset-resized/paper/b{i}.jpg": png(np.asarray(Image.fromarray(texture).filter(
+        ImageFilter.GaussianBlur(i / 2)))) for i in range(20)}
+    # A photo of the first batch is never drawn, though as dark as can be; one of this batch's own is drawn again.
+    manifest = licensed_manifest(SET).values()
+    taken, own = (next(r["source_path"] for r in manifest if r["batch"] == batch
+                       and r["source_path"].startswith("dataset-resized/")) for batch in ("first", "extremes"))
+    photos[taken] = photos[own] = png(np.zeros((96, 128, 3), np.uint8))
+    monkeypatch.setattr(screen_realset, "source_files", lambda mirrors, seen: (
+        {"clothing": [], "grocery": [], "trashnet": sorted(p for p in photos if p not in seen)}, {}))
+    monkeypatch.setattr(screen_realset, "_blobs", lambda repo, commit, paths: ((p, photos[p]) for p in paths))
+    monkeypatch.setattr(screen_realset, "EXTREMES", 5)
+    drawn = screen_realset.draw_extremes(Path("/nowhere"))
+    assert sorted(p for _, p, _, _ in drawn) == sorted(
+        [own] + [f"dataset-resized/glass/d{i}.jpg" for i in range(16, 20)]
+        + [f"dataset-resized/paper/b{i}.jpg" for i in range(15, 20)])
+    assert len({name for _, _, name, _ in drawn}) == 10
+    assert screen_realset.draw_extremes(Path("/nowhere")) == drawn
 
 
 def test_aspects_benchmark_reads_the_batches_named(tmp_path):

@@ -6,10 +6,10 @@ good photos, whose labels are known by construction):
 - each `fit: true` problem's logistic confidence model over the measurements its
   entry names (scikit-learn, standardised features, balanced classes, L2), stored
   back on the raw measurement scale so the service needs no scikit-learn;
-- with --score (or where the calibration file has no score yet), the score's base and per-aspect
-  weights, by bounded least squares of the
-  overall labels on each aspect's confidence (scipy; every weight at least MIN_WEIGHT, and the model
-  file's own for an aspect whose problems the photos barely show).
+- with `score` (the CLI's --score), or where the calibration file has no score yet, the score's
+  base and per-aspect weights, by bounded least squares of the overall labels on each aspect's
+  confidence (scipy; every weight at least MIN_WEIGHT, and the model file's own for an aspect whose
+  problems the photos barely show).
 
 The result is written to the calibration file named by models/photo-check.yaml,
 with what it was fitted on; the held-out half is left for `bench/aspects.py --split holdout`.
@@ -18,8 +18,8 @@ with what it was fitted on; the held-out half is left for `bench/aspects.py --sp
 from __future__ import annotations
 
 import copy
-import hashlib
 import datetime as _dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,21 +182,26 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
     calibration = {"fitted_on": fitted_on,
                    "problems": {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in fitted.items()}}
     previous = read_yaml(str(out_path), "photo-check calibration") if out_path.is_file() else {}
-    if score or not previous.get("score"):
+    refit_score = score or not previous.get("score")
+    if refit_score:
         # The score is fitted with the new confidences in place.
         staged = copy.deepcopy(data)
         apply_calibration(staged, calibration)
         calibration["score"] = fit_score(build_judgement(staged, model_path), [s for s in samples if s.kind == "real"])
         calibration["score_fitted_on"] = {k: fitted_on[k] for k in ("photos", "labels", "date")} | {
-            "command": "phototips study calibrate --score"}
+            "command": "phototips study calibrate" + (" --score" if score else "")}
     else:
         calibration["score"] = previous["score"]
+        # A file written before score_fitted_on existed: its score was fitted with everything else in it.
+        before = previous.get("fitted_on") or {}
         calibration["score_fitted_on"] = previous.get("score_fitted_on") or {
-            k: previous["fitted_on"][k] for k in ("photos", "date", "command")}
+            "photos": before.get("photos"), "labels": before.get("labels", "unknown"), "date": before.get("date"),
+            "command": before.get("command")}
     if write:
         header = ("# Written by `phototips study calibrate` from the labelled real-photo set; do not edit by hand:\n"
                   "# rerun the command. Overrides the `fit: true` confidences and the score of photo-check.yaml;\n"
                   "# the score is refitted only with --score (score_fitted_on says when it was).\n")
         out_path.write_text(header + yaml.safe_dump(calibration, sort_keys=False, allow_unicode=True), encoding="utf-8")
     calibration["counts"] = {k: {"positives": v["positives"], "negatives": v["negatives"]} for k, v in fitted.items()}
+    calibration["score_refitted"] = refit_score
     return calibration
