@@ -47,6 +47,18 @@ SHEET = 20  # photos per contact sheet: 5 x 4 cells
 CELL = 320
 
 
+def _named(picks: list[tuple[str, str]], kinds: dict[str, str], names: set[str]) -> list[tuple[str, str, str, str]]:
+    """(source key, path, file name, category) of each pick; `names` are the file names the sets already hold."""
+    out = []
+    for key, path in picks:
+        name, category = photo_name(key, path, kinds, names)
+        if name in names:
+            raise SystemExit(f"two photos would share the file name {name}")
+        names.add(name)
+        out.append((key, path, name, category))
+    return out
+
+
 def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
     """(source key, path, file name, category) of every pooled photo, in the shuffled order of its number."""
     # The set as it stood before this screening, so that the draw repeats after `add`.
@@ -59,14 +71,7 @@ def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
     picks += [("grocery", p) for p in rng.sample(pools["shop"], DRAW["grocery"])]
     picks += [("trashnet", p) for p in rng.sample(pools["trashnet"], DRAW["trashnet"])]
     rng.shuffle(picks)
-    out = []
-    for key, path in picks:
-        name, category = photo_name(key, path, kinds, names)
-        if name in names:
-            raise SystemExit(f"two photos would share the file name {name}")
-        names.add(name)
-        out.append((key, path, name, category))
-    return out
+    return _named(picks, kinds, names)
 
 
 def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
@@ -154,14 +159,7 @@ def draw_extremes(mirrors: Path) -> list[tuple[str, str, str, str]]:
     flattest = [m for m in sorted(measured, key=lambda m: (m[3], m[1])) if (m[0], m[1]) not in chosen][:EXTREMES]
     picks = [(k, p) for k, p, _, _ in darkest + flattest]
     random.Random(SEED).shuffle(picks)
-    out = []
-    for key, path in picks:
-        name, category = photo_name(key, path, kinds, names)
-        if name in names:
-            raise SystemExit(f"two photos would share the file name {name}")
-        names.add(name)
-        out.append((key, path, name, category))
-    return out
+    return _named(picks, kinds, names)
 
 
 def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened", key: str = "pool") -> None:
