@@ -80,6 +80,19 @@ def photo_name(key: str, path: str, kinds: dict[str, str], names: set[str]) -> t
     return (name if name not in names else f"grocery-shop-{path.split('/')[1]}-{Path(path).name.lower()}"), "household"
 
 
+def named_picks(picks: list[tuple[str, str]], kinds: dict[str, str], names: set[str]) -> list[tuple[str, str, str, str]]:
+    """(source key, path, file name, category) of each (source key, path); `names` are the file names the sets
+    already hold, and each pick's is added to them."""
+    out = []
+    for key, path in picks:
+        name, category = photo_name(key, path, kinds, names)
+        if name in names:
+            raise SystemExit(f"two photos would share the file name {name}")
+        names.add(name)
+        out.append((key, path, name, category))
+    return out
+
+
 def write_photos(mirrors: Path, picks: list[tuple[str, str, str, str]], out: Path) -> list[dict]:
     """Copy each (source key, path, file name, category) unchanged into out/photos; their manifest rows."""
     (out / "photos").mkdir(parents=True, exist_ok=True)
@@ -116,11 +129,7 @@ def main(mirrors: Path, out: Path) -> None:
     drawn += [("grocery", p) for p in rng.sample(pools["shop"], 20)]
     drawn += [("grocery", p) for p in rng.sample(pools["iconic"], 8)]
     drawn += [("trashnet", p) for p in rng.sample(pools["trashnet"], 12)]
-    picks = [(key, path, *photo_name(key, path, kinds, names)) for key, path in drawn]
-
-    if len({name for _, _, name, _ in picks}) != len(picks):
-        raise SystemExit("two drawn photos would share a file name")
-    rows = write_photos(mirrors, picks, out)
+    rows = write_photos(mirrors, named_picks(drawn, kinds, names), out)
     write_manifest(rows, out)
     print(f"{len(rows)} photos in {out}")
 

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, photo_name, repo_dir, source_files,
+from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, named_picks, repo_dir, source_files,
                             write_manifest, write_photos)
 
 SEED = 20261201
@@ -45,18 +45,6 @@ EXTREMES = 60  # darkest, and as many least detailed
 STATISTICS_SIDE = 256
 SHEET = 20  # photos per contact sheet: 5 x 4 cells
 CELL = 320
-
-
-def _named(picks: list[tuple[str, str]], kinds: dict[str, str], names: set[str]) -> list[tuple[str, str, str, str]]:
-    """(source key, path, file name, category) of each pick; `names` are the file names the sets already hold."""
-    out = []
-    for key, path in picks:
-        name, category = photo_name(key, path, kinds, names)
-        if name in names:
-            raise SystemExit(f"two photos would share the file name {name}")
-        names.add(name)
-        out.append((key, path, name, category))
-    return out
 
 
 def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
@@ -71,7 +59,7 @@ def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
     picks += [("grocery", p) for p in rng.sample(pools["shop"], DRAW["grocery"])]
     picks += [("trashnet", p) for p in rng.sample(pools["trashnet"], DRAW["trashnet"])]
     rng.shuffle(picks)
-    return _named(picks, kinds, names)
+    return named_picks(picks, kinds, names)
 
 
 def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
@@ -98,8 +86,8 @@ def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]
             writer.writerow([number, *pick])
     for start in range(0, len(picks), SHEET):
         images = []
-        for number, (key, path, _, _) in enumerate(picks[start:start + SHEET], start + 1):
-            with Image.open(BytesIO(git(repo_dir(mirrors, key), "show", f"{SOURCES[key][1]}:{path}"))) as im:
+        for number, (source, path, _, _) in enumerate(picks[start:start + SHEET], start + 1):
+            with Image.open(BytesIO(git(repo_dir(mirrors, source), "show", f"{SOURCES[source][1]}:{path}"))) as im:
                 images.append((number, ImageOps.exif_transpose(im).convert("RGB")))
         _sheet(images).save(sheets / f"sheet-{start // SHEET + 1:02d}.png")
     print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {sheets}")
@@ -159,7 +147,7 @@ def draw_extremes(mirrors: Path) -> list[tuple[str, str, str, str]]:
     flattest = [m for m in sorted(measured, key=lambda m: (m[3], m[1])) if (m[0], m[1]) not in chosen][:EXTREMES]
     picks = [(k, p) for k, p, _, _ in darkest + flattest]
     random.Random(SEED).shuffle(picks)
-    return _named(picks, kinds, names)
+    return named_picks(picks, kinds, names)
 
 
 def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened", key: str = "pool") -> None:

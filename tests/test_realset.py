@@ -39,6 +39,7 @@ from phototips.yamlfile import read_yaml
 ROOT = Path(__file__).resolve().parent.parent
 SET = ROOT / "data" / "realset"
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "scripts"))  # the set's own scripts (screen_realset.py)
 SETTINGS = load_settings({})
 SCORER = create_scorer("photo-check", SETTINGS)
 
@@ -919,7 +920,6 @@ def subset_of_the_set(where: Path, choose) -> tuple[Path, list[dict]]:
 
 
 def test_extremes_statistics_rank_a_darker_and_a_blurred_copy_below_the_photo():
-    sys.path.insert(0, str(ROOT / "scripts"))
     from screen_realset import statistics
 
     data = (SET / "photos" / "abo-b074m5hpbd-dcace9b5.jpg").read_bytes()
@@ -933,7 +933,6 @@ def test_extremes_statistics_rank_a_darker_and_a_blurred_copy_below_the_photo():
 
 
 def test_extremes_are_the_darkest_and_the_least_detailed_and_a_rerun_draws_them_again(monkeypatch):
-    sys.path.insert(0, str(ROOT / "scripts"))
     import screen_realset
 
     # Source photos of made-up names: brightness falls with the number, detail with a blur that grows with it.

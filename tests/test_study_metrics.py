@@ -222,7 +222,7 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # (p 0.0009): the score's sharpness weight fell from 1.16 to 0.65, its confidence being noisy on real photos,
     # while on real ones the score holds (docs/benchmarks.md, "167 screened photos"). At @22 (confidences refitted
     # on the labels of three, @21's score kept) 0.147 (p 0.001); refitting the score on those labels gives 0.045-0.125
-    # however it is fitted (docs/decisions.md); @23 (confidences refitted on 551 photos) 0.172 (p 0.0002). The
+    # however it is fitted (docs/decisions.md); @23 (confidences refitted on the 275-photo calibration half of 551) 0.172 (p 0.0002). The
     # floor of 0.14 makes a further fall show.
     svc = PhotoService(load_settings({"cpu_workers": 0}))
     scores, truth = [], []
