@@ -53,13 +53,16 @@ def draw_pool(mirrors: Path) -> list[tuple[str, str, str, str]]:
     rows = manifest_rows(ROOT / "data" / "realset", first_batch_only=True) + manifest_rows(ROOT / "data" / "realset-test")
     taken, names = {r["source_path"] for r in rows}, {r["file"] for r in rows}
     files, kinds = source_files(mirrors, taken)
-    pools = drawable(files)
-    rng = random.Random(SEED)
-    picks = [("clothing", p) for p in rng.sample(pools["clothing"], DRAW["clothing"])]
-    picks += [("grocery", p) for p in rng.sample(pools["shop"], DRAW["grocery"])]
-    picks += [("trashnet", p) for p in rng.sample(pools["trashnet"], DRAW["trashnet"])]
+    return named_picks(draw_mix(drawable(files), random.Random(SEED), DRAW), kinds, names)
+
+
+def draw_mix(pools: dict[str, list[str]], rng: random.Random, counts: dict[str, int]) -> list[tuple[str, str]]:
+    """(source key, path) of `counts` clothing photos, shop photos and TrashNet objects drawn from `pools`, shuffled."""
+    picks = [("clothing", p) for p in rng.sample(pools["clothing"], counts["clothing"])]
+    picks += [("grocery", p) for p in rng.sample(pools["shop"], counts["grocery"])]
+    picks += [("trashnet", p) for p in rng.sample(pools["trashnet"], counts["trashnet"])]
     rng.shuffle(picks)
-    return named_picks(picks, kinds, names)
+    return picks
 
 
 def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
@@ -74,7 +77,7 @@ def _sheet(images: list[tuple[int, Image.Image]]) -> Image.Image:
     return sheet
 
 
-def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]], key: str = "pool") -> None:
+def write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]], key: str = "pool") -> None:
     """The pool's key (work/KEY.csv) and its contact sheets (work/KEY-sheets/ for any key but the screening
     pool's, which keeps work/sheets/), numbered in the order of `picks`."""
     sheets = work / ("sheets" if key == "pool" else f"{key}-sheets")
@@ -95,7 +98,7 @@ def _write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]
 
 def pool(mirrors: Path, work: Path) -> None:
     """Write the screening pool's key (work/pool.csv) and its contact sheets (work/sheets/)."""
-    _write_pool(mirrors, work, draw_pool(mirrors))
+    write_pool(mirrors, work, draw_pool(mirrors))
 
 
 def _blobs(repo: Path, commit: str, paths: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -170,7 +173,7 @@ def add(mirrors: Path, work: Path, numbers: list[int], batch: str = "screened", 
 def extremes(mirrors: Path, work: Path) -> None:
     """Draw the extremes, write their key (work/extremes.csv) and sheets (work/extremes-sheets/), add them all."""
     picks = draw_extremes(mirrors)
-    _write_pool(mirrors, work, picks, key="extremes")
+    write_pool(mirrors, work, picks, key="extremes")
     add(mirrors, work, list(range(1, len(picks) + 1)), batch="extremes", key="extremes")
 
 
