@@ -45,11 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("experiment_id", nargs="?")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data; calibrate the photo check")
-    s.add_argument("action", choices=["synthetic", "calibrate"])
-    s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md")
+    s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data; calibrate the photo check; "
+                                     "train its network")
+    s.add_argument("action", choices=["synthetic", "calibrate", "edge-net"])
+    s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md; "
+                                 "edge-net: the .onnx file (default models/edge-net.onnx)")
     s.add_argument("--set", default=str(paths.HOME / "data" / "realset"),
-                   help="calibrate: the labelled real-photo set (default data/realset)")
+                   help="calibrate, edge-net: the labelled real-photo set (default data/realset)")
+    s.add_argument("--train-set", default=str(paths.HOME / "data" / "edge-train"),
+                   help="edge-net: the network's training photos (default data/edge-train)")
     s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
     s.add_argument("--score", action="store_true",
                    help="calibrate: refit the score's base and weights too (kept from the calibration file otherwise)")
@@ -255,6 +259,8 @@ def _experiments(svc, args) -> int:
 def _study(settings, args) -> int:
     if args.action == "calibrate":
         return _calibrate(settings, args)
+    if args.action == "edge-net":
+        return _edge_net(settings, args)
     if not args.out:
         raise PhotoTipsError("bad_arguments", "study synthetic needs --out DIR", 2)
     from .study.metrics import human_ceiling
@@ -268,6 +274,17 @@ def _study(settings, args) -> int:
     print(f"SYNTHETIC ratings written to {path}: {per['images']} photos, {per['ratings']} ratings, "
           f"{per['mean']:.1f} ± {per['sd']:.1f} per photo; a rater agrees with the others' majority "
           f"{ceiling['leave_one_out_agreement']:.1%} of the time (the study's humans: 54.26%)")
+    return 0
+
+
+def _edge_net(settings, args) -> int:
+    from .study.edge_train import calibration_inputs, train_edge_net
+
+    out = args.out or str(paths.MODELS / "edge-net.onnx")
+    meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, seed=args.seed)
+    print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "
+          f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. "
+          "Then `phototips study calibrate` refits the models that read it.")
     return 0
 
 

@@ -1,0 +1,48 @@
+"""The learned reading of a photo: does the item run out of the frame, is the background cluttered.
+
+A small convolutional network (models/edge-net.onnx, trained by `phototips study edge-net` on data/edge-train,
+photos that neither evaluation set holds) reads the photo at SIDE x SIDE and gives the two probabilities.
+OpenCV's `dnn` runs it, so reading it needs neither torch nor a GPU. It is not one of `measure`'s measurements
+yet: as one, it ranked the real photos' cut-offs and clutter better, but the score stopped following the
+synthetic images (docs/decisions.md). Training and any reading make the network's input with `net_input`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .. import paths
+
+SIDE = 96
+OUTPUTS = ("cut_off", "cluttered")
+MODEL = paths.MODELS / "edge-net.onnx"
+
+# One network a process, loaded once: a per-thread copy would be loaded again for every request where the check
+# runs in the server itself (gevent makes thread-locals greenlet-local). cv2.dnn.Net keeps buffers between calls,
+# so one call at a time; a forward pass takes about a millisecond.
+_nets: dict[Path, cv2.dnn.Net] = {}
+_lock = threading.Lock()
+
+
+def net_input(rgb: np.ndarray) -> np.ndarray:
+    """The network's input for an RGB photo: SIDE x SIDE whatever its shape (the frame's edges are what it
+    reads, and they stay the edges), standardised over the photo so that exposure does not count. 1x3xSIDExSIDE."""
+    small = cv2.resize(rgb, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = (small - small.mean()) / max(float(small.std()), 1.0)
+    return np.ascontiguousarray(small.transpose(2, 0, 1)[None])
+
+
+def edge_reading(rgb: np.ndarray, path: Path = MODEL) -> dict[str, float]:
+    """{"edge_net_cut_off": P, "edge_net_cluttered": P} for an RGB photo."""
+    x = net_input(rgb)
+    with _lock:
+        if path not in _nets:
+            _nets[path] = cv2.dnn.readNetFromONNX(str(path))
+        net = _nets[path]
+        net.setInput(x)
+        out = np.asarray(net.forward(), dtype=np.float64).reshape(-1)
+    return {f"edge_net_{name}": float(p) for name, p in zip(OUTPUTS, out)}
