@@ -8,7 +8,9 @@ construction), it reports per aspect and per problem the precision and recall of
 the tips a seller would be shown, the tips right, wrong and missed added up over
 the aspects people judged, the share of good photos told to fix something other
 than resolution, and the Spearman correlation of the score with
-the overall labels, each with a bootstrap 95% interval. `--split holdout` keeps
+the overall labels, each with a bootstrap 95% interval; and per aspect the ROC AUC of its confidence against
+people calling it a problem (how well the check orders photos, whatever the tip threshold), and per fitted
+problem that of its own confidence model. `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
@@ -27,11 +29,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from phototips.config import load_settings
 from phototips.imaging.decode import decode_photo
+from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ASPECTS, ScoreRequest
+from phototips.study.calibrate import fitted_problems
 from phototips.study.degrade import LABELLED_DEGRADATIONS, UNKNOWN_AFTER
 from phototips.study.findings_eval import Judged, degraded_report, findings_report, label_agreement
 from phototips.study.realset import LOOKED_AT, degraded_copies, in_holdout, load_realset
@@ -51,6 +56,37 @@ def shown_tips(result, scorer) -> dict[str, str | None]:
 
 
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _auc(labelled: list[bool], confidence: list[float]) -> dict | None:
+    if not 0 < sum(labelled) < len(labelled):
+        return None
+    return {"labelled": sum(labelled), "auc": round(float(roc_auc_score(labelled, confidence)), 4)}
+
+
+def ranking(photos, results: dict) -> dict:
+    """aspect -> ROC AUC of the aspect's confidence (its likeliest problem's, 0 where not judged) against people
+    calling the aspect a problem: how well the check orders photos, whatever the tip threshold."""
+    out = {}
+    for aspect in LOOKED_AT:
+        found = [results[p.file].aspects[aspect] for p in photos]
+        auc = _auc([p.labels[aspect] != "good" for p in photos],
+                   [f.confidence if f.source != "not_judged" else 0.0 for f in found])
+        if auc:
+            out[aspect] = auc
+    return out
+
+
+def problem_ranking(photos, measured: dict, judgement) -> dict:
+    """aspect.problem -> ROC AUC of each fitted problem's own confidence model (before any gate) against people
+    naming that problem: the figure a change to the model's measurements is judged by (docs/decisions.md)."""
+    out = {}
+    for aspect, _, problem in fitted_problems(judgement):
+        auc = _auc([p.labels[aspect] == problem.name for p in photos],
+                   [problem.confidence(measured[p.file]) for p in photos])
+        if auc:
+            out[f"{aspect}.{problem.name}"] = auc
+    return out
 
 
 def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
@@ -86,14 +122,19 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
         if not photos:
             raise SystemExit(f"no photo of {set_dir} is in batch {' or '.join(batch)}")
 
-    def score(data: bytes):
-        photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
-        return scorer.score(photo, ScoreRequest())
+    def decoded(data: bytes):
+        return decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
 
-    judged, shown_by_file, results = [], {}, {}
+    def score(data: bytes):
+        return scorer.score(decoded(data), ScoreRequest())
+
+    judged, shown_by_file, results, measured = [], {}, {}, {}
     t0 = time.perf_counter()
     for p in photos:
-        result = results[p.file] = score(p.path.read_bytes())
+        photo = decoded(p.path.read_bytes())
+        result = results[p.file] = scorer.score(photo, ScoreRequest())
+        # The result keeps each aspect's likeliest problem only; each problem's own model reads the measurements.
+        measured[p.file] = measure(photo.rgb, photo.width, photo.height)[0]
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
     out = {"set": str(set_dir), "split": split, "batch": "+".join(batch) if batch else "all", "scorer": scorer_name,
@@ -101,6 +142,8 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
            "real": findings_report(judged, n_resamples=resamples),
            "per_photo": [{"file": j.file, "score": round(j.score, 3), "overall": j.overall,
                           "shown": {a: p for a, p in j.shown.items() if p}} for j in judged]}
+    out["ranking"] = ranking(photos, results)
+    out["problem_ranking"] = problem_ranking(photos, measured, scorer.judgement)
     if sweep:
         out["sweep"] = threshold_sweep(photos, results)
     if degraded:
@@ -153,7 +196,11 @@ def markdown(res: dict) -> str:
                   f"of {g['n']} ({_v(g['share'])}{_ci(g['share_ci95'])})**; by aspect: "
                   + ", ".join(f"{a} {n}" for a, n in g["tips_by_aspect"].items() if n),
               f"Spearman of the score with the overall labels: **{_v(real['spearman']['value'])}**"
-              f"{_ci(real['spearman']['ci95'])}"]
+              f"{_ci(real['spearman']['ci95'])}",
+              "", "How each aspect's confidence orders the photos (ROC AUC against a labelled problem): "
+              + ", ".join(f"{a} {r['auc']:.3f} ({r['labelled']})" for a, r in res.get("ranking", {}).items()),
+              "", "How each fitted problem's own model orders them (ROC AUC against that problem): "
+              + ", ".join(f"{a} {r['auc']:.3f} ({r['labelled']})" for a, r in res.get("problem_ranking", {}).items())]
     if "agreement" in res:
         ag = res["agreement"]
         lines += ["", f"Two labellings of the same {ag['photos']} photos: "

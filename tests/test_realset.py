@@ -958,6 +958,50 @@ def test_extremes_are_the_darkest_and_the_least_detailed_and_a_rerun_draws_them_
     assert screen_realset.draw_extremes(Path("/nowhere")) == drawn
 
 
+def test_aspects_benchmark_ranks_each_aspect_by_its_confidence_with_unjudged_ones_last():
+    from aspects import ranking
+
+    @dataclasses.dataclass
+    class Photo:
+        file: str
+        labels: dict
+
+    def result(confidence, source="measured"):
+        return ScoreResult(score=3.0, aspects={a: Finding("improve", 0.5, confidence=confidence, source=source,
+                                                          problem="cut_off") for a in LOOKED_AT},
+                           justification="", scorer="t", model="t", latency_ms=0.0)
+
+    labels = {"a": "cut_off", "b": "cut_off", "c": "good", "d": "good"}
+    photos = [Photo(f, {a: labels[f] for a in LOOKED_AT}) for f in labels]
+    # b is the likeliest by its confidence, but not judged: it ranks as 0, below both good photos.
+    results = {"a": result(0.9), "b": result(0.95, "not_judged"), "c": result(0.5), "d": result(0.1)}
+    out = ranking(photos, results)
+    assert set(out) == set(LOOKED_AT)
+    assert out["visibility"] == {"labelled": 2, "auc": 0.5}
+    results["b"] = result(0.95)
+    assert ranking(photos, results)["visibility"]["auc"] == 1.0
+
+
+def test_aspects_benchmark_ranks_each_fitted_problem_by_its_own_model():
+    from types import SimpleNamespace
+
+    from aspects import problem_ranking
+
+    @dataclasses.dataclass
+    class Photo:
+        file: str
+        labels: dict
+
+    cut_off = Problem("cut_off", (("x", 0.0, 1.0),), bias=0.0, weights={"x": 1.0}, fit=True)
+    blends_in = Problem("blends_in", (("x", 0.0, 1.0),), bias=0.0, weights={"x": -1.0}, fit=False)
+    judgement = SimpleNamespace(aspects={"visibility": {"problems": [cut_off, blends_in]}})
+    photos = [Photo(f, {"visibility": v}) for f, v in (("a", "cut_off"), ("b", "blends_in"), ("c", "good"),
+                                                           ("d", "cut_off"))]
+    measured = {"a": {"x": 3.0}, "b": {"x": 2.0}, "c": {"x": 1.0}, "d": {"x": 0.5}}
+    # Only the fitted problem, against its own name (the photo that blends in is not a cut-off): a, d over b, c.
+    assert problem_ranking(photos, measured, judgement) == {"visibility.cut_off": {"labelled": 2, "auc": 0.5}}
+
+
 def test_aspects_benchmark_reads_the_batches_named(tmp_path):
     batch = {f: r["batch"] for f, r in licensed_manifest(SET).items()}
     subset, pick = subset_of_the_set(tmp_path, lambda rows: [r for r in rows if batch[r["file"]] == "first"][:4]
