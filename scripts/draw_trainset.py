@@ -11,7 +11,8 @@ numbered contact sheets of 20 (WORK_DIR/edge-train-BATCH-sheets/) and the key fr
 (WORK_DIR/edge-train-BATCH.csv).
 
 None of these photos is in either evaluation set, so a model trained on them is measured on the
-development set's held-out half and the test set like any other part of the photo check.
+development set's held-out half and the test set like any other part of the photo check. A batch drawn again is
+the same while neither evaluation set gains photos (it leaves out all of theirs, as they stand).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import sys
@@ -103,6 +104,7 @@ def test_the_committed_network_ranks_the_calibration_halfs_cut_offs_and_clutter(
                                                  analysis_side=SETTINGS.analysis_side).rgb)) for p in photos]
     cut = [p.labels["visibility"] == "cut_off" for p in photos]
     meta = json.loads(MODEL.with_suffix(".json").read_text())
+    assert hashlib.sha256(MODEL.read_bytes()).hexdigest()[:12] == meta["sha256"]
     assert all(0 <= r[k] <= 1 for r in read for k in ("edge_net_cut_off", "edge_net_cluttered"))
     auc = roc_auc_score(cut, [r["edge_net_cut_off"] for r in read])
     assert auc == pytest.approx(meta["validation_cut_off_auc"], abs=0.005) and auc > 0.8
@@ -140,7 +142,7 @@ def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.array(ys)
 
 
-def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_the_check_runs(tmp_path):
+def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_runs(tmp_path):
     from phototips.study.edge_train import train_edge_net
 
     rng = np.random.default_rng(1)
@@ -149,8 +151,9 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_the_che
     out = tmp_path / "net.onnx"
     meta = train_edge_net(tmp_path / "train", validation, out, epochs=12, batches=(1,))
     assert meta["trained_on"] == 240 and meta["validation_cut_off_auc"] > 0.9
-    assert json.loads(out.with_suffix(".json").read_text())["sha256"] == meta["sha256"]
-    # What OpenCV runs in the check is the network kept: it ranks the validation photos as training measured.
+    assert json.loads(out.with_suffix(".json").read_text()) == meta
+    assert hashlib.sha256(out.read_bytes()).hexdigest()[:12] == meta["sha256"]
+    # What edge_reading runs with OpenCV is the network kept: it ranks the validation photos as training measured.
     p = [edge_reading(np.asarray(Image.open(f)), out)["edge_net_cut_off"]
          for f in sorted((tmp_path / "validation" / "photos").iterdir(), key=lambda f: int(f.stem.split("-")[1]))]
     assert roc_auc_score(validation[1], p) > 0.85

@@ -1,11 +1,11 @@
-"""Train the photo check's learned edge reading (photocheck/edge_net.py) on data/edge-train and export it to ONNX.
+"""Train the candidate learned edge reading (photocheck/edge_net.py) on data/edge-train and export it to ONNX.
 
 The training photos are drawn from the development set's sources but are in neither evaluation set
-(scripts/draw_trainset.py), each labelled once on visibility and background. The network kept is the average
-of its weights at the end of training; the development set's calibration half is only read to report how it
-ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training reads the stored
-128-px photos with Pillow, the check its own decoded copy; both make the network's input with `net_input`.
-torch is needed here only (the `vlm` extra); the check runs the exported file with OpenCV.
+(scripts/draw_trainset.py), each labelled once on visibility and background. The network kept is the
+exponential average of its weights at the end of training; the development set's calibration half is only read to
+report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training reads
+the stored 128-px photos with Pillow, a reading (edge_net.edge_reading) the photo it is given; both make the
+network's input with `net_input`. torch is needed here only (the `vlm` extra); OpenCV runs the exported file.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ EPOCHS = 40
 BATCH = 64
 # The batches of data/edge-train trained on. Batches 4 and 5 were labelled too (each helper took 280-320 photos
 # at once there, 140-160 before): trained on all five, the network ranked the calibration half's cut-offs worse
-# (AUC 0.814 against 0.841 on the first three), so they are kept, labelled, and left out (docs/benchmarks.md).
+# (AUC 0.814-0.820 against 0.836-0.846 on the first three), so they are kept, labelled, and left out (docs/benchmarks.md).
 TRAINED_BATCHES = (1, 2, 3)
 
 
@@ -91,15 +91,17 @@ def _degrade(image: np.ndarray, rng) -> np.ndarray:
     return hwc.transpose(2, 0, 1)
 
 
-def _augment(x, rng):
+def _augment(x, rng, degrade: bool = True):
     """Flips and quarter turns (an item cut by the frame stays cut, clutter stays clutter), each channel's contrast
-    scaled by about a tenth, a degradation for four photos in five, and each input standardised again, as the
-    check's are."""
+    scaled by about a tenth; with `degrade`, a degradation for four photos in five and each input standardised
+    again, as a read one is (without: the candidate measured in docs/benchmarks.md, trained so)."""
     k = int(rng.integers(4))
     x = np.rot90(x, k, axes=(2, 3))
     if rng.random() < 0.5:
         x = x[:, :, :, ::-1]
     x = x * (1 + rng.normal(0, 0.1, size=(len(x), 3, 1, 1)))
+    if not degrade:
+        return np.ascontiguousarray(x, dtype=np.float32)
     x = np.stack([_degrade(image.astype(np.float32), rng) for image in x])
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     std = np.maximum(x.std(axis=(1, 2, 3), keepdims=True), 1e-3)
@@ -107,7 +109,7 @@ def _augment(x, rng):
 
 
 def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, *,
-                   seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES) -> dict:
+                   seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True) -> dict:
     """Train, write the ONNX file (the weights' average at the end, a sigmoid on its outputs) and a .json beside
     it; the metadata, with the cut-off AUC on `validation` (inputs, cut-off labels) after each epoch."""
     import torch
@@ -132,7 +134,7 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
         order = rng.permutation(len(x))
         for start in range(0, len(x), BATCH):
             idx = order[start:start + BATCH]
-            xb = torch.from_numpy(_augment(x[idx], rng))
+            xb = torch.from_numpy(_augment(x[idx], rng, degrade))
             loss = loss_fn(model(xb), torch.from_numpy(y[idx]))
             optimiser.zero_grad()
             loss.backward()
@@ -151,7 +153,7 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
     raw = out.read_bytes()
     meta = {"outputs": list(OUTPUTS), "side": SIDE, "batches": list(batches), "trained_on": len(x),
             "positives": y.sum(axis=0).tolist(),
-            "seed": seed, "epochs": epochs, "validation_cut_off_auc": history[-1],
+            "seed": seed, "epochs": epochs, "degraded_copies": degrade, "validation_cut_off_auc": history[-1],
             "validation_photos": len(vy), "history": history, "sha256": hashlib.sha256(raw).hexdigest()[:12]}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
