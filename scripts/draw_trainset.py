@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, named_picks, repo_dir, source_files,
+from sample_testset import (ROOT, drawable, manifest_row, manifest_rows, named_picks, source_bytes, source_files,
                             write_manifest)
 from screen_realset import DRAW, draw_mix, write_pool
 
@@ -50,15 +50,11 @@ def store(mirrors: Path, picks: list[tuple[str, str, str, str]], batch: int, out
     (out / "photos").mkdir(parents=True, exist_ok=True)
     rows = [r for r in manifest_rows(out) if int(r["batch"]) != batch] if (out / "manifest.csv").is_file() else []
     for key, path, name, category in picks:
-        repo_name, commit, licence, author = SOURCES[key]
-        with Image.open(BytesIO(git(repo_dir(mirrors, key), "show", f"{commit}:{path}"))) as im:
+        with Image.open(BytesIO(source_bytes(mirrors, key, path))) as im:
             im = ImageOps.exif_transpose(im).convert("RGB")
-            width, height = im.size
+            rows.append({**manifest_row(key, path, name, category, *im.size), "batch": batch})
             im.thumbnail((STORED, STORED), Image.Resampling.LANCZOS)
             im.save(out / "photos" / name, quality=85)
-        rows.append({"file": name, "category": category, "source_repo": f"github.com/{repo_name}",
-                     "source_commit": commit, "source_path": path, "author": author, "licence": licence,
-                     "width": width, "height": height, "batch": batch})
     write_manifest(rows, out)
 
 

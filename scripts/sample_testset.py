@@ -93,19 +93,27 @@ def named_picks(picks: list[tuple[str, str]], kinds: dict[str, str], names: set[
     return out
 
 
+def source_bytes(mirrors: Path, key: str, path: str) -> bytes:
+    """A source photo's file as the manifest's commit holds it."""
+    return git(repo_dir(mirrors, key), "show", f"{SOURCES[key][1]}:{path}")
+
+
+def manifest_row(key: str, path: str, name: str, category: str, width: int, height: int) -> dict:
+    """A photo's manifest row: where it comes from, who made it, under which licence, its original size."""
+    repo_name, commit, licence, author = SOURCES[key]
+    return {"file": name, "category": category, "source_repo": f"github.com/{repo_name}", "source_commit": commit,
+            "source_path": path, "author": author, "licence": licence, "width": width, "height": height}
+
+
 def write_photos(mirrors: Path, picks: list[tuple[str, str, str, str]], out: Path) -> list[dict]:
     """Copy each (source key, path, file name, category) unchanged into out/photos; their manifest rows."""
     (out / "photos").mkdir(parents=True, exist_ok=True)
     rows = []
     for key, path, name, category in picks:
-        repo_name, commit, licence, author = SOURCES[key]
         target = out / "photos" / name
-        target.write_bytes(git(repo_dir(mirrors, key), "show", f"{commit}:{path}"))
+        target.write_bytes(source_bytes(mirrors, key, path))
         with Image.open(target) as im:
-            w, h = im.size
-        rows.append({"file": name, "category": category, "source_repo": f"github.com/{repo_name}",
-                     "source_commit": commit, "source_path": path, "author": author, "licence": licence,
-                     "width": w, "height": h})
+            rows.append(manifest_row(key, path, name, category, *im.size))
     return rows
 
 

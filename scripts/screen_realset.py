@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from sample_testset import (ROOT, SOURCES, drawable, git, manifest_rows, named_picks, repo_dir, source_files,
+from sample_testset import (ROOT, SOURCES, drawable, manifest_rows, named_picks, repo_dir, source_bytes, source_files,
                             write_manifest, write_photos)
 
 SEED = 20261201
@@ -90,7 +90,7 @@ def write_pool(mirrors: Path, work: Path, picks: list[tuple[str, str, str, str]]
     for start in range(0, len(picks), SHEET):
         images = []
         for number, (source, path, _, _) in enumerate(picks[start:start + SHEET], start + 1):
-            with Image.open(BytesIO(git(repo_dir(mirrors, source), "show", f"{SOURCES[source][1]}:{path}"))) as im:
+            with Image.open(BytesIO(source_bytes(mirrors, source, path))) as im:
                 images.append((number, ImageOps.exif_transpose(im).convert("RGB")))
         _sheet(images).save(sheets / f"sheet-{start // SHEET + 1:02d}.png")
     print(f"{len(picks)} photos on {-(-len(picks) // SHEET)} sheets in {sheets}")

@@ -61,7 +61,7 @@ def test_batches_are_drawn_apart_and_a_batch_drawn_again_is_the_same(monkeypatch
     rgb = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG")
-    monkeypatch.setattr(draw_trainset, "git", lambda repo, *args: buf.getvalue())
+    monkeypatch.setattr(draw_trainset, "source_bytes", lambda mirrors, key, path: buf.getvalue())
 
     first = draw_trainset.draw_trainset(Path("/nowhere"), 1)
     draw_trainset.store(Path("/nowhere"), first, 1)

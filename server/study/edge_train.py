@@ -29,7 +29,8 @@ EPOCHS = 40
 BATCH = 64
 # The batches of data/edge-train trained on. Batches 4 and 5 were labelled too (each helper took 280-320 photos
 # at once there, 140-160 before): trained on all five, the network ranked the calibration half's cut-offs worse
-# (AUC 0.814-0.820 against 0.836-0.846 on the first three), so they are kept, labelled, and left out (docs/benchmarks.md).
+# (AUC 0.814-0.820 against 0.836-0.846 on the first three), so they are kept, labelled, and left out
+# (docs/benchmarks.md).
 TRAINED_BATCHES = (1, 2, 3)
 
 
