@@ -2,8 +2,10 @@
 
 No human-rated photo set can be downloaded here, so this makes one in the
 ratings format: each real photo (scikit-image's samples, plus any JPEG/PNG in
-an extra folder such as ../shared/data/) is copied with 0–3 degradations of
-random strength; its true quality is 5 minus a penalty per degradation; each
+an extra folder such as ../shared/data/, or instead a given list of photos
+with the overall rating people gave them) is copied with 0–3 degradations of
+random strength; its true quality is its rating (5 for the samples and the
+extra folder) minus a penalty per degradation; each
 photo gets 9.5 ± 3.8 ratings (as in the study) from simulated raters with a
 personal bias and noise tuned so that raters agree with each other about as
 often as the study's humans (54.26%). It checks the evaluation harness and the
@@ -14,10 +16,11 @@ in every report made from it.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .degrade import DEGRADATIONS
 
@@ -28,31 +31,42 @@ RATER_BIAS = 0.25
 MARKER = "SYNTHETIC.md"
 
 
-def _sources(extra_dir: Path | None) -> dict[str, np.ndarray]:
+def _read(path: Path) -> np.ndarray:
+    img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    img.thumbnail((1600, 1600))
+    return np.asarray(img)
+
+
+def _sources(extra_dir: Path | None, photos: Sequence[tuple[Path, float]] | None
+             ) -> dict[str, tuple[np.ndarray, float]]:
+    """Each source photo by name, with the quality it has untouched."""
+    if photos is not None:
+        return {Path(p).stem: (_read(Path(p)), float(q)) for p, q in photos}
     from skimage import data
 
-    out = {name: getattr(data, name)() for name in SAMPLES}
+    out = {name: (getattr(data, name)(), 5.0) for name in SAMPLES}
     if extra_dir and extra_dir.is_dir():
         for p in sorted(extra_dir.iterdir()):
             if p.suffix.lower() in (".jpg", ".jpeg", ".png"):
-                img = Image.open(p).convert("RGB")
-                img.thumbnail((1600, 1600))
-                out[p.stem] = np.asarray(img)
+                out[p.stem] = (_read(p), 5.0)
     return out
 
 
 def make_synthetic(out_dir: str | Path, *, per_photo: int = 40, seed: int = 0, raters: int = 929,
-                   extra_dir: str | Path | None = None) -> Path:
-    """Write out_dir/images/*.jpg, out_dir/ratings.csv and out_dir/SYNTHETIC.md; return the CSV path."""
+                   extra_dir: str | Path | None = None,
+                   photos: Sequence[tuple[str | Path, float]] | None = None) -> Path:
+    """Write out_dir/images/*.jpg, out_dir/ratings.csv and out_dir/SYNTHETIC.md; return the CSV path.
+
+    `photos` (path, overall rating) replaces the sample scenes and `extra_dir` as the sources."""
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     bias = rng.normal(0, RATER_BIAS, raters)
     names = list(DEGRADATIONS)
     rows, truth = [], []
-    for source, rgb in _sources(Path(extra_dir) if extra_dir else None).items():
+    for source, (rgb, untouched) in _sources(Path(extra_dir) if extra_dir else None, photos).items():
         for k in range(per_photo):
-            img, quality, applied = rgb, 5.0, []
+            img, quality, applied = rgb, untouched, []
             for aspect in rng.choice(names, size=int(rng.integers(0, 4)), replace=False):
                 level = float(rng.choice([0.35, 0.65, 1.0]))
                 img = DEGRADATIONS[aspect](img, level)
