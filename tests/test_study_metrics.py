@@ -253,15 +253,17 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # 2026-11-30 the sources were scikit-image's four sample scenes, rated 5 untouched although by the real set's
     # guide they are cut off and cluttered (at photo-check@23: 0.172 over three seeds, floor 0.14); a learned
     # reading of the frame's edge that called them so made the test fail (docs/decisions.md). Now 24 good photos
-    # of the calibration half, 20 copies each, a copy's truth starting from the photo's own rating.
+    # of the calibration half, 20 copies each, a copy's truth starting from the photo's own rating: @23 reads
+    # 0.364 (p 2e-16), and the floor is that less 0.03, rounded down, so that a further fall shows. The learned
+    # edge reading wired in read 0.273 (cut-off output alone 0.300, clutter alone 0.338) and did not ship.
     sources = [(p.path, p.overall) for p in good_calibration_photos()]
-    svc = PhotoService(load_settings({"cpu_workers": 0}))
+    svc = PhotoService(load_settings({}, cpu_workers=0))
     rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=20, seed=5, photos=sources))
     scores = [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
     found = spearmanr(scores, [r.majority for r in rated])
     print(f"synthetic Spearman {found.statistic:.3f} (p {found.pvalue:.2g}, {len(rated)} photos)")
     assert len(rated) == 480
-    assert found.statistic > 0.14 and found.pvalue < 0.01, found
+    assert found.statistic > 0.33 and found.pvalue < 0.01, found
 
 
 def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
