@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from phototips.study.findings_eval import Judged, degraded_report, findings_repo
 from phototips.study.metrics import alignment, human_ceiling
 from phototips.study.ratings import majority_vote, ratings_per_image, read_ratings
 from phototips.study.split import stratified_split
+
+SET = Path(__file__).resolve().parent.parent / "data" / "realset"
 
 
 def write_csv(tmp_path, rows, images=("a.jpg", "b.jpg", "c.jpg")):
@@ -206,30 +209,17 @@ def test_synthetic_set_is_labelled_and_matches_the_studys_spread(tmp_path):
     assert pearsonr([truth[r.image] for r in rated], [r.majority for r in rated]).statistic > 0.8
 
 
-def good_calibration_photos(count: int = 24) -> list:
-    """The sources of the synthetic test (docs/decisions.md): good photos rated 4 or 5 of the first and screened
-    batches' calibration half, the first `count` by the SHA-256 of their names. The held-out half stays out."""
-    import hashlib
-    from pathlib import Path
-
-    from phototips.config import load_settings
-    from phototips.study.realset import in_holdout, load_realset
-    from phototips.tips.catalog import load_catalog as load_tips
-
-    root = Path(__file__).resolve().parent.parent / "data" / "realset"
-    photos = [p for p in load_realset(root, load_tips(load_settings({}).tips_file))
-              if p.good and p.overall >= 4 and p.batch in ("first", "screened") and not in_holdout(p.file)]
-    return sorted(photos, key=lambda p: hashlib.sha256(p.file.encode()).hexdigest())[:count]
-
-
 def test_synthetic_sources_are_good_calibration_photos_and_start_from_their_rating(tmp_path):
-    from phototips.study.realset import in_holdout
-    from phototips.study.synthetic import PENALTY, make_synthetic
+    from phototips.config import load_settings
+    from phototips.study.realset import LOOKED_AT, in_holdout
+    from phototips.study.synthetic import PENALTY, TEST_SOURCES, good_sources, make_synthetic
 
-    sources = good_calibration_photos()
-    assert len(sources) == 24 and len({p.category for p in sources}) >= 4
-    assert not any(in_holdout(p.file) for p in sources)
-    few = [(p.path, p.overall) for p in sources[:2]]
+    sources = good_sources(SET, load_settings({}))
+    assert len(sources) == TEST_SOURCES and len({p.file for p in sources}) == TEST_SOURCES
+    assert all(not in_holdout(p.file) and p.overall >= 4 and p.batch in ("first", "screened")
+               and all(p.labels[a] == "good" for a in LOOKED_AT) for p in sources)
+    # One source rated 4 and one rated 5: each copy's truth starts from its own photo's rating.
+    few = [(p.path, p.overall) for p in (next(p for p in sources if p.overall == r) for r in (4, 5))]
     make_synthetic(tmp_path, per_photo=10, seed=1, photos=few)
     truth = [row.split(",") for row in (tmp_path / "truth.csv").read_text().splitlines()[1:]]
     rating = {p.stem: q for p, q in few}
@@ -238,6 +228,8 @@ def test_synthetic_sources_are_good_calibration_photos_and_start_from_their_rati
     for name, quality, applied in truth:
         lost = sum(PENALTY * float(a.split(":")[1]) for a in applied.split(";") if a)
         assert float(quality) == pytest.approx(max(1.0, rating[name[len("images/"):].rsplit("-", 1)[0]] - lost))
+    with pytest.raises(ValueError, match="share a name"):
+        make_synthetic(tmp_path / "twice", per_photo=1, photos=[few[0], few[0]])
 
 
 def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
@@ -246,7 +238,7 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     from phototips.config import load_settings
     from phototips.scoring.result import ScoreRequest
     from phototips.service import PhotoService
-    from phototips.study.synthetic import make_synthetic
+    from phototips.study.synthetic import TEST_COPIES, TEST_SEED, good_sources, make_synthetic
 
     # Degraded copies say little about sellers' photos (bench/aspects.py measures the score on real ones): here
     # only that the score falls as a good photo is degraded, as the simulated raters' ratings do. Until
@@ -256,9 +248,10 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # of the calibration half, 20 copies each, a copy's truth starting from the photo's own rating: @23 reads
     # 0.364 (p 2e-16), and the floor is that less 0.03, rounded down, so that a further fall shows. The learned
     # edge reading wired in read 0.273 (cut-off output alone 0.300, clutter alone 0.338) and did not ship.
-    sources = [(p.path, p.overall) for p in good_calibration_photos()]
-    svc = PhotoService(load_settings({}, cpu_workers=0))
-    rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=20, seed=5, photos=sources))
+    settings = load_settings({}, cpu_workers=0)
+    sources = [(p.path, p.overall) for p in good_sources(SET, settings)]
+    svc = PhotoService(settings)
+    rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=TEST_COPIES, seed=TEST_SEED, photos=sources))
     scores = [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
     found = spearmanr(scores, [r.majority for r in rated])
     print(f"synthetic Spearman {found.statistic:.3f} (p {found.pvalue:.2g}, {len(rated)} photos)")
@@ -278,3 +271,37 @@ def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
     assert usd_per_1000_photos(qwen, gpu_hour_usd=3.0) == pytest.approx(3.0 / (48 * 3600) * 1000)
     monkeypatch.setenv("PHOTOTIPS_GPU_HOUR_USD", "1.2")
     assert usd_per_1000_photos(qwen) == pytest.approx(1.2 / (48 * 3600) * 1000)
+
+
+def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them():
+    import sys
+
+    sys.path.insert(0, str(SET.parent.parent / "bench"))
+    from synthetic import breakdown
+
+    def copies(scores):  # two sources rated 5 and 4; each has an untouched copy and a noisier one a point worse
+        return [{"source": s, "degradations": d, "truth": t, "score": x}
+                for (s, d, t), x in zip([("a", [], 5), ("a", ["noise"], 4), ("b", [], 4), ("b", ["noise"], 3)], scores)]
+
+    follows = breakdown(copies([4.5, 3.5, 4.0, 3.0]))
+    # Ranks each source's copies right, but the photo people rated 4 above the one they rated 5.
+    swapped = breakdown(copies([3.0, 2.0, 4.5, 3.5]))
+    assert follows["spearman"] > 0.9 and swapped["spearman"] < 0.5
+    assert follows["within_source_pooled"] == swapped["within_source_pooled"] == 1.0
+    assert swapped["within_source_mean"] == 1.0 and swapped["drop_by_degradation"] == {"noise": -1.0}
+
+
+def test_synthetic_benchmark_scores_each_model_file_on_the_same_copies(tmp_path):
+    import subprocess
+    import sys
+
+    root = SET.parent.parent
+    model = str(root / "models" / "photo-check.yaml")
+    run = subprocess.run([sys.executable, "bench/synthetic.py", "--sources", "2", "--copies", "3", "--model", model,
+                          "--model", model, "--out", str(tmp_path / "s.json")],
+                         cwd=root, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads((tmp_path / "s.json").read_text())
+    first, second = res["models"].values()
+    assert len(res["models"]) == 2 and res["copies"] == 6 and first == second
+    assert "Spearman (what the test reads)" in run.stdout

@@ -16,22 +16,28 @@ in every report made from it.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from ..tips.catalog import load_catalog
 from .degrade import DEGRADATIONS
+from .realset import in_holdout, load_realset
 
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
 PENALTY = 1.3  # quality points lost per degradation at full strength
 RATER_NOISE = 0.62
 RATER_BIAS = 0.25
 MARKER = "SYNTHETIC.md"
+# The synthetic test's set: good_sources' photos, TEST_COPIES degraded copies each, seed TEST_SEED (480 copies).
+TEST_SOURCES, TEST_COPIES, TEST_SEED = 24, 20, 5
 
 
 def _read(path: Path) -> np.ndarray:
+    # Upright as a viewer shows it (a phone photo's orientation tag), as the check decodes an upload.
     img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
     img.thumbnail((1600, 1600))
     return np.asarray(img)
@@ -41,6 +47,8 @@ def _sources(extra_dir: Path | None, photos: Sequence[tuple[Path, float]] | None
              ) -> dict[str, tuple[np.ndarray, float]]:
     """Each source photo by name, with the quality it has untouched."""
     if photos is not None:
+        if len({Path(p).stem for p, _ in photos}) < len(photos):
+            raise ValueError("two source photos share a name: their copies would overwrite each other")
         return {Path(p).stem: (_read(Path(p)), float(q)) for p, q in photos}
     from skimage import data
 
@@ -94,6 +102,15 @@ def make_synthetic(out_dir: str | Path, *, per_photo: int = 40, seed: int = 0, r
         "simulated raters (seed {seed}). It checks the evaluation harness and the direction of scores; it says "
         "nothing about agreement with real buyers.\n".format(seed=seed), encoding="utf-8")
     return csv_path
+
+
+def good_sources(set_dir: str | Path, settings, count: int = TEST_SOURCES) -> list:
+    """The synthetic test's source photos (docs/decisions.md): good ones (every looked-at aspect) rated 4 or 5
+    of the first and screened batches' calibration half, the first `count` by the SHA-256 of their names. The
+    held-out half stays out of every test that decides what ships."""
+    photos = [p for p in load_realset(set_dir, load_catalog(settings.tips_file))
+              if p.good and p.overall >= 4 and p.batch in ("first", "screened") and not in_holdout(p.file)]
+    return sorted(photos, key=lambda p: hashlib.sha256(p.file.encode()).hexdigest())[:count]
 
 
 def is_synthetic(ratings_csv: str | Path) -> bool:
