@@ -13,6 +13,7 @@ from ..photocheck.judge import load_judgement
 from ..photocheck.measure import measure
 from ..tips.catalog import load_catalog
 from ..tips.select import describe
+from .learned_model import LearnedModel, features
 from .registry import register_scorer
 from .result import ScoreRequest, ScoreResult
 
@@ -29,8 +30,6 @@ class PhotoCheckScorer:
         self.catalog = load_catalog(tips_path)
         self.learned = None
         if learned_path:
-            from ..study.learned import LearnedModel
-
             self.learned = LearnedModel(learned_path)
         self.model = f"{self.judgement.id}@{self.judgement.version}" + (f"+{self.learned.id}" if self.learned else "")
 
@@ -42,9 +41,7 @@ class PhotoCheckScorer:
             if aspect in findings:
                 findings[aspect].geometry = where
         if self.learned is not None:
-            from ..study.learned import FEATURES
-
-            score = self.learned.predict(np.array([measurements[f] for f in FEATURES], dtype=np.float32))
+            score = self.learned.predict(features(measurements))
         else:
             score = self.judgement.score(findings)
         return ScoreResult(
