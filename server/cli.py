@@ -283,7 +283,7 @@ def _edge_net(settings, args) -> int:
     from .study.edge_train import calibration_inputs, train_edge_net
 
     out = args.out or str(paths.MODELS / "edge-net.onnx")
-    meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, seed=args.seed,
+    meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, settings, seed=args.seed,
                           degrade=not args.no_degrade)
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "
           f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. The photo check does not "

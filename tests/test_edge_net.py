@@ -149,7 +149,7 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_
     _toy_set(tmp_path / "train", 240, rng)
     validation = _toy_set(tmp_path / "validation", 60, rng)
     out = tmp_path / "net.onnx"
-    meta = train_edge_net(tmp_path / "train", validation, out, epochs=12, batches=(1,))
+    meta = train_edge_net(tmp_path / "train", validation, out, SETTINGS, epochs=12, batches=(1,))
     assert meta["trained_on"] == 240 and meta["validation_cut_off_auc"] > 0.9
     assert json.loads(out.with_suffix(".json").read_text()) == meta
     assert hashlib.sha256(out.read_bytes()).hexdigest()[:12] == meta["sha256"]

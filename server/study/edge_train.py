@@ -17,7 +17,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
 from sklearn.metrics import roc_auc_score
 
 from ..imaging.decode import decode_photo
@@ -34,20 +33,20 @@ BATCH = 64
 TRAINED_BATCHES = (1, 2, 3)
 
 
-def _rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        im.draft("RGB", (1000, 1000))
-        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+def photo_input(data: bytes, settings) -> np.ndarray:
+    """The network's input for an uploaded photo, decoded and reduced as the photo check does it."""
+    photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
+    return net_input(small_copy(photo.rgb))
 
 
-def read_trainset(set_dir: str | Path, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
+def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
     """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`."""
     set_dir = Path(set_dir)
     with (set_dir / "manifest.csv").open(newline="") as fh:
         batch_of = {r["file"]: int(r["batch"]) for r in csv.DictReader(fh)}
     with (set_dir / "labels.csv").open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if batch_of[r["file"]] in batches]
-    x = np.concatenate([net_input(small_copy(_rgb(set_dir / "photos" / r["file"]))) for r in rows])
+    x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows])
     y = np.array([[r["visibility"] == "cut_off", r["background"] == "cluttered"] for r in rows], dtype=np.float32)
     return x, y
 
@@ -55,8 +54,7 @@ def read_trainset(set_dir: str | Path, batches=TRAINED_BATCHES) -> tuple[np.ndar
 def calibration_inputs(set_dir: str | Path, settings) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, cut-off labels) of the development set's calibration half, prepared as the photo check does."""
     photos = calibration_photos(set_dir, settings)
-    x = [net_input(small_copy(decode_photo(p.path.read_bytes(), max_pixels=settings.max_pixels,
-                                           analysis_side=settings.analysis_side).rgb)) for p in photos]
+    x = [photo_input(p.path.read_bytes(), settings) for p in photos]
     return np.concatenate(x), np.array([p.labels["visibility"] == "cut_off" for p in photos])
 
 
@@ -109,7 +107,7 @@ def _augment(x, rng, degrade: bool = True):
     return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
 
-def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, *,
+def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, settings, *,
                    seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True) -> dict:
     """Train, write the ONNX file (the weights' average at the end, a sigmoid on its outputs) and a .json beside
     it; the metadata, with the cut-off AUC on `validation` (inputs, cut-off labels) after each epoch."""
@@ -119,7 +117,7 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    x, y = read_trainset(set_dir, batches)
+    x, y = read_trainset(set_dir, settings, batches)
     model = _model()
     pos = y.mean(axis=0)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - pos) / np.maximum(pos, 1e-3)))
