@@ -25,7 +25,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from phototips.config import load_settings
-from phototips.imaging.decode import decode_photo
+from phototips.cpu.checking import decode_upload
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ScoreRequest
 from phototips.study.ratings import read_ratings
@@ -34,6 +34,13 @@ from phototips.study.synthetic import DEGRADATIONS, TEST_COPIES, TEST_SEED, good
 from report import machine, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _spearman(a, b) -> float | None:
+    """Spearman's rho, or None where either side is constant (it is undefined there)."""
+    if len(set(a)) < 2 or len(set(b)) < 2:
+        return None
+    return round(float(spearmanr(a, b).statistic), 3)
 
 
 def breakdown(copies: list[dict]) -> dict:
@@ -52,14 +59,16 @@ def breakdown(copies: list[dict]) -> dict:
     within, centred_s, centred_t = [], [], []
     for idx in by_source.values():
         s, t = scores[idx], truth[idx]
-        if len(set(s)) > 1 and len(set(t)) > 1:
-            within.append(spearmanr(s, t).statistic)
+        rho = _spearman(list(s), list(t))
+        if rho is not None:  # a source whose copies all score, or are all rated, the same has no order
+            within.append(rho)
         centred_s += list(s - s.mean())
         centred_t += list(t - t.mean())
-    return {"spearman": round(float(spearmanr(scores, truth).statistic), 3),
+    return {"spearman": _spearman(list(scores), list(truth)),
             "drop_by_degradation": drops,
             "within_source_mean": round(float(np.mean(within)), 3) if within else None,
-            "within_source_pooled": round(float(spearmanr(centred_s, centred_t).statistic), 3),
+            "within_sources_counted": len(within),
+            "within_source_pooled": _spearman(centred_s, centred_t),
             "copies": len(copies), "sources": len(by_source)}
 
 
@@ -69,8 +78,7 @@ def score_set(ratings_csv: Path, scorer, settings) -> list[dict]:
                    for r in csv.DictReader(fh)}
     out = []
     for r in read_ratings(ratings_csv):
-        photo = decode_photo(r.path.read_bytes(), max_pixels=settings.max_pixels,
-                             analysis_side=settings.analysis_side)
+        photo = decode_upload(r.path.read_bytes(), settings)
         out.append({"source": r.image[len("images/"):].rsplit("-", 1)[0], "degradations": applied[r.image],
                     "truth": r.majority,
                     "score": scorer.score(photo, ScoreRequest(want_justification=False)).score})
@@ -113,6 +121,8 @@ def main(argv=None) -> int:
             model_settings = load_settings({}, photo_check_model=model)
             scorer = create_scorer("photo-check", model_settings)
             name = scorer.model if scorer.model not in res["models"] else f"{scorer.model} ({model})"
+            if name in res["models"]:
+                raise SystemExit(f"{model} is given twice")
             res["models"][name] = breakdown(score_set(ratings, scorer, model_settings))
     res["copies"] = next(iter(res["models"].values()))["copies"]
     res["seconds"] = round(time.perf_counter() - t0, 1)

@@ -23,20 +23,35 @@ def imported_modules(source: str, package: str) -> set[str]:
     return out
 
 
-def test_the_import_reader_sees_relative_and_nested_imports():
-    src = "import numpy\ndef f():\n    from ..study.learned import LearnedModel\n    from . import result\n"
-    assert imported_modules(src, "phototips.scoring") >= {
-        "numpy", "phototips.study.learned", "phototips.scoring.result"}
+def is_study(module: str) -> bool:
+    return module == "phototips.study" or module.startswith("phototips.study.")
+
+
+def package_of(path: Path) -> str:
+    """The package a file's relative imports start from: its folder's (an `__init__.py` is its own package's)."""
+    return ".".join(["phototips", *path.relative_to(SERVER).parent.parts])
+
+
+def test_the_import_reader_sees_every_form_of_import():
+    src = ("import numpy\nimport phototips.study.synthetic\nfrom phototips.study import learned\n"
+           "def f():\n    from ..study.learned import LearnedModel\n    from . import result\n"
+           "    from .. import study\n")
+    found = imported_modules(src, package_of(SERVER / "scoring" / "photo_check.py"))
+    assert found >= {"numpy", "phototips.study.synthetic", "phototips.study.learned",
+                     "phototips.scoring.result", "phototips.study"}
+    # In a package's __init__.py, `from . import x` is that package's x.
+    assert "phototips.scoring.registry" in imported_modules("from . import registry\n",
+                                                           package_of(SERVER / "scoring" / "__init__.py"))
+    assert not is_study("phototips.study_notes") and is_study("phototips.study") and is_study("phototips.study.x")
 
 
 def test_runtime_code_never_imports_the_study():
-    runtime = [p for p in SERVER.rglob("*.py") if "study" not in p.relative_to(SERVER).parts and p.name != "cli.py"]
+    runtime = [p for p in SERVER.rglob("*.py")
+               if "study" not in p.relative_to(SERVER).parts and p.relative_to(SERVER) != Path("cli.py")]
     assert len(runtime) > 30
     offenders = {}
     for p in runtime:
-        package = ".".join(["phototips", *p.relative_to(SERVER).parent.parts])
-        found = sorted(m for m in imported_modules(p.read_text(encoding="utf-8"), package)
-                       if m.startswith("phototips.study"))
+        found = sorted(filter(is_study, imported_modules(p.read_text(encoding="utf-8"), package_of(p))))
         if found:
             offenders[str(p.relative_to(SERVER))] = found
     assert not offenders

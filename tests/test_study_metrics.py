@@ -273,10 +273,8 @@ def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
     assert usd_per_1000_photos(qwen) == pytest.approx(1.2 / (48 * 3600) * 1000)
 
 
-def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them():
-    import sys
-
-    sys.path.insert(0, str(SET.parent.parent / "bench"))
+def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them(monkeypatch):
+    monkeypatch.syspath_prepend(str(SET.parent.parent / "bench"))
     from synthetic import breakdown
 
     def copies(scores):  # two sources rated 5 and 4; each has an untouched copy and a noisier one a point worse
@@ -289,19 +287,33 @@ def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them()
     assert follows["spearman"] > 0.9 and swapped["spearman"] < 0.5
     assert follows["within_source_pooled"] == swapped["within_source_pooled"] == 1.0
     assert swapped["within_source_mean"] == 1.0 and swapped["drop_by_degradation"] == {"noise": -1.0}
+    # A model that scores everything alike orders nothing: no figure, rather than NaN in the JSON.
+    flat = breakdown(copies([3.0, 3.0, 3.0, 3.0]))
+    assert flat["spearman"] is None and flat["within_sources_counted"] == 0 and flat["within_source_mean"] is None
 
 
 def test_synthetic_benchmark_scores_each_model_file_on_the_same_copies(tmp_path):
     import subprocess
     import sys
 
+    from phototips.yamlfile import read_yaml
+
     root = SET.parent.parent
-    model = str(root / "models" / "photo-check.yaml")
-    run = subprocess.run([sys.executable, "bench/synthetic.py", "--sources", "2", "--copies", "3", "--model", model,
-                          "--model", model, "--out", str(tmp_path / "s.json")],
-                         cwd=root, capture_output=True, text=True, timeout=300)
+    shipped = root / "models" / "photo-check.yaml"
+    # A second model file: the shipped one with the lighting problem priced three times as high.
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / shipped.name).write_text(shipped.read_text().replace("version: ", "version: 9", 1))
+    calibration = read_yaml(root / "models" / "photo-check-calibration.yaml", "calibration")
+    calibration["score"]["weights"]["lighting"] *= 3
+    (tmp_path / "m" / "photo-check-calibration.yaml").write_text(json.dumps(calibration))
+    run = subprocess.run([sys.executable, "bench/synthetic.py", "--sources", "2", "--copies", "6",
+                          "--model", str(shipped), "--model", str(tmp_path / "m" / shipped.name),
+                          "--out", str(tmp_path / "s.json")], cwd=root, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     res = json.loads((tmp_path / "s.json").read_text())
-    first, second = res["models"].values()
-    assert len(res["models"]) == 2 and res["copies"] == 6 and first == second
+    (name_a, a), (name_b, b) = res["models"].items()
+    assert res["copies"] == 12 and name_a != name_b and name_b.endswith("@923")
+    # The same copies, each file's own scores: the two differ where lighting costs more.
+    assert a["copies"] == b["copies"] == 12 and a["drop_by_degradation"].keys() == b["drop_by_degradation"].keys()
+    assert a["drop_by_degradation"] != b["drop_by_degradation"]
     assert "Spearman (what the test reads)" in run.stdout

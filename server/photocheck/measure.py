@@ -59,7 +59,7 @@ _PATCH = 16
 _COLOUR_EDGE = 40.0
 
 
-# What the measurements mean, for models trained on them (study/learned.py), which refuse other meanings: raised
+# What the measurements mean, for models trained on them (scoring/learned_model.py), which refuse other meanings: raised
 # whenever one changes (2: `contrast` weighs the item as much as its backdrop, photo-check@13).
 REVISION = 2
 

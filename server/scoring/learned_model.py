@@ -44,6 +44,6 @@ class LearnedModel:
         self.id = f"learned:{meta['sha256']}"
         self.synthetic = bool(meta.get("synthetic"))
 
-    def predict(self, features: np.ndarray) -> float:
-        y = self.session.run(None, {self.input: features.reshape(1, -1).astype(np.float32)})[0]
+    def predict(self, x: np.ndarray) -> float:
+        y = self.session.run(None, {self.input: x.reshape(1, -1).astype(np.float32)})[0]
         return float(np.clip(np.asarray(y).ravel()[0], 1.0, 5.0))

@@ -3,9 +3,9 @@
 The training photos are drawn from the development set's sources but are in neither evaluation set
 (scripts/draw_trainset.py), each labelled once on visibility and background. The network kept is the
 exponential average of its weights at the end of training; the development set's calibration half is only read to
-report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training reads
-the stored 128-px photos with Pillow, a reading (edge_net.edge_reading) the photo it is given; both make the
-network's input with `net_input`. torch is needed here only (the `vlm` extra); OpenCV runs the exported file.
+report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training decodes
+the stored 128-px photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading) the
+photo it is given; both make the network's input with `net_input`. torch is needed here only (the `vlm` extra); OpenCV runs the exported file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ..imaging.decode import decode_photo
+from ..cpu.checking import decode_upload
 from ..photocheck.edge_net import OUTPUTS, SIDE, net_input
 from ..photocheck.subject import small_copy
 from .calibrate import calibration_photos
@@ -35,8 +35,7 @@ TRAINED_BATCHES = (1, 2, 3)
 
 def photo_input(data: bytes, settings) -> np.ndarray:
     """The network's input for an uploaded photo, decoded and reduced as the photo check does it."""
-    photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
-    return net_input(small_copy(photo.rgb))
+    return net_input(small_copy(decode_upload(data, settings).rgb))
 
 
 def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
