@@ -242,6 +242,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
                 problems.append(f"{config_file}: unknown setting {key!r}")
             else:
                 raw[key] = value
+    if env is not os.environ:
+        # A mapping written in code: a bare setting name there is a keyword override put in the wrong place, and
+        # would be ignored (the environment's names carry the prefix).
+        problems += [f"{key!r} is a setting's name, not an environment variable: pass it as {key}=..., or as "
+                     f"{ENV_PREFIX}{key.upper()}" for key in env if key in fields]
     for key, value in env.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG" and key != ENV_PREFIX + "HOME":
             name = key[len(ENV_PREFIX):].lower()

@@ -137,6 +137,14 @@ def test_bad_settings_are_all_reported_at_once():
     assert load_settings({"PHOTOTIPS_ANALYSIS_SIDE": "2500"}).analysis_side == 2500
 
 
+def test_a_setting_name_passed_as_an_environment_key_is_refused_not_ignored():
+    # load_settings reads its mapping as an environment: a bare name there used to be dropped without a word.
+    with pytest.raises(PhotoTipsError, match="'cpu_workers' is a setting's name.*PHOTOTIPS_CPU_WORKERS"):
+        load_settings({"cpu_workers": 0})
+    assert load_settings({}, cpu_workers=0).cpu_workers == 0
+    assert load_settings({"PHOTOTIPS_CPU_WORKERS": "0"}).cpu_workers == 0
+
+
 def test_unknown_scorer_in_chain_fails_at_start():
     from phototips.service import PhotoService
 
