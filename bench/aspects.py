@@ -33,7 +33,6 @@ from sklearn.metrics import roc_auc_score
 
 from phototips.config import load_settings
 from phototips.imaging.decode import decode_photo
-from phototips.photocheck.measure import measure
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ASPECTS, ScoreRequest
 from phototips.study.calibrate import fitted_problems
@@ -131,10 +130,8 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
     judged, shown_by_file, results, measured = [], {}, {}, {}
     t0 = time.perf_counter()
     for p in photos:
-        photo = decoded(p.path.read_bytes())
-        result = results[p.file] = scorer.score(photo, ScoreRequest())
-        # The result keeps each aspect's likeliest problem only; each problem's own model reads the measurements.
-        measured[p.file] = measure(photo.rgb, photo.width, photo.height)[0]
+        results[p.file], measured[p.file] = scorer.score_measured(decoded(p.path.read_bytes()), ScoreRequest())
+        result = results[p.file]
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
     out = {"set": str(set_dir), "split": split, "batch": "+".join(batch) if batch else "all", "scorer": scorer_name,

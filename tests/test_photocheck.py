@@ -159,3 +159,18 @@ def test_the_same_photo_measures_the_same_wherever_its_pixels_lie_in_memory():
     photo = decode_photo(data, max_pixels=60_000_000, analysis_side=1000)
     runs = [measure(_placed_at(photo.rgb, offset), photo.width, photo.height)[0] for offset in range(0, 32, 3)]
     assert all(run == runs[0] for run in runs[1:])
+
+
+def test_a_result_comes_with_the_measurements_it_was_judged_on():
+    from phototips.photocheck.measure import measure
+
+    photo = decode_photo(photos.encode(photos.darker(photos.sample("coffee")), "PNG"), max_pixels=60_000_000,
+                         analysis_side=1000)
+    result, measured = SCORER.score_measured(photo, ScoreRequest())
+    assert measured == measure(photo.rgb, photo.width, photo.height)[0]
+    plain = SCORER.score(photo, ScoreRequest())
+    assert (result.score, result.aspects["lighting"]) == (plain.score, plain.aspects["lighting"])
+    assert result.aspects["lighting"].problem == "too_dark"
+    # Every problem's own model reads the same numbers, the ones that lost to the likeliest problem too.
+    lighting = SCORER.judgement.aspects["lighting"]["problems"]
+    assert max(p.confidence(measured) for p in lighting) == pytest.approx(result.aspects["lighting"].confidence, abs=1e-3)

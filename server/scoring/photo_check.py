@@ -34,6 +34,11 @@ class PhotoCheckScorer:
         self.model = f"{self.judgement.id}@{self.judgement.version}" + (f"+{self.learned.id}" if self.learned else "")
 
     def score(self, photo, request: ScoreRequest) -> ScoreResult:
+        return self.score_measured(photo, request)[0]
+
+    def score_measured(self, photo, request: ScoreRequest) -> tuple[ScoreResult, dict[str, float]]:
+        """The result and the measurements it was judged on (the result keeps each aspect's likeliest problem
+        only; the benchmark reads every problem's model on the same numbers)."""
         start = time.perf_counter()
         measurements, layout = measure(photo.rgb, photo.width, photo.height)
         findings = self.judgement.findings(measurements)
@@ -51,7 +56,7 @@ class PhotoCheckScorer:
             scorer=self.name,
             model=self.model,
             latency_ms=(time.perf_counter() - start) * 1000,
-        )
+        ), measurements
 
 
 def check_measurements(judgement, model_path: str) -> None:
