@@ -130,8 +130,8 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
     judged, shown_by_file, results, measured = [], {}, {}, {}
     t0 = time.perf_counter()
     for p in photos:
-        results[p.file], measured[p.file] = scorer.score_measured(decoded(p.path.read_bytes()), ScoreRequest())
-        result = results[p.file]
+        result, measured[p.file] = scorer.score_measured(decoded(p.path.read_bytes()), ScoreRequest())
+        results[p.file] = result
         shown_by_file[p.file] = shown_tips(result, scorer)
         judged.append(Judged(p.file, p.labels, shown_by_file[p.file], p.overall, result.score, p.good))
     out = {"set": str(set_dir), "split": split, "batch": "+".join(batch) if batch else "all", "scorer": scorer_name,

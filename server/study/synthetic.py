@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..tips.catalog import load_catalog
+from .calibrate import calibration_photos
 from .degrade import DEGRADATIONS
-from .realset import in_holdout, load_realset
 
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
 PENALTY = 1.3  # quality points lost per degradation at full strength
@@ -108,8 +107,8 @@ def good_sources(set_dir: str | Path, settings, count: int = TEST_SOURCES) -> li
     """The synthetic test's source photos (docs/decisions.md): good ones (every looked-at aspect) rated 4 or 5
     of the first and screened batches' calibration half, the first `count` by the SHA-256 of their names. The
     held-out half stays out of every test that decides what ships."""
-    photos = [p for p in load_realset(set_dir, load_catalog(settings.tips_file))
-              if p.good and p.overall >= 4 and p.batch in ("first", "screened") and not in_holdout(p.file)]
+    photos = [p for p in calibration_photos(set_dir, settings)
+              if p.good and p.overall >= 4 and p.batch in ("first", "screened")]
     return sorted(photos, key=lambda p: hashlib.sha256(p.file.encode()).hexdigest())[:count]
 
 
