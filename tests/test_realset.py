@@ -958,13 +958,14 @@ def test_extremes_are_the_darkest_and_the_least_detailed_and_a_rerun_draws_them_
     assert screen_realset.draw_extremes(Path("/nowhere")) == drawn
 
 
+@dataclasses.dataclass
+class Photo:  # what the benchmark's rankings read of a labelled photo
+    file: str
+    labels: dict
+
+
 def test_aspects_benchmark_ranks_each_aspect_by_its_confidence_with_unjudged_ones_last():
     from aspects import ranking
-
-    @dataclasses.dataclass
-    class Photo:
-        file: str
-        labels: dict
 
     def result(confidence, source="measured"):
         return ScoreResult(score=3.0, aspects={a: Finding("improve", 0.5, confidence=confidence, source=source,
@@ -986,11 +987,6 @@ def test_aspects_benchmark_ranks_each_fitted_problem_by_its_own_model():
     from types import SimpleNamespace
 
     from aspects import problem_ranking
-
-    @dataclasses.dataclass
-    class Photo:
-        file: str
-        labels: dict
 
     cut_off = Problem("cut_off", (("x", 0.0, 1.0),), bias=0.0, weights={"x": 1.0}, fit=True)
     blends_in = Problem("blends_in", (("x", 0.0, 1.0),), bias=0.0, weights={"x": -1.0}, fit=False)
