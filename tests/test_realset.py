@@ -44,12 +44,20 @@ SETTINGS = load_settings({})
 SCORER = create_scorer("photo-check", SETTINGS)
 
 
-def tips_for(data: bytes) -> dict[str, str]:
+def scored(data: bytes) -> ScoreResult:
     photo = decode_photo(data, max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
-    result = SCORER.score(photo, ScoreRequest())
+    return SCORER.score(photo, ScoreRequest())
+
+
+def tips_of(result: ScoreResult) -> dict[str, str]:
+    """aspect -> the problem of the tip the seller is shown."""
     tips = select_tips(result.aspects, SCORER.catalog, "en", SCORER.judgement.weights,
                        min_confidence=SCORER.judgement.tip_confidence)
     return {t["aspect"]: t["problem"] for t in tips}
+
+
+def tips_for(data: bytes) -> dict[str, str]:
+    return tips_of(scored(data))
 
 
 def real(name: str) -> bytes:
@@ -219,6 +227,29 @@ def test_bad_labels_are_refused_with_the_line(tmp_path):
         load_realset(tmp_path, SCORER.catalog)
     text = str(err.value)
     assert "line 2: lighting='dark'" in text and "line 3: overall" in text and "line 4: no photo" in text
+
+
+def test_score_orders_real_photos_as_people_do_and_good_ones_are_seldom_tipped():
+    from scipy.stats import spearmanr
+
+    from phototips.study.calibrate import calibration_photos
+
+    # What the issue's targets read, guarded on the calibration half of the first and screened batches (the
+    # held-out half stays out of the tests that decide what ships): the score's order against the overall
+    # labels, with the floor at the shipped check's reading less 0.03, and the share of good photos told to
+    # fix something other than resolution (docs/decisions.md, 2026-11-30).
+    photos = [p for p in calibration_photos(SET, SETTINGS) if p.batch in ("first", "screened")]
+    scores, tipped_good = [], 0
+    for p in photos:
+        result = scored(p.path.read_bytes())
+        scores.append(result.score)
+        tipped_good += p.good and any(a in LOOKED_AT for a in tips_of(result))
+    good = sum(p.good for p in photos)
+    rho = spearmanr(scores, [p.overall for p in photos]).statistic
+    print(f"calibration half: Spearman {rho:.3f} over {len(photos)} photos; {tipped_good} of {good} good tipped")
+    assert len(photos) == 218 and good >= 90
+    assert rho >= 0.59, rho  # @23 read 0.627
+    assert tipped_good <= 0.10 * good, tipped_good
 
 
 # -- the cases the issue names ----------------------------------------------------

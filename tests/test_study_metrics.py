@@ -233,30 +233,36 @@ def test_synthetic_sources_are_good_calibration_photos_and_start_from_their_rati
 
 
 def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
-    from scipy.stats import spearmanr
-
     from phototips.config import load_settings
     from phototips.scoring.result import ScoreRequest
     from phototips.service import PhotoService
-    from phototips.study.synthetic import TEST_COPIES, TEST_SEED, good_sources, make_synthetic
+    from phototips.study.synthetic import (TEST_COPIES, TEST_SEED, breakdown, good_sources, make_synthetic,
+                                           read_copies)
 
-    # Degraded copies say little about sellers' photos (bench/aspects.py measures the score on real ones): here
-    # only that the score falls as a good photo is degraded, as the simulated raters' ratings do. Until
-    # 2026-11-30 the sources were scikit-image's four sample scenes, rated 5 untouched although by the real set's
-    # guide they are cut off and cluttered (at photo-check@23: 0.172 over three seeds, floor 0.14); a learned
-    # reading of the frame's edge that called them so made the test fail (docs/decisions.md). Now 24 good photos
-    # of the calibration half, 20 copies each, a copy's truth starting from the photo's own rating: @23 reads
-    # 0.364 (p 2e-16), and the floor is that less 0.03, rounded down, so that a further fall shows. The learned
-    # edge reading wired in read 0.273 (cut-off output alone 0.300, clutter alone 0.338) and did not ship.
+    # Degraded copies say little about sellers' photos (bench/aspects.py measures the score on real ones, and
+    # test_realset.py guards its order there): here only the direction, that the score falls as a good photo
+    # is degraded, as the simulated raters' ratings do. 24 good photos of the calibration half, 20 copies
+    # each, a copy's truth starting from the photo's own rating. Read within each source photo: the Spearman
+    # over all 480 copies also reads how the untouched photos, rated 4 or 5, are ordered against each other,
+    # human alignment on 24 photos; it is printed, not asserted (docs/decisions.md, 2026-11-30). @23 read
+    # 0.364 there, and a mean of 0.401 within sources; the floor is the shipped check's reading less 0.03.
     settings = load_settings({}, cpu_workers=0)
     sources = [(p.path, p.overall) for p in good_sources(SET, settings)]
     svc = PhotoService(settings)
-    rated = read_ratings(make_synthetic(tmp_path / "syn", per_photo=TEST_COPIES, seed=TEST_SEED, photos=sources))
-    scores = [svc.check(r.path.read_bytes(), ScoreRequest(want_justification=False)).result.score for r in rated]
-    found = spearmanr(scores, [r.majority for r in rated])
-    print(f"synthetic Spearman {found.statistic:.3f} (p {found.pvalue:.2g}, {len(rated)} photos)")
-    assert len(rated) == 480
-    assert found.statistic > 0.33 and found.pvalue < 0.01, found
+    copies = read_copies(make_synthetic(tmp_path / "syn", per_photo=TEST_COPIES, seed=TEST_SEED, photos=sources))
+    for c in copies:
+        c["score"] = svc.check(c["path"].read_bytes(), ScoreRequest(want_justification=False)).result.score
+    found = breakdown(copies)
+    print(f"synthetic: within sources {found['within_source_mean']:.3f} (Wilcoxon p {found['within_source_p']:.2g}, "
+          f"{found['within_sources_counted']} sources), pooled within {found['within_source_pooled']}, over all "
+          f"{found['spearman']}; drops {found['drop_by_degradation']}")
+    assert found["copies"] == 480 and found["within_sources_counted"] == len(sources) == 24
+    assert found["within_source_mean"] >= 0.37 and found["within_source_p"] < 0.01, found
+    # Each degradation lowers the score. Not the item moved far away: the copy pastes the whole scene, shrunk,
+    # onto a flat fill, and the item's mask takes all of it (about 14% of the frame), which real photos of a
+    # small item do not show (test_realset.py pins the framing tip of a packshot moved far away on a plain floor).
+    drops = {d: x for d, x in found["drop_by_degradation"].items() if d != "framing"}
+    assert len(drops) == 6 and all(x <= -0.2 for x in drops.values()), drops
 
 
 def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
@@ -274,8 +280,7 @@ def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
 
 
 def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them(monkeypatch):
-    monkeypatch.syspath_prepend(str(SET.parent.parent / "bench"))
-    from synthetic import breakdown
+    from phototips.study.synthetic import breakdown
 
     def copies(scores):  # two sources rated 5 and 4; each has an untouched copy and a noisier one a point worse
         return [{"source": s, "degradations": d, "truth": t, "score": x}
@@ -287,6 +292,7 @@ def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them(m
     assert follows["spearman"] > 0.9 and swapped["spearman"] < 0.5
     assert follows["within_source_pooled"] == swapped["within_source_pooled"] == 1.0
     assert swapped["within_source_mean"] == 1.0 and swapped["drop_by_degradation"] == {"noise": -1.0}
+    assert swapped["within_source"] == [1.0, 1.0] and swapped["within_source_p"] < 0.5
     # A model that scores everything alike orders nothing: no figure, rather than NaN in the JSON.
     flat = breakdown(copies([3.0, 3.0, 3.0, 3.0]))
     assert flat["spearman"] is None and flat["within_sources_counted"] == 0 and flat["within_source_mean"] is None
@@ -316,4 +322,4 @@ def test_synthetic_benchmark_scores_each_model_file_on_the_same_copies(tmp_path)
     # The same copies, each file's own scores: the two differ where lighting costs more.
     assert a["copies"] == b["copies"] == 12 and a["drop_by_degradation"].keys() == b["drop_by_degradation"].keys()
     assert a["drop_by_degradation"] != b["drop_by_degradation"]
-    assert "Spearman (what the test reads)" in run.stdout
+    assert "mean of each source's Spearman (the test's floor)" in run.stdout

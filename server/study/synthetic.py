@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+from scipy.stats import spearmanr, wilcoxon
 
 from .calibrate import calibration_photos
 from .degrade import DEGRADATIONS
+from .ratings import read_ratings
 
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
 PENALTY = 1.3  # quality points lost per degradation at full strength
@@ -110,6 +112,66 @@ def good_sources(set_dir: str | Path, settings, count: int = TEST_SOURCES) -> li
     photos = [p for p in calibration_photos(set_dir, settings)
               if p.good and p.overall >= 4 and p.batch in ("first", "screened")]
     return sorted(photos, key=lambda p: hashlib.sha256(p.file.encode()).hexdigest())[:count]
+
+
+def read_copies(ratings_csv: str | Path) -> list[dict]:
+    """Each copy of a set make_synthetic wrote: {"path", "source" (its photo's name), "degradations" (names),
+    "truth" (the simulated raters' majority)}."""
+    ratings_csv = Path(ratings_csv)
+    with (ratings_csv.parent / "truth.csv").open(newline="", encoding="utf-8") as fh:
+        applied = {r["image"]: [a.split(":")[0] for a in r["degradations"].split(";") if a]
+                   for r in csv.DictReader(fh)}
+    return [{"path": r.path, "source": r.image[len("images/"):].rsplit("-", 1)[0],
+             "degradations": applied[r.image], "truth": r.majority} for r in read_ratings(ratings_csv)]
+
+
+def _spearman(a, b) -> float | None:
+    """Spearman's rho, or None where either side is constant (it is undefined there)."""
+    if len(set(a)) < 2 or len(set(b)) < 2:
+        return None
+    return float(spearmanr(a, b).statistic)
+
+
+def _rounded(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def breakdown(copies: list[dict]) -> dict:
+    """copies: read_copies' rows with a "score" each -> how the score follows the raters.
+
+    "spearman" pools every copy, so it also reads how the untouched photos are ordered against each other
+    (human alignment); the direction of scores is read within each source photo: each one's Spearman over
+    its copies ("within_source", their mean, and a one-sided Wilcoxon signed-rank p that they sit above 0),
+    pooled with each source's mean removed, and the mean score drop of the copies carrying each degradation
+    (among others) against the untouched copies."""
+    scores = np.array([c["score"] for c in copies], dtype=float)
+    truth = np.array([c["truth"] for c in copies], dtype=float)
+    untouched = [c["score"] for c in copies if not c["degradations"]]
+    drops = {}
+    for name in DEGRADATIONS:
+        carrying = [c["score"] for c in copies if name in c["degradations"]]
+        if carrying and untouched:
+            drops[name] = round(float(np.mean(carrying) - np.mean(untouched)), 3)
+    by_source: dict[str, list[int]] = {}
+    for i, c in enumerate(copies):
+        by_source.setdefault(c["source"], []).append(i)
+    within, centred_s, centred_t = [], [], []
+    for idx in by_source.values():
+        s, t = scores[idx], truth[idx]
+        rho = _spearman(list(s), list(t))
+        if rho is not None:  # a source whose copies all score, or are all rated, the same has no order
+            within.append(rho)
+        centred_s += list(s - s.mean())
+        centred_t += list(t - t.mean())
+    p = float(wilcoxon(within, alternative="greater").pvalue) if len(within) > 1 else None
+    return {"spearman": _rounded(_spearman(list(scores), list(truth))),
+            "drop_by_degradation": drops,
+            "within_source": [round(r, 3) for r in within],
+            "within_source_mean": _rounded(float(np.mean(within))) if within else None,
+            "within_source_p": p,
+            "within_sources_counted": len(within),
+            "within_source_pooled": _rounded(_spearman(centred_s, centred_t)),
+            "copies": len(copies), "sources": len(by_source)}
 
 
 def is_synthetic(ratings_csv: str | Path) -> bool:
