@@ -14,7 +14,8 @@ problem that of its own confidence model. `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
-`--batch first screened`). `--sweep` adds, per aspect, what
+`--batch first screened`). `--model FILE` reads another photo-check model file than the shipped one (two
+versions compared in one run). `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
 calibration half, read the held-out one). `--set data/realset-test` reads the fresh test set instead,
 which nothing is tuned on: run it once per released version of the photo check.
@@ -110,8 +111,8 @@ def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
 
 
 def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded: bool,
-        sweep: bool = False, batch: list[str] | None = None) -> dict:
-    settings = load_settings({})
+        sweep: bool = False, batch: list[str] | None = None, model: str | None = None) -> dict:
+    settings = load_settings({}, photo_check_model=model) if model else load_settings({})
     scorer = create_scorer(scorer_name, settings)
     photos = load_realset(set_dir, scorer.catalog)
     if split != "all":
@@ -242,10 +243,11 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", action="store_true", help="P/R per aspect at other tip thresholds, on each half")
     ap.add_argument("--batch", nargs="+", choices=("first", "screened", "extremes"),
                     help="only the photos of these batches of data/realset's manifest (default: every photo)")
+    ap.add_argument("--model", help="a photo-check model file (default: the shipped one)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "aspects.json"))
     args = ap.parse_args(argv)
     res = run(Path(args.set), scorer_name=args.scorer, split=args.split, resamples=args.resamples,
-              degraded=not args.no_degraded, sweep=args.sweep, batch=args.batch)
+              degraded=not args.no_degraded, sweep=args.sweep, batch=args.batch, model=args.model)
     write_json(args.out, res, indent=1)
     print(markdown(res))
     return 0

@@ -174,3 +174,31 @@ def test_a_result_comes_with_the_measurements_it_was_judged_on():
     # Every problem's own model reads the same numbers, the ones that lost to the likeliest problem too.
     lighting = SCORER.judgement.aspects["lighting"]["problems"]
     assert max(p.confidence(measured) for p in lighting) == pytest.approx(result.aspects["lighting"].confidence, abs=1e-3)
+
+
+def test_the_median_read_off_a_histogram_is_numpys_to_the_bit():
+    from phototips.photocheck.measure import _median8
+
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 4, 255, 256, 49_152, 49_153):
+        for values in (rng.integers(0, 256, n, dtype=np.uint8), rng.integers(120, 123, n, dtype=np.uint8),
+                       np.full(n, 255, np.uint8), np.r_[np.zeros(n // 2, np.uint8), np.full(n - n // 2, 255, np.uint8)]):
+            assert repr(_median8(values.reshape(1, -1))) == repr(float(np.median(values))), (n, values[:8])
+
+
+def test_the_mask_is_the_same_from_the_photo_or_from_its_lab_copy():
+    from phototips.photocheck.subject import find_subject
+
+    small = small_copy(photos.sample("astronaut"))
+    alone, given = find_subject(small), find_subject(small, cv2.cvtColor(small, cv2.COLOR_RGB2LAB))
+    assert alone.found and (alone.mask == given.mask).all()
+    assert (alone.box, alone.separation, alone.edge_colour) == (given.box, given.separation, given.edge_colour)
+
+
+def test_what_is_made_once_per_photo_shape_cannot_be_changed_by_one_photo():
+    from phototips.photocheck.subject import border_band
+
+    band = border_band(192, 256)
+    assert band is border_band(192, 256) and band[0, 0] and not band[96, 128]
+    with pytest.raises(ValueError):
+        band[96, 128] = True

@@ -11,6 +11,7 @@ A cheap, classical estimate (a few milliseconds at 256 px), not a segmentation m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -69,15 +70,29 @@ def small_copy(rgb: np.ndarray, side: int = SEGMENT_SIDE) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
+@functools.lru_cache(maxsize=32)
 def border_band(h: int, w: int, frac: float = 0.05) -> np.ndarray:
+    """The frame's outer `frac` on every side (read-only: photos come in a few shapes, so it is made once)."""
     band = np.zeros((h, w), bool)
     by, bx = max(1, int(h * frac)), max(1, int(w * frac))
     band[:by], band[-by:], band[:, :bx], band[:, -bx:] = True, True, True, True
+    band.flags.writeable = False
     return band
 
 
-def _background_distance(lab: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """Each pixel's Lab distance to the nearest main colour of the border.
+@functools.lru_cache(maxsize=32)
+def _band_pixels(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and weights of border_band(h, w)'s pixels: 3 at a corner, 1 mid-edge."""
+    yy, xx = np.nonzero(border_band(h, w))
+    weight = 1.0 + 2.0 * 4 * np.abs(xx / w - 0.5) * np.abs(yy / h - 0.5)
+    for a in (yy, xx, weight):
+        a.flags.writeable = False
+    return yy, xx, weight
+
+
+def _background_distance(lab8: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """Each pixel's Lab distance to the nearest main colour of the border (border_band); `lab8` is the photo in
+    8-bit Lab, `lab` the same as float32.
 
     The border's colours are binned coarsely (a deterministic stand-in for
     clustering); a bin holding a fair share of the border is a background colour,
@@ -85,30 +100,31 @@ def _background_distance(lab: np.ndarray, band: np.ndarray) -> np.ndarray:
     often than a corner, so corner pixels weigh three times as much; a colour on a
     sliver of the border is more likely the item touching it.
     """
-    h, w = band.shape
-    yy, xx = np.nonzero(band)
-    px = lab[yy, xx]
-    weight = 1.0 + 2.0 * 4 * np.abs(xx / w - 0.5) * np.abs(yy / h - 0.5)  # 3 at a corner, 1 mid-edge
-    bins = (px // _BIN).astype(np.int32)
+    h, w = lab.shape[:2]
+    yy, xx, weight = _band_pixels(h, w)
+    px = lab8[yy, xx]
+    bins = (px // _BIN).astype(np.int32)  # binned as 8-bit integers: the float division costs more
     key = (bins[:, 0] * 64 + bins[:, 1]) * 64 + bins[:, 2]
-    _, inverse = np.unique(key, return_inverse=True)
-    share = np.bincount(inverse, weights=weight) / weight.sum()
+    # Counted by key, not by np.unique's sorted index: the same bins in the same order, without the sort.
+    share = np.bincount(key, weights=weight) / weight.sum()
     chosen = np.flatnonzero(share >= 0.12)
     if not len(chosen):
         chosen = [int(np.argmax(share))]
     d = np.full((h, w), np.inf, np.float32)
     for b in chosen:
-        c = px[inverse == b].mean(axis=0)
+        c = px[key == b].astype(np.float32).mean(axis=0)
         diff = lab - c
         d = np.minimum(d, np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)))
     return d
 
 
-def find_subject(small_rgb: np.ndarray) -> Subject:
+def find_subject(small_rgb: np.ndarray, small_lab: np.ndarray | None = None) -> Subject:
+    """The item in a small RGB copy of the photo; `small_lab` is that copy in 8-bit Lab where the caller has it."""
     h, w = small_rgb.shape[:2]
-    lab = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab8 = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB) if small_lab is None else small_lab
+    lab = lab8.astype(np.float32)
     band = border_band(h, w)
-    dist = _background_distance(lab, band)
+    dist = _background_distance(lab8, lab)
     gray = lab[..., 0]
     grad = magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
     texture = cv2.blur(grad, (9, 9))
@@ -130,10 +146,8 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     if n <= 1:
         return Subject(np.zeros((h, w), bool), (0.0, 0.0, 1.0, 1.0), 0.0, False)
     # The item: the component with the most saliency, weighted towards the centre of the frame.
-    yy, xx = np.mgrid[0:h, 0:w]
-    centrality = 1.0 - 0.7 * np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)).clip(0, 1)
     # Capped, so that a large item beats a small, vivid thing in a corner.
-    weight = np.bincount(labels.ravel(), weights=(np.minimum(saliency, 3.0) * centrality).ravel(), minlength=n)
+    weight = np.bincount(labels.ravel(), weights=(np.minimum(saliency, 3.0) * _centrality(h, w)).ravel(), minlength=n)
     weight[0] = 0
     best = int(np.argmax(weight))
     keep = np.zeros(n, bool)
@@ -153,6 +167,16 @@ def find_subject(small_rgb: np.ndarray) -> Subject:
     box = (x0 / w, y0 / h, (x1 + 1) / w, (y1 + 1) / h)
     separation = float(np.median(dist[mask]) - np.median(dist[~mask])) if (~mask).any() else 0.0
     return Subject(mask, box, separation, True, _edge_colour(mask, dist, 1.4 * bg_spread))
+
+
+@functools.lru_cache(maxsize=32)
+def _centrality(h: int, w: int) -> np.ndarray:
+    """1 at the frame's centre falling to 0.3 at the middle of its sides and beyond, per pixel. Photos come in a
+    few shapes, and working it out took a millisecond and a half of each check."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    out = 1.0 - 0.7 * np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)).clip(0, 1)
+    out.flags.writeable = False
+    return out
 
 
 def _edge_colour(mask: np.ndarray, dist: np.ndarray, floor: float, rows: int = 2) -> tuple[float, ...]:
