@@ -5,6 +5,13 @@
 Each photo is timed from JPEG bytes to finished score (decode included). The
 baseline decodes the same bytes at full size and scores them with the `brisque`
 package's shipped model. Reports medians and their ratio.
+
+    .venv/bin/python bench/photo_check.py --against GITREF [--pairs 5]
+
+times the photo check of another commit (its code and model files, taken with `git archive`) and this
+tree's alternately, `--pairs` runs of each in fresh processes, without the baseline: the medians of the
+runs' medians and their ratio. A change is read against the check it replaces on the same machine in the
+same minutes, which no machine-to-machine scaling matches (docs/benchmarks.md, 2026-11-30).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +38,7 @@ from skimage import data  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import phone_photos  # noqa: E402
+import phototips  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
 from phototips.cpu.checking import decode_upload  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
@@ -61,13 +71,57 @@ def timed(fn, *args) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def _timed_run(repeats: int, out: Path, env: dict | None = None) -> dict:
+    """One run of this script without the baseline, in a fresh process; its JSON."""
+    run = subprocess.run([sys.executable, __file__, "--baseline-photos", "0", "--repeats", str(repeats),
+                          "--out", str(out)], env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if run.returncode:
+        raise SystemExit(f"a timed run failed:\n{run.stderr[-2000:]}")
+    return json.loads(out.read_text())
+
+
+def compare(ref: str, pairs: int, repeats: int) -> dict:
+    """The check of commit `ref` and this tree's, timed alternately (`ref` first in each pair)."""
+    root = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict]] = {ref: [], "this tree": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        tree, pkg = Path(tmp) / "tree", Path(tmp) / "pkg"
+        tree.mkdir()
+        pkg.mkdir()
+        archive = subprocess.run(["git", "-C", str(root), "archive", ref, "server", "models", "content",
+                                  "prompts"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        (pkg / "phototips").symlink_to(tree / "server")
+        # Its package first on the path, and its content and models: the editable install points at this tree.
+        theirs = {"PYTHONPATH": os.pathsep.join([str(pkg), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+                  "PHOTOTIPS_HOME": str(tree)}
+        for i in range(pairs):
+            runs[ref].append(_timed_run(repeats, Path(tmp) / f"ref-{i}.json", theirs))
+            runs["this tree"].append(_timed_run(repeats, Path(tmp) / f"ours-{i}.json"))
+    medians = {k: [r["photo_check_ms"]["median"] for r in v] for k, v in runs.items()}
+    out = {"machine": runs[ref][0]["machine"], "against": ref, "pairs": pairs,
+           "runs_each": runs[ref][0]["photo_check_ms"]["runs"], "code": {k: v[0]["code"] for k, v in runs.items()},
+           "median_ms": {k: statistics.median(v) for k, v in medians.items()}, "run_medians_ms": medians,
+           "decode_ms": {k: statistics.median(r["of_which_decode_ms"]["median"] for r in v) for k, v in runs.items()}}
+    out["ratio"] = round(out["median_ms"]["this tree"] / out["median_ms"][ref], 4)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=7, help="timed runs per photo for the photo check")
     ap.add_argument("--baseline-photos", type=int, default=3,
                     help="photos scored by the (slow) baseline; 0 times the photo check alone, to compare two versions of it")
+    ap.add_argument("--against", metavar="GITREF", help="time this commit's check alternately with this tree's")
+    ap.add_argument("--pairs", type=int, default=5, help="runs of each with --against")
     ap.add_argument("--out", default="bench/out/photo_check.json")
     args = ap.parse_args()
+    if args.against:
+        result = compare(args.against, args.pairs, args.repeats)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+        return 0
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -97,6 +151,7 @@ def main() -> int:
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (1 used), "
                    f"Python {platform.python_version()}, OpenCV {cv2.__version__}",
+        "code": str(Path(phototips.__file__).resolve().parent),
         "photos": len(photos),
         "megapixels": 12.0,
         "mean_jpeg_mb": round(statistics.mean(len(p) for p in photos) / 1e6, 2),

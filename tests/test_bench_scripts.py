@@ -93,3 +93,17 @@ def test_page_benchmark_smoke_run(tmp_path):
         assert page["runs"] == 1 and page["median_ms"] > 0 and page["script_kb"] > 0
     # The seller's page loads far less JavaScript than the A/B page with its charting library.
     assert result["pages"]["seller"]["script_kb"] < result["pages"]["ab"]["script_kb"] / 4
+
+
+def test_photo_check_benchmark_times_another_commits_check_alternately_with_this_trees(tmp_path):
+    out = tmp_path / "against.json"
+    run = subprocess.run([sys.executable, "bench/photo_check.py", "--against", "HEAD", "--pairs", "2", "--repeats", "1",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads(out.read_text())
+    # Each side ran its own code: the commit's from a copy taken with git archive, this tree's from the repository.
+    assert Path(res["code"]["this tree"]) == (ROOT / "server").resolve()
+    assert not Path(res["code"]["HEAD"]).is_relative_to(ROOT) and Path(res["code"]["HEAD"]).name == "server"
+    assert res["pairs"] == 2 and res["runs_each"] == 6
+    assert all(len(v) == 2 and min(v) > 0 for v in res["run_medians_ms"].values())
+    assert res["ratio"] == round(res["median_ms"]["this tree"] / res["median_ms"]["HEAD"], 4)
