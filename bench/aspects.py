@@ -14,8 +14,8 @@ problem that of its own confidence model. `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
-`--batch first screened`). `--model FILE` reads another photo-check model file than the shipped one (two
-versions compared in one run). `--sweep` adds, per aspect, what
+`--batch first screened`). `--model FILE` reads another photo-check model file than the shipped one (run once
+per file to compare two versions on the same labels). `--sweep` adds, per aspect, what
 other tip thresholds would give on each half of the set (choose on the
 calibration half, read the held-out one). `--set data/realset-test` reads the fresh test set instead,
 which nothing is tuned on: run it once per released version of the photo check.

@@ -72,16 +72,19 @@ def timed(fn, *args) -> float:
 
 
 def _timed_run(repeats: int, out: Path, env: dict | None = None) -> dict:
-    """One run of this script without the baseline, in a fresh process; its JSON."""
+    """One run of this script without the baseline, in a fresh process; its JSON. No PHOTOTIPS_ setting of
+    this shell reaches it (PHOTOTIPS_HOME would point both sides at one tree's models), only `env`'s."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PHOTOTIPS_")}
     run = subprocess.run([sys.executable, __file__, "--baseline-photos", "0", "--repeats", str(repeats),
-                          "--out", str(out)], env={**os.environ, **(env or {})}, capture_output=True, text=True)
+                          "--out", str(out)], env={**clean, **(env or {})}, capture_output=True, text=True)
     if run.returncode:
         raise SystemExit(f"a timed run failed:\n{run.stderr[-2000:]}")
     return json.loads(out.read_text())
 
 
 def compare(ref: str, pairs: int, repeats: int) -> dict:
-    """The check of commit `ref` and this tree's, timed alternately (`ref` first in each pair)."""
+    """The check of commit `ref` and this tree's, timed alternately: ABBA, so that a drift of the machine
+    (warming up, another job) weighs on both sides alike."""
     root = Path(__file__).resolve().parent.parent
     runs: dict[str, list[dict]] = {ref: [], "this tree": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,9 +98,10 @@ def compare(ref: str, pairs: int, repeats: int) -> dict:
         # Its package first on the path, and its content and models: the editable install points at this tree.
         theirs = {"PYTHONPATH": os.pathsep.join([str(pkg), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
                   "PHOTOTIPS_HOME": str(tree)}
+        sides = [(ref, theirs), ("this tree", None)]
         for i in range(pairs):
-            runs[ref].append(_timed_run(repeats, Path(tmp) / f"ref-{i}.json", theirs))
-            runs["this tree"].append(_timed_run(repeats, Path(tmp) / f"ours-{i}.json"))
+            for j, (side, env) in enumerate(sides if i % 2 == 0 else sides[::-1]):
+                runs[side].append(_timed_run(repeats, Path(tmp) / f"run-{i}-{j}.json", env))
     medians = {k: [r["photo_check_ms"]["median"] for r in v] for k, v in runs.items()}
     out = {"machine": runs[ref][0]["machine"], "against": ref, "pairs": pairs,
            "runs_each": runs[ref][0]["photo_check_ms"]["runs"], "code": {k: v[0]["code"] for k, v in runs.items()},
@@ -114,8 +118,9 @@ def main() -> int:
                     help="photos scored by the (slow) baseline; 0 times the photo check alone, to compare two versions of it")
     ap.add_argument("--against", metavar="GITREF", help="time this commit's check alternately with this tree's")
     ap.add_argument("--pairs", type=int, default=5, help="runs of each with --against")
-    ap.add_argument("--out", default="bench/out/photo_check.json")
+    ap.add_argument("--out", help="default bench/out/photo_check.json, or photo_check_against.json with --against")
     args = ap.parse_args()
+    args.out = args.out or f"bench/out/photo_check{'_against' if args.against else ''}.json"
     if args.against:
         result = compare(args.against, args.pairs, args.repeats)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

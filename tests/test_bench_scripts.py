@@ -106,4 +106,5 @@ def test_photo_check_benchmark_times_another_commits_check_alternately_with_this
     assert not Path(res["code"]["HEAD"]).is_relative_to(ROOT) and Path(res["code"]["HEAD"]).name == "server"
     assert res["pairs"] == 2 and res["runs_each"] == 6
     assert all(len(v) == 2 and min(v) > 0 for v in res["run_medians_ms"].values())
-    assert res["ratio"] == round(res["median_ms"]["this tree"] / res["median_ms"]["HEAD"], 4)
+    # The same code on both sides: the ratio is near 1, whatever the machine's speed.
+    assert 0.5 < res["ratio"] < 2.0

@@ -196,9 +196,23 @@ def test_the_mask_is_the_same_from_the_photo_or_from_its_lab_copy():
 
 
 def test_what_is_made_once_per_photo_shape_cannot_be_changed_by_one_photo():
-    from phototips.photocheck.subject import border_band
+    from phototips.photocheck.subject import _band_pixels, _centrality, border_band
 
     band = border_band(192, 256)
     assert band is border_band(192, 256) and band[0, 0] and not band[96, 128]
-    with pytest.raises(ValueError):
-        band[96, 128] = True
+    centre = _centrality(192, 256)
+    assert centre is _centrality(192, 256) and centre[96, 128] == 1.0 and centre[0, 0] == pytest.approx(0.3)
+    rows, cols, weight = _band_pixels(192, 256)
+    assert band[rows, cols].all() and len(rows) == band.sum() and weight.max() == pytest.approx(3.0)
+    for shared in (band, centre, rows, cols, weight):
+        with pytest.raises(ValueError):
+            shared[0] = 0
+
+
+def test_a_lab_copy_of_another_kind_is_refused_not_read_as_the_photo():
+    from phototips.photocheck.subject import find_subject
+
+    small = small_copy(photos.sample("astronaut"))
+    lab = cv2.cvtColor(small.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)  # L in 0-100: bins of another scale
+    with pytest.raises(ValueError, match="8-bit Lab"):
+        find_subject(small, lab)

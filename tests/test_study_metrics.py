@@ -253,7 +253,7 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     for c in copies:
         c["score"] = svc.check(c["path"].read_bytes(), ScoreRequest(want_justification=False)).result.score
     found = breakdown(copies)
-    print(f"synthetic: within sources {found['within_source_mean']:.3f} (Wilcoxon p {found['within_source_p']:.2g}, "
+    print(f"synthetic: within sources {found['within_source_mean']} (Wilcoxon p {found['within_source_p']}, "
           f"{found['within_sources_counted']} sources), pooled within {found['within_source_pooled']}, over all "
           f"{found['spearman']}; drops {found['drop_by_degradation']}")
     assert found["copies"] == 480 and found["within_sources_counted"] == len(sources) == 24

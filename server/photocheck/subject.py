@@ -122,6 +122,8 @@ def find_subject(small_rgb: np.ndarray, small_lab: np.ndarray | None = None) -> 
     """The item in a small RGB copy of the photo; `small_lab` is that copy in 8-bit Lab where the caller has it."""
     h, w = small_rgb.shape[:2]
     lab8 = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2LAB) if small_lab is None else small_lab
+    if lab8.dtype != np.uint8 or lab8.shape != small_rgb.shape:
+        raise ValueError("small_lab must be the same photo in 8-bit Lab (cv2.COLOR_RGB2LAB of uint8)")
     lab = lab8.astype(np.float32)
     band = border_band(h, w)
     dist = _background_distance(lab8, lab)
