@@ -44,7 +44,7 @@ def markdown(res: dict) -> str:
              f"copies (seed {res['seed']}); {res['machine']}.", "",
              "| | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
     rows = [("within sources: mean of each source's Spearman (the test's floor)", lambda b: b["within_source_mean"]),
-            ("the same: Wilcoxon p", lambda b: f"{b['within_source_p']:.2g}" if b["within_source_p"] else None),
+            ("the same: Wilcoxon p", lambda b: f"{b['within_source_p']:.2g}" if b["within_source_p"] is not None else None),
             ("within sources: pooled", lambda b: b["within_source_pooled"]),
             ("Spearman over all copies (printed, not asserted)", lambda b: b["spearman"])]
     rows += [(f"score drop: {d}", lambda b, d=d: b["drop_by_degradation"].get(d)) for d in DEGRADATIONS]

@@ -279,7 +279,7 @@ def test_gpu_cost_uses_the_measured_benchmark_throughput(tmp_path, monkeypatch):
     assert usd_per_1000_photos(qwen) == pytest.approx(1.2 / (48 * 3600) * 1000)
 
 
-def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them(monkeypatch):
+def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them():
     from phototips.study.synthetic import breakdown
 
     def copies(scores):  # two sources rated 5 and 4; each has an untouched copy and a noisier one a point worse
