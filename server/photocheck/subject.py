@@ -174,7 +174,7 @@ def find_subject(small_rgb: np.ndarray, small_lab: np.ndarray | None = None) -> 
 @functools.lru_cache(maxsize=32)
 def _centrality(h: int, w: int) -> np.ndarray:
     """1 at the frame's centre falling to 0.3 at the middle of its sides and beyond, per pixel. Photos come in a
-    few shapes, and working it out took a millisecond and a half of each check."""
+    few shapes, and working it out cost each check about half a millisecond."""
     yy, xx = np.mgrid[0:h, 0:w]
     out = 1.0 - 0.7 * np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)).clip(0, 1)
     out.flags.writeable = False
