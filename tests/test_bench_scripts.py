@@ -108,3 +108,16 @@ def test_photo_check_benchmark_times_another_commits_check_alternately_with_this
     assert all(len(v) == 2 and min(v) > 0 for v in res["run_medians_ms"].values())
     # The same code on both sides: the ratio is near 1, whatever the machine's speed.
     assert 0.5 < res["ratio"] < 2.0
+
+
+def test_phash_benchmark_compares_the_hero_hash_with_imagehashs_on_real_photos(tmp_path):
+    out = tmp_path / "phash.json"
+    run = subprocess.run([sys.executable, "bench/phash.py", "--limit", "3", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads(out.read_text())
+    # Three photos of each set and three 12 MP JPEGs; the shipped hero hash is imagehash's own, to the bit.
+    assert res["photos"] == 9 and res["pairs"] == 36 and res["near_copies"] == 18
+    assert res["bits_from_imagehash"] == {"max": 0, "histogram": [9]}
+    assert res["close_pairs"]["hero"] == res["close_pairs"]["imagehash"]
+    assert res["near_copies_within"] == {"imagehash": 18, "hero": 18}
