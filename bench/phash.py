@@ -58,25 +58,26 @@ def close_pairs(bits: np.ndarray, distance: int) -> int:
 def run(limit: int | None) -> dict:
     settings = load_settings({})
     distance = load_hero_rules(str(paths.MODELS / "hero.yaml")).duplicate_distance
-    hashes = {"imagehash": (imagehash.phash, [], [0.0], [0]), "hero": (perceptual_hash, [], [0.0], [0])}
+    fns = {"imagehash": imagehash.phash, "hero": perceptual_hash}
+    found = {k: [] for k in fns}
+    seconds, near = dict.fromkeys(fns, 0.0), dict.fromkeys(fns, 0)
     for _, raw in photos(limit):
         pil = decode_upload(raw, settings).pil
         copies = [decode_upload(c, settings).pil for c in (reencoded(raw, 70), reencoded(raw, 90, 0.7))]
-        for fn, found, seconds, near in hashes.values():
+        for k, fn in fns.items():
             start = time.perf_counter()
             h = fn(pil)
-            seconds[0] += time.perf_counter() - start
-            found.append(h)
-            near[0] += sum(int(fn(c) - h <= distance) for c in copies)
-    n = len(hashes["hero"][1])
-    apart = [a - b for a, b in zip(hashes["hero"][1], hashes["imagehash"][1])]
+            seconds[k] += time.perf_counter() - start
+            found[k].append(h)
+            near[k] += sum(int(fn(c) - h <= distance) for c in copies)
+    n = len(found["hero"])
+    apart = [a - b for a, b in zip(found["hero"], found["imagehash"])]
     return {"machine": machine(), "photos": n, "duplicate_distance": distance,
             "bits_from_imagehash": {"max": int(max(apart)), "histogram": np.bincount(apart).tolist()},
             "pairs": n * (n - 1) // 2,
-            "close_pairs": {k: close_pairs(np.array([h.hash.ravel() for h in v[1]]), distance)
-                            for k, v in hashes.items()},
-            "near_copies_within": {k: v[3][0] for k, v in hashes.items()}, "near_copies": 2 * n,
-            "ms_per_hash": {k: round(v[2][0] / n * 1000, 3) for k, v in hashes.items()}}
+            "close_pairs": {k: close_pairs(np.array([h.hash.ravel() for h in v]), distance) for k, v in found.items()},
+            "near_copies_within": near, "near_copies": 2 * n,
+            "ms_per_hash": {k: round(t / n * 1000, 3) for k, t in seconds.items()}}
 
 
 def main(argv=None) -> int:

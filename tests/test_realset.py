@@ -33,7 +33,6 @@ from phototips.service import PhotoService
 from phototips.study.calibrate import Sample, fit_logistic, fit_score, measure_bytes
 from phototips.study.degrade import cut_through, defocused, item_far_away, shaken, tilted
 from phototips.study.realset import LOOKED_AT, in_holdout, load_realset, majority
-from phototips.tips.select import select_tips
 from phototips.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +49,10 @@ def scored(data: bytes) -> ScoreResult:
 
 
 def tips_of(result: ScoreResult) -> dict[str, str]:
-    """aspect -> the problem of the tip the seller is shown."""
-    tips = select_tips(result.aspects, SCORER.catalog, "en", SCORER.judgement.weights,
-                       min_confidence=SCORER.judgement.tip_confidence)
-    return {t["aspect"]: t["problem"] for t in tips}
+    """aspect -> the problem of the tip the seller is shown (as the benchmark reads them)."""
+    from aspects import shown_tips
+
+    return {a: problem for a, problem in shown_tips(result, SCORER).items() if problem}
 
 
 def tips_for(data: bytes) -> dict[str, str]:
