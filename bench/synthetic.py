@@ -48,6 +48,9 @@ def markdown(res: dict) -> str:
             ("within sources: pooled", lambda b: b["within_source_pooled"]),
             ("Spearman over all copies (printed, not asserted)", lambda b: b["spearman"])]
     rows += [(f"score drop: {d}", lambda b, d=d: b["drop_by_degradation"].get(d)) for d in DEGRADATIONS]
+    rows += [(f"copies scoring above their source: {d}",
+              lambda b, d=d: "{} of {}".format(*b["above_source"][d]) if d in b["above_source"] else None)
+             for d in DEGRADATIONS]
     for label, get in rows:
         lines.append(f"| {label} | " + " | ".join(f"{get(res['models'][n])}" for n in names) + " |")
     return "\n".join(lines)

@@ -293,6 +293,10 @@ def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them()
     assert follows["within_source_pooled"] == swapped["within_source_pooled"] == 1.0
     assert swapped["within_source_mean"] == 1.0 and swapped["drop_by_degradation"] == {"noise": -1.0}
     assert swapped["within_source"] == [1.0, 1.0] and swapped["within_source_p"] < 0.5
+    assert follows["above_source"] == {"noise": [0, 2]}
+    # The mean drop stays negative while one source's noisier copy scores above its original: counted.
+    rose = breakdown(copies([4.5, 3.0, 3.0, 3.5]))
+    assert rose["drop_by_degradation"] == {"noise": -0.5} and rose["above_source"] == {"noise": [1, 2]}
     # A model that scores everything alike orders nothing: no figure, rather than NaN in the JSON.
     flat = breakdown(copies([3.0, 3.0, 3.0, 3.0]))
     assert flat["spearman"] is None and flat["within_sources_counted"] == 0 and flat["within_source_mean"] is None

@@ -143,15 +143,24 @@ def breakdown(copies: list[dict]) -> dict:
     (human alignment); the direction of scores is read within each source photo: each one's Spearman over
     its copies ("within_source", their mean, and a one-sided Wilcoxon signed-rank p that they sit above 0),
     pooled with each source's mean removed, and the mean score drop of the copies carrying each degradation
-    (among others) against the untouched copies."""
+    (among others) against the untouched copies. A mean drop hides the single photo that a degradation makes
+    score higher, which is what a seller would see: "above_source" counts, per degradation, the copies carrying it
+    that score above their own source's untouched copy, of those whose source has one."""
     scores = np.array([c["score"] for c in copies], dtype=float)
     truth = np.array([c["truth"] for c in copies], dtype=float)
     untouched = [c["score"] for c in copies if not c["degradations"]]
-    drops = {}
+    source_score: dict[str, list[float]] = {}
+    for c in copies:
+        if not c["degradations"]:
+            source_score.setdefault(c["source"], []).append(c["score"])
+    drops, above = {}, {}
     for name in DEGRADATIONS:
-        carrying = [c["score"] for c in copies if name in c["degradations"]]
+        carrying = [c for c in copies if name in c["degradations"]]
         if carrying and untouched:
-            drops[name] = round(float(np.mean(carrying) - np.mean(untouched)), 3)
+            drops[name] = round(float(np.mean([c["score"] for c in carrying]) - np.mean(untouched)), 3)
+        paired = [c["score"] > np.mean(source_score[c["source"]]) for c in carrying if c["source"] in source_score]
+        if paired:
+            above[name] = [int(sum(paired)), len(paired)]
     by_source: dict[str, list[int]] = {}
     for i, c in enumerate(copies):
         by_source.setdefault(c["source"], []).append(i)
@@ -166,6 +175,7 @@ def breakdown(copies: list[dict]) -> dict:
     p = float(wilcoxon(within, alternative="greater").pvalue) if len(within) > 1 else None
     return {"spearman": _rounded(_spearman(list(scores), list(truth))),
             "drop_by_degradation": drops,
+            "above_source": above,
             "within_source": [round(r, 3) for r in within],
             "within_source_mean": _rounded(float(np.mean(within))) if within else None,
             "within_source_p": p,
