@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data; calibrate the photo check; "
-                                     "train the candidate edge network")
+                                     "train the learned edge network")
     s.add_argument("action", choices=["synthetic", "calibrate", "edge-net"])
     s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md; "
                                  "edge-net: the .onnx file (default models/edge-net.onnx)")
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--train-set", default=str(paths.HOME / "data" / "edge-train"),
                    help="edge-net: the network's training photos (default data/edge-train)")
     s.add_argument("--no-degrade", action="store_true",
-                   help="edge-net: train without degraded copies (the candidate measured in docs/benchmarks.md)")
+                   help="edge-net: train without degraded copies (the first candidate measured in docs/benchmarks.md)")
     s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
     s.add_argument("--score", action="store_true",
                    help="calibrate: refit the score's base and weights too (kept from the calibration file otherwise)")
@@ -286,8 +286,8 @@ def _edge_net(settings, args) -> int:
     meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, settings, seed=args.seed,
                           degrade=not args.no_degrade)
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "
-          f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. The photo check does not "
-          "read it yet; docs/benchmarks.md says how the candidate that does was measured.")
+          f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. The photo check reads "
+          f"{paths.MODELS / 'edge-net.onnx'}; run `phototips study calibrate` after replacing it.")
     return 0
 
 

@@ -247,7 +247,7 @@ def test_score_orders_real_photos_as_people_do_and_good_ones_are_seldom_tipped()
     rho = spearmanr(scores, [p.overall for p in photos]).statistic
     print(f"calibration half: Spearman {rho:.3f} over {len(photos)} photos; {tipped_good} of {good} good tipped")
     assert len(photos) == 218 and good >= 90
-    assert rho >= 0.59, rho  # @23 read 0.627
+    assert rho >= 0.58, rho  # @24 read 0.619 (@23 0.627)
     assert tipped_good <= 0.10 * good, tipped_good
 
 
@@ -323,20 +323,24 @@ def test_grain_is_measured_or_left_alone_on_strips_and_tiny_photos(shape):
     assert SCORER.score(photo, ScoreRequest()).score >= 1
 
 
-@pytest.mark.parametrize("name", ["clothing-6881b668.jpg", "clothing-69d17114.jpg", "trashnet-metal401.jpg"])
+@pytest.mark.parametrize("name", [
+    "clothing-6881b668.jpg", "clothing-69d17114.jpg", "trashnet-metal401.jpg",
+    # A garment running out of three sides: under the tip line from `@21` to `@23` (0.76-0.79), its tip back
+    # since `@24` reads the frame with the learned network (0.88).
+    "clothing-cd9cc029.jpg",
+])
 def test_real_item_cut_by_the_frame_gets_a_visibility_tip(name):
     assert tips_for(real(name)).get("visibility") == "cut_off"
 
 
 @pytest.mark.parametrize("name, aspect, problem", [
-    # a garment running out of three sides, at 0.76 (0.79 at `@22` and `@23`)
-    ("clothing-cd9cc029.jpg", "visibility", "cut_off"),
+    # a garment running out of the bottom of the frame, at 0.52 since `@24` (labelled cut off)
+    ("clothing-bb437c07.jpg", "visibility", "cut_off"),
 ])
 def test_a_problem_found_below_the_tip_threshold_stays_in_the_findings(name, aspect, problem):
-    # It had its tip until `photo-check@20`; refitted on 431 photos (`@21`) its confidence sits just under
-    # tip_confidence, so the seller sees no tip, but the finding stays in the JSON with its severity
-    # (docs/benchmarks.md, "167 screened photos"). A later version that shows the tip again fails here on
-    # purpose: move the photo back to the tip tests above.
+    # Its confidence sits under tip_confidence, so the seller sees no tip, but the finding stays in the JSON
+    # with its severity. A later version that shows the tip fails here on purpose: move the photo to the tip
+    # tests above, as `clothing-cd9cc029` moved at `@24` (docs/decisions.md).
     photo = decode_photo(real(name), max_pixels=SETTINGS.max_pixels, analysis_side=SETTINGS.analysis_side)
     finding = SCORER.score(photo, ScoreRequest()).aspects[aspect]
     assert finding.verdict == "improve" and finding.problem == problem and finding.severity > 0.3
@@ -449,8 +453,9 @@ def test_floorboards_and_a_rug_whose_edges_run_one_way_are_not_clutter(name):
     m = measure_bytes(real(name), SETTINGS)
     assert m["background_edges"] > 0.15 and m["background_coherence"] > 0.35
     assert "background" not in tips_for(real(name))
-    # Had its edges run every way, like shelves, other things or a printed rug, the same photo would get the tip.
-    busy = SCORER.judgement.findings({**m, "background_coherence": 0.1})["background"]
+    # Had its edges run every way, like shelves, other things or a printed rug, and had the network read it as
+    # the calibration half's cluttered photos read (median 0.96), the same photo would get the tip.
+    busy = SCORER.judgement.findings({**m, "background_coherence": 0.1, "edge_net_cluttered": 0.96})["background"]
     assert busy.problem == "cluttered" and busy.confidence >= SCORER.judgement.tip_confidence
 
 
@@ -484,13 +489,17 @@ def test_framing_is_read_only_on_an_item_clear_of_the_frame(name):
     # mask took a scrap of the backdrop for the item and read it as small and off to one side.
     m = measure_bytes(real(name), SETTINGS)
     assert m["item_found"] and m["item_sides_touched"] > 0
-    framing = SCORER.judgement.findings(m)["framing"]
-    assert (framing.source, framing.problem) == ("measured", None)
     assert "framing" not in tips_for(real(name))
-    # The same judgement without the problems' gate would have given a framing tip.
+    # The problems' gate is what holds the tip back, with the clutter gate set aside: since `@24` the network
+    # reads the sweater's sunlit floor as likely clutter (0.69), which leaves framing unjudged before the
+    # problems' gate is reached (docs/decisions.md).
     aspects = SCORER.judgement.aspects
+    unclutter = {**aspects["framing"], "unless_likely": ()}
+    framing = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": unclutter}).findings(m)["framing"]
+    assert (framing.source, framing.problem) == ("measured", None)
+    # The same judgement without the problems' gate would have given a framing tip.
     ungated = [dataclasses.replace(p, unless_above=()) for p in aspects["framing"]["problems"]]
-    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**aspects["framing"],
+    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**unclutter,
                                                                                       "problems": ungated}})
     finding = judgement.findings(m)["framing"]
     assert finding.problem in ("too_small", "off_centre") and finding.confidence >= SCORER.judgement.tip_confidence

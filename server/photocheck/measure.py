@@ -14,6 +14,9 @@ same numbers as features. What each group looks at, and why:
   on an edge means it runs out of the frame, a touch means it fills it; the
   stretch is read by colour as well as by the (smoothed) mask, and once more
   without the mask (frame_edge.py), which misses items that fill the frame;
+- a small learned network (edge_net.py) reads the whole photo at 96 px for the
+  two problems the classical readings rank worst, an item running out of the
+  frame and a cluttered background;
 - clutter is read around the item, with colour edges apart: other objects,
   shelves and patterns change colour, one material's texture only brightness;
 - the angle comes only from long straight lines outside the item that agree on
@@ -28,6 +31,7 @@ import math
 import cv2
 import numpy as np
 
+from .edge_net import edge_reading
 from .frame_edge import edge_likeness
 from .geometry import Layout
 from .subject import Subject, border_band, channel_extremes, find_subject, magnitude, small_copy
@@ -91,6 +95,7 @@ def measure(rgb: np.ndarray, width: int, height: int) -> tuple[dict[str, float],
     m["item_edge_likeness"] = float(sum(likeness))
     # What the visibility value shows: the longest stretch of one side the item covers, by either reading.
     m["item_edge_reach"] = max(m["item_border_contact"], float(max(likeness)))
+    m.update(edge_reading(small))
     m.update(_background(small_n, small_gray_n, small_lab_n, subject))
     angle, line = _angle(small_gray_n, subject)
     m.update(angle)

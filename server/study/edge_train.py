@@ -1,4 +1,4 @@
-"""Train the candidate learned edge reading (photocheck/edge_net.py) on data/edge-train and export it to ONNX.
+"""Train the learned edge reading (photocheck/edge_net.py) on data/edge-train and export it to ONNX.
 
 The training photos are drawn from the development set's sources but are in neither evaluation set
 (scripts/draw_trainset.py), each labelled once on visibility and background. The network kept is the
