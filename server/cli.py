@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                                      "train the learned edge network")
     s.add_argument("action", choices=["synthetic", "calibrate", "edge-net"])
     s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md; "
-                                 "edge-net: the .onnx file (default models/edge-net.onnx)")
+                                 "edge-net: the .onnx file (default bench/out/edge-net.onnx; the check reads models/edge-net.onnx)")
     s.add_argument("--set", default=str(paths.HOME / "data" / "realset"),
                    help="calibrate, edge-net: the labelled real-photo set (default data/realset)")
     s.add_argument("--train-set", default=str(paths.HOME / "data" / "edge-train"),
@@ -282,12 +282,17 @@ def _study(settings, args) -> int:
 def _edge_net(settings, args) -> int:
     from .study.edge_train import calibration_inputs, train_edge_net
 
-    out = args.out or str(paths.MODELS / "edge-net.onnx")
+    # Not the shipped file by default: the check reads models/edge-net.onnx, and a network replaced there without
+    # refitting the models that read it and a new version would change every score under the old version's name.
+    shipped = paths.MODELS / "edge-net.onnx"
+    out = args.out or str(paths.HOME / "bench" / "out" / "edge-net.onnx")
     meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, settings, seed=args.seed,
                           degrade=not args.no_degrade)
+    step = ("this is the file the check reads" if Path(out).resolve() == shipped.resolve()
+            else f"to ship it, copy it to {shipped}")
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "
           f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. The photo check reads "
-          f"{paths.MODELS / 'edge-net.onnx'}; run `phototips study calibrate` after replacing it.")
+          f"{shipped}: {step}, run `phototips study calibrate` and raise `version` in models/photo-check.yaml.")
     return 0
 
 

@@ -157,3 +157,25 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_
     p = [edge_reading(np.asarray(Image.open(f)), out)["edge_net_cut_off"]
          for f in sorted((tmp_path / "validation" / "photos").iterdir(), key=lambda f: int(f.stem.split("-")[1]))]
     assert roc_auc_score(validation[1], p) > 0.85
+
+
+def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_asked(monkeypatch, capsys, tmp_path):
+    # Training is stood in for (it takes minutes): what is checked is where the command writes by default, and
+    # what it tells whoever replaces the network the check reads.
+    from phototips import cli, paths
+    from phototips.study import edge_train
+
+    written = []
+
+    def train(set_dir, validation, out, settings, **kw):
+        written.append(Path(out))
+        return {"sha256": "0" * 12, "trained_on": 1, "epochs": 1, "validation_cut_off_auc": 0.5}
+
+    monkeypatch.setattr(edge_train, "train_edge_net", train)
+    monkeypatch.setattr(edge_train, "calibration_inputs", lambda set_dir, settings: (None, None))
+    assert cli.main(["study", "edge-net"]) == 0
+    assert written[-1].resolve() != MODEL.resolve() and written[-1].parent.name == "out"
+    assert f"copy it to {paths.MODELS / 'edge-net.onnx'}" in capsys.readouterr().out
+    assert cli.main(["study", "edge-net", "--out", str(MODEL)]) == 0
+    said = capsys.readouterr().out
+    assert written[-1] == MODEL and "this is the file the check reads" in said and "raise `version`" in said

@@ -57,6 +57,7 @@ def test_degraded_copy_scores_lower_and_flags_the_aspect(degrade, aspect, name):
     # white (x2.5 + 40) reads less cut off to the network than the cat does, by more than its lighting finding
     # costs; whether worse copies score above their originals is counted on real photos instead
     # (test_study_metrics.py's synthetic test, where `@23` let a fifth of overexposed copies rise; docs/decisions.md).
+    # The cat is the only overexposed case here, so the score's direction under overexposure rests on that count.
     if degrade is not far_away and (degrade, name) != (photos.overexposed, "chelsea"):
         assert worse.score < original.score, (original.score, worse.score)
     assert worse.aspects[aspect].verdict == "improve"

@@ -303,6 +303,11 @@ def test_synthetic_breakdown_tells_a_loss_between_sources_from_one_within_them()
     # The mean drop stays negative while one source's noisier copy scores above its original: counted.
     rose = breakdown(copies([4.5, 3.0, 3.0, 3.5]))
     assert rose["drop_by_degradation"] == {"noise": -0.5} and rose["above_source"] == {"noise": [1, 2]}
+    # A copy whose source has no untouched copy is not counted, a tie is not a rise, and a degradation no copy
+    # carries has no entry.
+    orphan = {"source": "c", "degradations": ["noise"], "truth": 3, "score": 5.0}
+    tie = {"source": "b", "degradations": ["noise"], "truth": 3, "score": 3.0}
+    assert breakdown(copies([4.5, 3.0, 3.0, 3.5]) + [orphan, tie])["above_source"] == {"noise": [1, 3]}
     # A model that scores everything alike orders nothing: no figure, rather than NaN in the JSON.
     flat = breakdown(copies([3.0, 3.0, 3.0, 3.0]))
     assert flat["spearman"] is None and flat["within_sources_counted"] == 0 and flat["within_source_mean"] is None

@@ -5,8 +5,8 @@ photos that neither evaluation set holds) reads the photo at SIDE x SIDE and giv
 OpenCV's `dnn` runs it, so reading it needs neither torch nor a GPU. Since `photo-check@24` its two readings are
 measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real photos'
 cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93), for
-about 1-2 ms of a 12 MP check (docs/benchmarks.md). Training and any reading make the network's input with
-`net_input`.
+about 1-2.5 ms of a 12 MP check by machine (docs/benchmarks.md). Training and any reading make the network's input
+with `net_input`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ MODEL = paths.MODELS / "edge-net.onnx"
 
 # One network a process, loaded once: a per-thread copy would be loaded again for every request where the check
 # runs in the server itself (gevent makes thread-locals greenlet-local). cv2.dnn.Net keeps buffers between calls,
-# so one call at a time; a forward pass takes about a millisecond.
+# so one call at a time; a forward pass takes a millisecond or two.
 _nets: dict[Path, cv2.dnn.Net] = {}
 _lock = threading.Lock()
 

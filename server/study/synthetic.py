@@ -145,7 +145,7 @@ def breakdown(copies: list[dict]) -> dict:
     pooled with each source's mean removed, and the mean score drop of the copies carrying each degradation
     (among others) against the untouched copies. A mean drop hides the single photo that a degradation makes
     score higher, which is what a seller would see: "above_source" counts, per degradation, the copies carrying it
-    that score above their own source's untouched copy, of those whose source has one."""
+    that score above their own source's untouched copy (the mean, if several), of those whose source has one."""
     scores = np.array([c["score"] for c in copies], dtype=float)
     truth = np.array([c["truth"] for c in copies], dtype=float)
     untouched = [c["score"] for c in copies if not c["degradations"]]
