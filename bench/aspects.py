@@ -55,7 +55,7 @@ def shown_tips(result, scorer) -> dict[str, str | None]:
     return out
 
 
-SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.50, 0.55, ..., 0.95: the per-aspect line's grid
 
 
 def _auc(labelled: list[bool], confidence: list[float]) -> dict | None:
