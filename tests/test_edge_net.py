@@ -159,7 +159,7 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_
     assert roc_auc_score(validation[1], p) > 0.85
 
 
-def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_asked(monkeypatch, capsys, tmp_path):
+def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_asked(monkeypatch, capsys):
     # Training is stood in for (it takes minutes): what is checked is where the command writes by default, and
     # what it tells whoever replaces the network the check reads.
     from phototips import cli, paths
