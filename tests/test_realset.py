@@ -247,7 +247,7 @@ def test_score_orders_real_photos_as_people_do_and_good_ones_are_seldom_tipped()
     rho = spearmanr(scores, [p.overall for p in photos]).statistic
     print(f"calibration half: Spearman {rho:.3f} over {len(photos)} photos; {tipped_good} of {good} good tipped")
     assert len(photos) == 218 and good >= 90
-    assert rho >= 0.58, rho  # @24 read 0.619 (@23 0.627)
+    assert rho >= 0.59, rho  # @25 read 0.629 (@24 0.619, @23 0.627)
     assert tipped_good <= 0.10 * good, tipped_good
 
 
@@ -378,10 +378,14 @@ def test_garment_filling_the_frame_is_cut_off_where_the_mask_finds_no_item(name)
 def test_no_framing_or_tilt_tip_from_what_is_read_in_clutter(name, aspect, ungated):
     tips = tips_for(real(name))
     assert tips.get("background") == "cluttered" and aspect not in tips
-    # The same judgement without the gate would have given the tip.
+    # The same judgement without the gate would have given the tip. For framing, since `@25` a scrap in clutter
+    # is held back twice: by the clutter gate and by `too_small`'s bound on busy surroundings, both set aside here.
     aspects = SCORER.judgement.aspects
+    problems = [dataclasses.replace(p, unless_above=tuple(kb for kb in p.unless_above if kb[0] != "background_spread"))
+                for p in aspects[aspect]["problems"]]
     judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, aspect: {**aspects[aspect],
-                                                                                   "unless_likely": ()}})
+                                                                                   "unless_likely": (),
+                                                                                   "problems": problems}})
     finding = judgement.findings(measure_bytes(real(name), SETTINGS))[aspect]
     assert finding.problem == ungated and finding.confidence >= SCORER.judgement.tip_confidence
 

@@ -244,9 +244,8 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # is degraded, as the simulated raters' ratings do. 24 good photos of the calibration half, 20 copies
     # each, a copy's truth starting from the photo's own rating. Read within each source photo: the Spearman
     # over all 480 copies also reads how the untouched photos, rated 4 or 5, are ordered against each other,
-    # human alignment on 24 photos; it is printed, not asserted (docs/decisions.md, 2026-11-30). @24 reads
-    # 0.273 there, and a mean of 0.421 within sources (@23: 0.364, 0.401); the floor is the shipped check's
-    # reading less 0.03.
+    # human alignment on 24 photos; it is printed, not asserted (docs/decisions.md, 2026-11-30). A mean of
+    # 0.453 within sources at @25 (@24 0.421, @23 0.401); the floor is the shipped check's reading less 0.03.
     settings = load_settings({}, cpu_workers=0)
     sources = [(p.path, p.overall) for p in good_sources(SET, settings)]
     svc = PhotoService(settings)
@@ -258,15 +257,15 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
           f"{found['within_sources_counted']} sources), pooled within {found['within_source_pooled']}, over all "
           f"{found['spearman']}; drops {found['drop_by_degradation']}; above their source {found['above_source']}")
     assert found["copies"] == 480 and found["within_sources_counted"] == len(sources) == 24
-    assert found["within_source_mean"] >= 0.39 and found["within_source_p"] < 0.01, found
+    assert found["within_source_mean"] >= 0.42 and found["within_source_p"] < 0.01, found
     # Each degradation lowers the score. Not the item moved far away: the copy pastes the whole scene, shrunk,
     # onto a flat fill, and the item's mask takes all of it (about 14% of the frame), which real photos of a
     # small item do not show (test_realset.py pins the framing tip of a packshot moved far away on a plain floor).
     drops = {d: x for d, x in found["drop_by_degradation"].items() if d != "framing"}
     assert len(drops) == 6 and all(x <= -0.2 for x in drops.values()), drops
     # What a seller would see: a worse copy scoring above its own original. No degradation may do it to more
-    # copies than the shipped check did when this was set (@24; @23 did it to 12, 24, 10, 14, 16 and 17).
-    ceiling = {"lighting": 9, "overexposure": 22, "sharpness": 9, "noise": 12, "resolution": 16, "angle": 16}
+    # copies than the shipped check does (@25; @24 did it to 9, 22, 9, 12, 16 and 16, @23 to 12, 24, 10, 14, 16, 17).
+    ceiling = {"lighting": 7, "overexposure": 20, "sharpness": 7, "noise": 10, "resolution": 14, "angle": 14}
     rose = {d: found["above_source"][d][0] for d in ceiling}
     assert all(rose[d] <= ceiling[d] for d in ceiling), rose
 
