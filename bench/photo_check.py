@@ -38,6 +38,7 @@ from skimage import data  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import phone_photos  # noqa: E402
+from report import write_json  # noqa: E402
 import phototips  # noqa: E402
 from phototips.config import load_settings  # noqa: E402
 from phototips.cpu.checking import decode_upload  # noqa: E402
@@ -123,8 +124,7 @@ def main() -> int:
     args.out = args.out or f"bench/out/photo_check{'_against' if args.against else ''}.json"
     if args.against:
         result = compare(args.against, args.pairs, args.repeats)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2))
+        write_json(args.out, result, indent=2)
         print(json.dumps(result, indent=2))
         return 0
 
@@ -167,8 +167,7 @@ def main() -> int:
     if base:
         result["baseline_ms"] = {"median": round(statistics.median(base), 1), "runs": len(base)}
         result["speedup"] = round(result["baseline_ms"]["median"] / result["photo_check_ms"]["median"], 1)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    write_json(args.out, result, indent=2)
     print(json.dumps(result, indent=2))
     if base:
         ok = result["photo_check_ms"]["median"] < 30 and result["speedup"] >= 5

@@ -55,6 +55,12 @@ def tips_of(result: ScoreResult) -> dict[str, str]:
     return {a: problem for a, problem in shown_tips(result, SCORER).items() if problem}
 
 
+def judging(aspect: str, **entry):
+    """The shipped judgement with `aspect`'s entry changed (a gate set aside, other problems): what it would say."""
+    aspects = SCORER.judgement.aspects
+    return dataclasses.replace(SCORER.judgement, aspects={**aspects, aspect: {**aspects[aspect], **entry}})
+
+
 def tips_for(data: bytes) -> dict[str, str]:
     return tips_of(scored(data))
 
@@ -380,14 +386,12 @@ def test_no_framing_or_tilt_tip_from_what_is_read_in_clutter(name, aspect, ungat
     tips = tips_for(real(name))
     assert tips.get("background") == "cluttered" and aspect not in tips
     m = measure_bytes(real(name), SETTINGS)
-    aspects = SCORER.judgement.aspects
 
     def judged(*, clutter_gate: bool, spread_bound: bool):
         problems = [dataclasses.replace(p, unless_above=tuple(kb for kb in p.unless_above
                                                               if spread_bound or kb[0] != "background_spread"))
-                    for p in aspects[aspect]["problems"]]
-        spec = {**aspects[aspect], "problems": problems, **({} if clutter_gate else {"unless_likely": ()})}
-        return dataclasses.replace(SCORER.judgement, aspects={**aspects, aspect: spec}).findings(m)[aspect]
+                    for p in SCORER.judgement.aspects[aspect]["problems"]]
+        return judging(aspect, problems=problems, **({} if clutter_gate else {"unless_likely": ()})).findings(m)[aspect]
 
     # The same judgement without the clutter gate would have given the tip; since `@25`, where the scrap's
     # surroundings read busy (`too_small`'s bound, 0.20), that bound holds it back as well, and only setting
@@ -430,10 +434,7 @@ def test_no_tilt_tip_from_the_outline_of_an_item_on_a_plain_backdrop(name):
     assert (finding.source, finding.problem, finding.confidence) == ("not_judged", None, 0.0)
     assert "angle" not in tips_for(real(name))
     # The same judgement without the gate would have given the tip.
-    aspects = SCORER.judgement.aspects
-    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "angle": {**aspects["angle"],
-                                                                                    "unless_below": ()}})
-    ungated = judgement.findings(m)["angle"]
+    ungated = judging("angle", unless_below=()).findings(m)["angle"]
     assert ungated.problem == "tilted" and ungated.confidence >= SCORER.judgement.tip_confidence
 
 
@@ -514,16 +515,12 @@ def test_framing_is_read_only_on_an_item_clear_of_the_frame(name):
     # The problems' gate is what holds the tip back, with the clutter gate set aside: since `@24`, with the
     # network's reading in (0.78), the `cluttered` model finds the sweater's sunlit floor likely clutter (0.69),
     # which leaves framing unjudged before the problems' gate is reached (docs/decisions.md).
-    aspects = SCORER.judgement.aspects
-    unclutter = {**aspects["framing"], "unless_likely": ()}
-    framing = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": unclutter}).findings(m)["framing"]
+    framing = judging("framing", unless_likely=()).findings(m)["framing"]
     assert (framing.source, framing.problem) == ("measured", None)
     # The same judgement without the problems' bounds (the item at the frame's edge and, since `@25`, busy
     # surroundings: the note's shaded board reads 0.26) would have given a framing tip.
-    ungated = [dataclasses.replace(p, unless_above=()) for p in aspects["framing"]["problems"]]
-    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "framing": {**unclutter,
-                                                                                      "problems": ungated}})
-    finding = judgement.findings(m)["framing"]
+    ungated = [dataclasses.replace(p, unless_above=()) for p in SCORER.judgement.aspects["framing"]["problems"]]
+    finding = judging("framing", unless_likely=(), problems=ungated).findings(m)["framing"]
     assert finding.problem in ("too_small", "off_centre") and finding.confidence >= SCORER.judgement.tip_confidence
 
 
@@ -589,11 +586,8 @@ def test_a_bright_patch_taken_for_the_item_is_not_read_as_overexposed():
     assert m["item_found"] and m["item_fill"] < 0.02 and m["item_luma"] > 0.95
     assert SCORER.judgement.findings(m)["lighting"].problem != "overexposed"
     # Without that gate it was a tip.
-    aspects = SCORER.judgement.aspects
-    ungated = [dataclasses.replace(p, unless_below=()) for p in aspects["lighting"]["problems"]]
-    judgement = dataclasses.replace(SCORER.judgement, aspects={**aspects, "lighting": {**aspects["lighting"],
-                                                                                      "problems": ungated}})
-    finding = judgement.findings(m)["lighting"]
+    ungated = [dataclasses.replace(p, unless_below=()) for p in SCORER.judgement.aspects["lighting"]["problems"]]
+    finding = judging("lighting", problems=ungated).findings(m)["lighting"]
     assert finding.problem == "overexposed" and finding.confidence >= SCORER.judgement.tip_confidence
     # A garment with a sunbeam across it, labelled overexposed, keeps its tip: its mask is the garment.
     assert tips_for(real("clothing-974964a0.jpg")).get("lighting") == "overexposed"
