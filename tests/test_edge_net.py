@@ -128,6 +128,11 @@ def test_onnxruntime_reads_the_shipped_network_as_opencv_did():
     noise = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
     net.setInput(net_input(noise))
     assert list(edge_reading(noise).values()) == pytest.approx(np.asarray(net.forward()).reshape(-1), abs=1e-5)
+    # Read by one onnxruntime session, on one thread: a worker process is one core's work.
+    from phototips.photocheck import edge_net
+
+    assert edge_net._session(MODEL) is edge_net._sessions[MODEL]
+    assert edge_net._session(MODEL).get_session_options().intra_op_num_threads == 1
 
 
 def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

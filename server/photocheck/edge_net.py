@@ -5,7 +5,7 @@ photos that neither evaluation set holds) reads the photo at SIDE x SIDE and giv
 onnxruntime runs it on one thread, so reading it needs neither torch nor a GPU. Since `photo-check@24` its two
 readings are measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real
 photos' cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93),
-for about 0.3 ms a reading (docs/benchmarks.md). Training and any reading make the network's input
+for about 0.3 ms a reading (docs/benchmarks.md, "the network on onnxruntime"). Training and any reading make the network's input
 with `net_input`.
 """
 
@@ -26,7 +26,7 @@ MODEL = paths.MODELS / "edge-net.onnx"
 
 # One session a process, loaded once: a per-thread copy would be loaded again for every request where the check
 # runs in the server itself (gevent makes thread-locals greenlet-local). A session may run from several threads at
-# once, so only loading takes the lock. One thread, as the rest of the check: a worker process is one core's work.
+# once, so only loading it takes the lock. One thread, as the rest of the check: a worker process is one core's work.
 # onnxruntime reads it in about half of OpenCV's `dnn` time (0.28 against 0.55 ms), to the same float32 outputs
 # (docs/decisions.md).
 _sessions: dict[Path, ort.InferenceSession] = {}
@@ -34,6 +34,9 @@ _lock = threading.Lock()
 
 
 def _session(path: Path) -> ort.InferenceSession:
+    session = _sessions.get(path)
+    if session is not None:
+        return session
     with _lock:
         if path not in _sessions:
             opts = ort.SessionOptions()
