@@ -112,29 +112,6 @@ def test_the_committed_network_ranks_the_calibration_halfs_cut_offs_and_clutter(
                          [r["edge_net_cluttered"] for r in read]) > 0.9
 
 
-def test_onnxruntime_reads_the_shipped_network_as_opencv_did():
-    # The check ran the network with OpenCV's `dnn` until onnxruntime took over (docs/decisions.md); the two must
-    # read the same numbers, or every fitted weight over them would mean something else.
-    import cv2
-
-    net = cv2.dnn.readNetFromONNX(str(MODEL))
-    rng = np.random.default_rng(3)
-    for f in sorted((ROOT / "data" / "realset" / "photos").iterdir())[::60]:
-        rgb = np.asarray(Image.open(f).convert("RGB"))
-        net.setInput(net_input(rgb))
-        expected = np.asarray(net.forward()).reshape(-1)
-        read = edge_reading(rgb)
-        assert [read["edge_net_cut_off"], read["edge_net_cluttered"]] == pytest.approx(expected, abs=1e-5)
-    noise = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
-    net.setInput(net_input(noise))
-    assert list(edge_reading(noise).values()) == pytest.approx(np.asarray(net.forward()).reshape(-1), abs=1e-5)
-    # Read by one onnxruntime session, on one thread: a worker process is one core's work.
-    from phototips.photocheck import edge_net
-
-    assert edge_net._session(MODEL) is edge_net._sessions[MODEL]
-    assert edge_net._session(MODEL).get_session_options().intra_op_num_threads == 1
-
-
 def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """n photos of a plain backdrop with a block that runs out of the frame or lies within it, and noise or
     stripes behind it: photos/, labels.csv, manifest.csv under `where`; their inputs and cut-off labels."""
@@ -165,7 +142,7 @@ def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.array(ys)
 
 
-def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_the_check_runs(tmp_path):
+def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_runs(tmp_path):
     from phototips.study.edge_train import train_edge_net
 
     rng = np.random.default_rng(1)
@@ -176,7 +153,7 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_the_che
     assert meta["trained_on"] == 240 and meta["validation_cut_off_auc"] > 0.9
     assert json.loads(out.with_suffix(".json").read_text()) == meta
     assert hashlib.sha256(out.read_bytes()).hexdigest()[:12] == meta["sha256"]
-    # What edge_reading runs is the network kept: it ranks the validation photos as training measured.
+    # What edge_reading runs with OpenCV is the network kept: it ranks the validation photos as training measured.
     p = [edge_reading(np.asarray(Image.open(f)), out)["edge_net_cut_off"]
          for f in sorted((tmp_path / "validation" / "photos").iterdir(), key=lambda f: int(f.stem.split("-")[1]))]
     assert roc_auc_score(validation[1], p) > 0.85

@@ -2,10 +2,10 @@
 
 A small convolutional network (models/edge-net.onnx, trained by `phototips study edge-net` on data/edge-train,
 photos that neither evaluation set holds) reads the photo at SIDE x SIDE and gives the two probabilities.
-onnxruntime runs it on one thread, so reading it needs neither torch nor a GPU. Since `photo-check@24` its two
-readings are measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real
-photos' cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93),
-for about 0.3 ms a reading (docs/benchmarks.md, "the network on onnxruntime"). Training and any reading make the network's input
+OpenCV's `dnn` runs it, so reading it needs neither torch nor a GPU. Since `photo-check@24` its two readings are
+measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real photos'
+cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93), for
+about 1-2.5 ms of a 12 MP check by machine (docs/benchmarks.md). Training and any reading make the network's input
 with `net_input`.
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from .. import paths
 
@@ -24,25 +23,11 @@ SIDE = 96
 OUTPUTS = ("cut_off", "cluttered")
 MODEL = paths.MODELS / "edge-net.onnx"
 
-# One session a process, loaded once: a per-thread copy would be loaded again for every request where the check
-# runs in the server itself (gevent makes thread-locals greenlet-local). A session may run from several threads at
-# once, so only loading it takes the lock. One thread, as the rest of the check: a worker process is one core's work.
-# onnxruntime reads it in about half of OpenCV's `dnn` time (0.28 against 0.55 ms), to the same float32 outputs
-# (docs/decisions.md).
-_sessions: dict[Path, ort.InferenceSession] = {}
+# One network a process, loaded once: a per-thread copy would be loaded again for every request where the check
+# runs in the server itself (gevent makes thread-locals greenlet-local). cv2.dnn.Net keeps buffers between calls,
+# so one call at a time; a forward pass takes a millisecond or two.
+_nets: dict[Path, cv2.dnn.Net] = {}
 _lock = threading.Lock()
-
-
-def _session(path: Path) -> ort.InferenceSession:
-    session = _sessions.get(path)
-    if session is not None:
-        return session
-    with _lock:
-        if path not in _sessions:
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = opts.inter_op_num_threads = 1
-            _sessions[path] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        return _sessions[path]
 
 
 def net_input(rgb: np.ndarray) -> np.ndarray:
@@ -55,6 +40,11 @@ def net_input(rgb: np.ndarray) -> np.ndarray:
 
 def edge_reading(rgb: np.ndarray, path: Path = MODEL) -> dict[str, float]:
     """{"edge_net_cut_off": P, "edge_net_cluttered": P} for an RGB photo."""
-    session = _session(path)
-    out = np.asarray(session.run(None, {session.get_inputs()[0].name: net_input(rgb)})[0], dtype=np.float64).reshape(-1)
+    x = net_input(rgb)
+    with _lock:
+        if path not in _nets:
+            _nets[path] = cv2.dnn.readNetFromONNX(str(path))
+        net = _nets[path]
+        net.setInput(x)
+        out = np.asarray(net.forward(), dtype=np.float64).reshape(-1)
     return {f"edge_net_{name}": float(p) for name, p in zip(OUTPUTS, out)}

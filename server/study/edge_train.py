@@ -6,7 +6,7 @@ exponential average of its weights at the end of training; the development set's
 report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training
 decodes the stored 128-px photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading)
 the photo it is given; both make the network's input with `net_input`. torch is needed here only (the `vlm`
-extra); onnxruntime runs the exported file (photocheck/edge_net.py).
+extra); OpenCV runs the exported file.
 """
 
 from __future__ import annotations
