@@ -148,17 +148,18 @@ def breakdown(copies: list[dict]) -> dict:
     that score above their own source's untouched copy (the mean, if several), of those whose source has one."""
     scores = np.array([c["score"] for c in copies], dtype=float)
     truth = np.array([c["truth"] for c in copies], dtype=float)
-    untouched = [c["score"] for c in copies if not c["degradations"]]
-    source_score: dict[str, list[float]] = {}
+    untouched, source_score = [], {}
     for c in copies:
         if not c["degradations"]:
+            untouched.append(c["score"])
             source_score.setdefault(c["source"], []).append(c["score"])
+    source_mean = {source: np.mean(s) for source, s in source_score.items()}
     drops, above = {}, {}
     for name in DEGRADATIONS:
         carrying = [c for c in copies if name in c["degradations"]]
         if carrying and untouched:
             drops[name] = round(float(np.mean([c["score"] for c in carrying]) - np.mean(untouched)), 3)
-        paired = [c["score"] > np.mean(source_score[c["source"]]) for c in carrying if c["source"] in source_score]
+        paired = [c["score"] > source_mean[c["source"]] for c in carrying if c["source"] in source_mean]
         if paired:
             above[name] = [int(sum(paired)), len(paired)]
     by_source: dict[str, list[int]] = {}
