@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..cpu.checking import decode_upload
 from ..photocheck.edge_net import OUTPUTS, SIDE, net_input
-from ..photocheck.subject import small_copy
+from ..photocheck.subject import find_subject, small_copy
 from .calibrate import calibration_photos
 
 EPOCHS = 40
@@ -32,6 +32,16 @@ BATCH = 64
 # (AUC 0.814-0.820 against 0.836-0.846 on the first three), so they are kept, labelled, and left out
 # (docs/benchmarks.md).
 TRAINED_BATCHES = (1, 2, 3)
+# Synthetic cut-offs (docs/decisions.md, "Cut-offs made by cropping"): of the training photos whose item the
+# check's own mask finds whole and clear of the frame, on a clean background, this share of a batch's is replaced
+# by a crop through the item (a cut-off), and this share by a crop that keeps it whole (still good), so that
+# being a crop, magnified, is no evidence either way.
+CUT_SHARE = 0.3
+WHOLE_SHARE = 0.15
+# An item this close to the frame (a fraction of the side), or smaller than this share of the frame, is not
+# cropped: the mask's box is not trusted to the pixel, and a tiny item would need a crop magnified past any upload.
+CROP_MARGIN = 0.03
+CROP_MIN_AREA = 0.04
 
 
 def photo_input(data: bytes, settings) -> np.ndarray:
@@ -39,16 +49,70 @@ def photo_input(data: bytes, settings) -> np.ndarray:
     return net_input(small_copy(decode_upload(data, settings).rgb))
 
 
-def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`."""
-    set_dir = Path(set_dir)
+def _rows(set_dir: Path, batches) -> list[dict]:
     with (set_dir / "manifest.csv").open(newline="") as fh:
         batch_of = {r["file"]: int(r["batch"]) for r in csv.DictReader(fh)}
     with (set_dir / "labels.csv").open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if batch_of[r["file"]] in batches]
+        return [r for r in csv.DictReader(fh) if batch_of[r["file"]] in batches]
+
+
+def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`."""
+    set_dir = Path(set_dir)
+    rows = _rows(set_dir, batches)
     x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows])
     y = np.array([[r["visibility"] == "cut_off", r["background"] == "cluttered"] for r in rows], dtype=np.float32)
     return x, y
+
+
+def whole_item_box(rgb: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The item's box (fractions of the frame) where the check's mask finds it clear of every edge, else None."""
+    subject = find_subject(small_copy(rgb))
+    x0, y0, x1, y1 = subject.box
+    if not subject.found or subject.area < CROP_MIN_AREA or min(x0, y0, 1 - x1, 1 - y1) < CROP_MARGIN:
+        return None
+    return subject.box
+
+
+def crop_photo(rgb: np.ndarray, box: tuple[float, float, float, float], rng, *, cut: bool) -> np.ndarray:
+    """A crop of a photo whose whole item sits in `box`. With `cut`, one side (two, one time in three) of the
+    new frame runs 15-45% of the way into the item, as a photo taken too close cuts it; every other side is
+    trimmed by up to 80% of its margin, so the crop's shape and magnification vary as much either way."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = box
+    # New frame (left, top, right, bottom) as fractions; start from a trim inside each margin.
+    frame = [x0 * rng.uniform(0, 0.8), y0 * rng.uniform(0, 0.8),
+             1 - (1 - x1) * rng.uniform(0, 0.8), 1 - (1 - y1) * rng.uniform(0, 0.8)]
+    if cut:
+        sides = rng.choice(4, size=2 if rng.random() < 1 / 3 else 1, replace=False)
+        for side in sides:
+            depth = rng.uniform(0.15, 0.45)
+            if side == 0:
+                frame[0] = x0 + depth * (x1 - x0)
+            elif side == 1:
+                frame[1] = y0 + depth * (y1 - y0)
+            elif side == 2:
+                frame[2] = x1 - depth * (x1 - x0)
+            else:
+                frame[3] = y1 - depth * (y1 - y0)
+    left, top = int(frame[0] * w), int(frame[1] * h)
+    right, bottom = max(left + 8, int(np.ceil(frame[2] * w))), max(top + 8, int(np.ceil(frame[3] * h)))
+    return np.ascontiguousarray(rgb[top:bottom, left:right])
+
+
+def croppable(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> list[tuple[int, np.ndarray, tuple]]:
+    """(row in read_trainset's order, decoded photo, item box) of the training photos labelled good on visibility
+    and background whose item the mask finds whole: the only ones cropped."""
+    set_dir = Path(set_dir)
+    out = []
+    for i, row in enumerate(_rows(set_dir, batches)):
+        if row["visibility"] != "good" or row["background"] != "good":
+            continue
+        rgb = small_copy(decode_upload((set_dir / "photos" / row["file"]).read_bytes(), settings).rgb)
+        box = whole_item_box(rgb)
+        if box is not None:
+            out.append((i, rgb, box))
+    return out
 
 
 def calibration_inputs(set_dir: str | Path, settings) -> tuple[np.ndarray, np.ndarray]:
@@ -107,8 +171,21 @@ def _augment(x, rng, degrade: bool = True):
     return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
 
+def _with_crops(x, y, idx, crops: dict, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's inputs and targets, with some croppable photos replaced by a crop (CUT_SHARE cutting the item,
+    WHOLE_SHARE keeping it whole); their clutter target stays: a crop of a clean background is clean."""
+    xb, yb = x[idx].copy(), y[idx].copy()
+    for j, i in enumerate(idx):
+        if i in crops and (u := rng.random()) < CUT_SHARE + WHOLE_SHARE:
+            cut = u < CUT_SHARE
+            xb[j] = net_input(crop_photo(*crops[i], rng, cut=cut))[0]
+            yb[j, 0] = float(cut)
+    return xb, yb
+
+
 def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, settings, *,
-                   seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True) -> dict:
+                   seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True,
+                   crops: bool = True) -> dict:
     """Train, write the ONNX file (the weights' average at the end, a sigmoid on its outputs) and a .json beside
     it; the metadata, with the cut-off AUC on `validation` (inputs, cut-off labels) after each epoch."""
     import torch
@@ -118,6 +195,7 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x, y = read_trainset(set_dir, settings, batches)
+    croppable_photos = {i: (rgb, box) for i, rgb, box in croppable(set_dir, settings, batches)} if crops else {}
     model = _model()
     pos = y.mean(axis=0)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - pos) / np.maximum(pos, 1e-3)))
@@ -133,8 +211,8 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
         order = rng.permutation(len(x))
         for start in range(0, len(x), BATCH):
             idx = order[start:start + BATCH]
-            xb = torch.from_numpy(_augment(x[idx], rng, degrade))
-            loss = loss_fn(model(xb), torch.from_numpy(y[idx]))
+            xb, yb = _with_crops(x, y, idx, croppable_photos, rng)
+            loss = loss_fn(model(torch.from_numpy(_augment(xb, rng, degrade))), torch.from_numpy(yb))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -152,7 +230,9 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
     raw = out.read_bytes()
     meta = {"outputs": list(OUTPUTS), "side": SIDE, "batches": list(batches), "trained_on": len(x),
             "positives": y.sum(axis=0).tolist(),
-            "seed": seed, "epochs": epochs, "degraded_copies": degrade, "validation_cut_off_auc": history[-1],
+            "seed": seed, "epochs": epochs, "degraded_copies": degrade,
+            "cropped": {"photos": len(croppable_photos), "cut_share": CUT_SHARE, "whole_share": WHOLE_SHARE}
+            if crops else None, "validation_cut_off_auc": history[-1],
             "validation_photos": len(vy), "history": history, "sha256": hashlib.sha256(raw).hexdigest()[:12]}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
