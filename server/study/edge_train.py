@@ -75,16 +75,19 @@ def whole_item_box(rgb: np.ndarray) -> tuple[float, float, float, float] | None:
 
 
 def crop_photo(rgb: np.ndarray, box: tuple[float, float, float, float], rng, *, cut: bool) -> np.ndarray:
-    """A crop of a photo whose whole item sits in `box`. With `cut`, one side (two, one time in three) of the
-    new frame runs 15-45% of the way into the item, as a photo taken too close cuts it; every other side is
-    trimmed by up to 80% of its margin, so the crop's shape and magnification vary as much either way."""
+    """A crop of a photo whose whole item sits in `box`. With `cut`, one side (two meeting at a corner, one time
+    in three) of the new frame runs 15-45% of the way into the item, as a photo taken too close cuts it; every
+    other side is trimmed by up to 80% of its margin, so the crop's shape and magnification vary as much either
+    way."""
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = box
     # New frame (left, top, right, bottom) as fractions; start from a trim inside each margin.
     frame = [x0 * rng.uniform(0, 0.8), y0 * rng.uniform(0, 0.8),
              1 - (1 - x1) * rng.uniform(0, 0.8), 1 - (1 - y1) * rng.uniform(0, 0.8)]
     if cut:
-        sides = rng.choice(4, size=2 if rng.random() < 1 / 3 else 1, replace=False)
+        # Two sides meet at a corner: cuts on opposite sides could leave a sliver of the item.
+        first = int(rng.integers(4))
+        sides = [first] if rng.random() >= 1 / 3 else [first, (first + 1 + 2 * int(rng.integers(2))) % 4]
         for side in sides:
             depth = rng.uniform(0.15, 0.45)
             if side == 0:
