@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from server.study.edge_train import crop_photo, whole_item_box
+from phototips.study.edge_train import crop_photo, whole_item_box
 
 
 def _packshot(h=240, w=320, item=(90, 60, 230, 190)):
