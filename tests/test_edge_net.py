@@ -167,8 +167,11 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
 
     written = []
 
+    asked = []
+
     def train(set_dir, validation, out, settings, **kw):
         written.append(Path(out))
+        asked.append(kw)
         return {"sha256": "0" * 12, "trained_on": 1, "epochs": 1, "validation_cut_off_auc": 0.5}
 
     monkeypatch.setattr(edge_train, "train_edge_net", train)
@@ -179,3 +182,6 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
     assert cli.main(["study", "edge-net", "--out", str(MODEL)]) == 0
     said = capsys.readouterr().out
     assert written[-1] == MODEL and "this is the file the check reads" in said and "raise `version`" in said
+    # The shipped network's training by default; synthetic cut-offs only when asked (docs/decisions.md).
+    assert asked[0]["crops"] is False and asked[0]["degrade"] is True
+    assert cli.main(["study", "edge-net", "--crops"]) == 0 and asked[-1]["crops"] is True
