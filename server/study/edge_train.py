@@ -33,10 +33,10 @@ BATCH = 64
 # rank them better (AUC 0.843 against 0.834), but the `cut_off` model over every measurement then ranks the
 # held-out half's no better (0.881 against 0.884) and tips more good photos, so they stay out (docs/decisions.md).
 TRAINED_BATCHES = (1, 2, 3)
-# Synthetic cut-offs, with --crops (tried, not shipped: docs/decisions.md, "Cut-offs made by cropping"): of the
-# training photos whose item the check's own mask finds whole and clear of the frame, on a clean background, this
-# share of a batch's is replaced by a crop through the item (a cut-off), and this share by a crop that keeps it
-# whole (still good), so that being a crop, magnified, is no evidence either way.
+# Synthetic cut-offs, with --crops (tried, not shipped: docs/decisions.md, "Cut-offs made by cropping"): each time
+# a training photo whose item the check's own mask finds whole and clear of the frame, on a clean background, is
+# drawn into a batch, it has these chances of being replaced by a crop through the item (a cut-off) and by a crop
+# that keeps it whole (still good), so that being a crop, magnified, is no evidence either way.
 CUT_SHARE = 0.3
 WHOLE_SHARE = 0.15
 # An item this close to the frame (a fraction of the side), or smaller than this share of the frame, is not
