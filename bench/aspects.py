@@ -89,6 +89,24 @@ def problem_ranking(photos, measured: dict, judgement) -> dict:
     return out
 
 
+def input_ranking(photos, measured: dict, judgement, least: int = 10) -> dict:
+    """aspect.problem -> input -> ROC AUC of that input alone (times its weight's sign, so read as the model uses
+    it) and of the model without it, for each fitted problem with at least `least` labelled and two inputs: which
+    inputs carry a model and which overlap (docs/benchmarks.md, the network's batches 4 and 5)."""
+    out = {}
+    for aspect, _, problem in fitted_problems(judgement):
+        labelled = [p.labels[aspect] == problem.name for p in photos]
+        if not least <= sum(labelled) < len(labelled) or len(problem.weights) < 2:
+            continue
+        ms = [measured[p.file] for p in photos]
+        out[f"{aspect}.{problem.name}"] = {
+            key: {"alone": _auc(labelled, [w * m[key] for m in ms])["auc"],
+                  "without": _auc(labelled, [sum(v * m[k] for k, v in problem.weights.items() if k != key)
+                                             for m in ms])["auc"]}
+            for key, w in problem.weights.items()}
+    return out
+
+
 def threshold_sweep(photos, results: dict, thresholds=SWEEP) -> dict:
     """aspect -> half -> threshold -> precision, recall and good photos tipped, were tips shown from that
     confidence for this aspect alone (select_tips shows every finding at or above it)."""
@@ -142,6 +160,7 @@ def run(set_dir: Path, *, scorer_name: str, split: str, resamples: int, degraded
                           "shown": {a: p for a, p in j.shown.items() if p}} for j in judged]}
     out["ranking"] = ranking(photos, results)
     out["problem_ranking"] = problem_ranking(photos, measured, scorer.judgement)
+    out["input_ranking"] = input_ranking(photos, measured, scorer.judgement)
     if sweep:
         out["sweep"] = threshold_sweep(photos, results)
     if degraded:
@@ -199,6 +218,9 @@ def markdown(res: dict) -> str:
               + ", ".join(f"{a} {r['auc']:.3f} ({r['labelled']})" for a, r in res.get("ranking", {}).items()),
               "", "How each fitted problem's own model orders them (ROC AUC against that problem): "
               + ", ".join(f"{a} {r['auc']:.3f} ({r['labelled']})" for a, r in res.get("problem_ranking", {}).items())]
+    for name, inputs in res.get("input_ranking", {}).items():
+        lines += ["", f"{name}, each input alone / the model without it: "
+                  + ", ".join(f"{k} {v['alone']:.3f} / {v['without']:.3f}" for k, v in inputs.items())]
     if "agreement" in res:
         ag = res["agreement"]
         lines += ["", f"Two labellings of the same {ag['photos']} photos: "

@@ -1053,6 +1053,23 @@ def test_aspects_benchmark_ranks_each_fitted_problem_by_its_own_model():
     assert problem_ranking(photos, measured, judgement) == {"visibility.cut_off": {"labelled": 2, "auc": 0.5}}
 
 
+def test_aspects_benchmark_says_what_each_input_of_a_fitted_model_adds():
+    from types import SimpleNamespace
+
+    from aspects import input_ranking
+
+    # x orders the cut-offs perfectly; z is read the wrong way round (negative weight) and says nothing alone.
+    cut_off = Problem("cut_off", (("x", 0.0, 1.0),), bias=0.0, weights={"x": 1.0, "z": -0.1}, fit=True)
+    judgement = SimpleNamespace(aspects={"visibility": {"problems": [cut_off]}})
+    labels = {"a": "cut_off", "b": "cut_off", "c": "good", "d": "good"}
+    photos = [Photo(f, {"visibility": v}) for f, v in labels.items()]
+    measured = {"a": {"x": 3.0, "z": 2.0}, "b": {"x": 2.0, "z": 0.0},
+                "c": {"x": 1.0, "z": 0.0}, "d": {"x": 0.0, "z": 2.0}}
+    out = input_ranking(photos, measured, judgement, least=2)
+    assert out == {"visibility.cut_off": {"x": {"alone": 1.0, "without": 0.5}, "z": {"alone": 0.5, "without": 1.0}}}
+    assert input_ranking(photos, measured, judgement) == {}  # under 10 labelled: not read
+
+
 def test_aspects_benchmark_reads_the_batches_named(tmp_path):
     batch = {f: r["batch"] for f, r in licensed_manifest(SET).items()}
     subset, pick = subset_of_the_set(tmp_path, lambda rows: [r for r in rows if batch[r["file"]] == "first"][:4]
