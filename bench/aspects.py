@@ -10,7 +10,8 @@ the aspects people judged, the share of good photos told to fix something other
 than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval; and per aspect the ROC AUC of its confidence against
 people calling it a problem (how well the check orders photos, whatever the tip threshold), and per fitted
-problem that of its own confidence model. `--split holdout` keeps
+problem that of its own confidence model, with, where it has at least 10 labelled, each input's alone and the
+model's without each input (which inputs carry it, and which overlap). `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
