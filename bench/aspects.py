@@ -11,7 +11,7 @@ than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval; and per aspect the ROC AUC of its confidence against
 people calling it a problem (how well the check orders photos, whatever the tip threshold), and per fitted
 problem that of its own confidence model, with, where it has at least 10 labelled, each input's alone and the
-model's without each input (which inputs carry it, and which overlap). `--split holdout` keeps
+model's without each input, the other weights kept (which inputs carry it). `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
@@ -92,16 +92,16 @@ def problem_ranking(photos, measured: dict, judgement) -> dict:
 
 def input_ranking(photos, measured: dict, judgement, least: int = 10) -> dict:
     """aspect.problem -> input -> ROC AUC of that input alone (times its weight's sign, so read as the model uses
-    it) and of the model without it, for each fitted problem with at least `least` labelled and two inputs: which
-    inputs carry a model and which overlap (docs/benchmarks.md, the network's batches 4 and 5)."""
+    it) and of the model without it, the other weights kept, not refitted, for each fitted problem with at least
+    `least` labelled and two inputs: which inputs carry a model (docs/benchmarks.md, the network's batches 4 and 5)."""
     out = {}
     for aspect, _, problem in fitted_problems(judgement):
         labelled = [p.labels[aspect] == problem.name for p in photos]
-        if not least <= sum(labelled) < len(labelled) or len(problem.weights) < 2:
+        if not max(least, 1) <= sum(labelled) < len(labelled) or len(problem.weights) < 2:
             continue
         ms = [measured[p.file] for p in photos]
         out[f"{aspect}.{problem.name}"] = {
-            key: {"alone": _auc(labelled, [w * m[key] for m in ms])["auc"],
+            key: {"alone": _auc(labelled, [(1 if w >= 0 else -1) * m[key] for m in ms])["auc"],
                   "without": _auc(labelled, [sum(v * m[k] for k, v in problem.weights.items() if k != key)
                                              for m in ms])["auc"]}
             for key, w in problem.weights.items()}

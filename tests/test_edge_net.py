@@ -62,6 +62,9 @@ def test_batches_4_and_5_keep_their_other_labellings_beside_the_one_trained_on()
         assert {r["labeller"][0] for r in rows} == {prefix}, name
         # Labelled apart: the labellings differ on some photos (identical files would be a copy, not a labelling).
         assert sum(r["visibility"] != labels[r["file"]]["visibility"] for r in rows) > 100, name
+    first = {r["file"]: r for r in _rows(TRAIN / "labels_first.csv")}
+    third = _rows(TRAIN / "labels_third.csv")
+    assert sum(r["visibility"] != first[r["file"]]["visibility"] for r in third) > 100
 
 
 def test_batches_are_drawn_apart_and_a_batch_drawn_again_is_the_same(monkeypatch, tmp_path):

@@ -1058,15 +1058,15 @@ def test_aspects_benchmark_says_what_each_input_of_a_fitted_model_adds():
 
     from aspects import input_ranking
 
-    # x orders the cut-offs perfectly; z is read the wrong way round (negative weight) and says nothing alone.
+    # x orders the cut-offs perfectly; z, weighed negatively, orders them well only read the way the model does.
     cut_off = Problem("cut_off", (("x", 0.0, 1.0),), bias=0.0, weights={"x": 1.0, "z": -0.1}, fit=True)
     judgement = SimpleNamespace(aspects={"visibility": {"problems": [cut_off]}})
     labels = {"a": "cut_off", "b": "cut_off", "c": "good", "d": "good"}
     photos = [Photo(f, {"visibility": v}) for f, v in labels.items()]
-    measured = {"a": {"x": 3.0, "z": 2.0}, "b": {"x": 2.0, "z": 0.0},
-                "c": {"x": 1.0, "z": 0.0}, "d": {"x": 0.0, "z": 2.0}}
+    measured = {"a": {"x": 3.0, "z": 0.0}, "b": {"x": 2.0, "z": 2.0},
+                "c": {"x": 1.0, "z": 1.0}, "d": {"x": 0.0, "z": 3.0}}
     out = input_ranking(photos, measured, judgement, least=2)
-    assert out == {"visibility.cut_off": {"x": {"alone": 1.0, "without": 0.5}, "z": {"alone": 0.5, "without": 1.0}}}
+    assert out == {"visibility.cut_off": {"x": {"alone": 1.0, "without": 0.75}, "z": {"alone": 0.75, "without": 1.0}}}
     assert input_ranking(photos, measured, judgement) == {}  # under 10 labelled: not read
 
 

@@ -2,7 +2,8 @@
 
 The training photos are drawn from the development set's sources but are in neither evaluation set
 (scripts/draw_trainset.py), with one label a photo on visibility and background in labels.csv (batches 4 and 5's
-first labels, since replaced, in labels_first.csv). The network kept is the
+first labels, since replaced, in labels_first.csv; a third, not trained on, in labels_third.csv). The network
+kept is the
 exponential average of its weights at the end of training; the development set's calibration half is only read to
 report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training
 decodes the stored 128-px photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading)
