@@ -185,9 +185,7 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
     from phototips import cli, paths
     from phototips.study import edge_train
 
-    written = []
-
-    asked = []
+    written, asked = [], []
 
     def train(set_dir, validation, out, settings, **kw):
         written.append(Path(out))

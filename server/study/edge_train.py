@@ -93,14 +93,8 @@ def crop_photo(rgb: np.ndarray, box: tuple[float, float, float, float], rng, *, 
         sides = [first] if rng.random() >= 1 / 3 else [first, (first + 1 + 2 * int(rng.integers(2))) % 4]
         for side in sides:
             depth = rng.uniform(0.15, 0.45)
-            if side == 0:
-                frame[0] = x0 + depth * (x1 - x0)
-            elif side == 1:
-                frame[1] = y0 + depth * (y1 - y0)
-            elif side == 2:
-                frame[2] = x1 - depth * (x1 - x0)
-            else:
-                frame[3] = y1 - depth * (y1 - y0)
+            lo, hi = (x0, x1) if side % 2 == 0 else (y0, y1)
+            frame[side] = lo + depth * (hi - lo) if side < 2 else hi - depth * (hi - lo)
     left, top = int(frame[0] * w), int(frame[1] * h)
     right, bottom = max(left + 8, int(np.ceil(frame[2] * w))), max(top + 8, int(np.ceil(frame[3] * h)))
     return np.ascontiguousarray(rgb[top:bottom, left:right])
@@ -236,10 +230,9 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
     raw = out.read_bytes()
     meta = {"outputs": list(OUTPUTS), "side": SIDE, "batches": list(batches), "trained_on": len(x),
             "positives": y.sum(axis=0).tolist(),
-            "seed": seed, "epochs": epochs, "degraded_copies": degrade,
-            # Only with crops: the default's metadata stays that of the networks trained before them.
-            **({"cropped": {"photos": len(croppable_photos), "cut_share": CUT_SHARE, "whole_share": WHOLE_SHARE}}
-               if crops else {}), "validation_cut_off_auc": history[-1],
+            "seed": seed, "epochs": epochs, "degraded_copies": degrade, "validation_cut_off_auc": history[-1],
             "validation_photos": len(vy), "history": history, "sha256": hashlib.sha256(raw).hexdigest()[:12]}
+    if crops:  # only then: the default's metadata stays that of the networks trained before crops existed
+        meta["cropped"] = {"photos": len(croppable_photos), "cut_share": CUT_SHARE, "whole_share": WHOLE_SHARE}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
