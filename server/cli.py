@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="edge-net: train without degraded copies (the first candidate measured in docs/benchmarks.md)")
     s.add_argument("--crops", action="store_true",
                    help="edge-net: add synthetic cut-offs made by cropping (tried, not shipped: docs/decisions.md)")
+    s.add_argument("--clutter-batches", type=int, nargs="+", default=[], metavar="N",
+                   help="edge-net: batches of the training set that teach clutter only, by the majority of their "
+                        "three labellings (docs/decisions.md)")
     s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
     s.add_argument("--score", action="store_true",
                    help="calibrate: refit the score's base and weights too (kept from the calibration file otherwise)")
@@ -289,7 +292,7 @@ def _edge_net(settings, args) -> int:
     shipped = paths.MODELS / "edge-net.onnx"
     out = args.out or str(paths.HOME / "bench" / "out" / "edge-net.onnx")
     meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, settings, seed=args.seed,
-                          degrade=not args.no_degrade, crops=args.crops)
+                          degrade=not args.no_degrade, crops=args.crops, clutter_batches=args.clutter_batches)
     step = ("this is the file the check reads" if Path(out).resolve() == shipped.resolve()
             else f"to ship it, copy it to {shipped}")
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "

@@ -179,6 +179,45 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_
     assert roc_auc_score(validation[1], p) > 0.85
 
 
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_batches_that_teach_clutter_only_leave_the_cut_off_output_to_the_others(tmp_path):
+    from phototips.study.edge_train import read_trainset, train_edge_net
+
+    rng = np.random.default_rng(2)
+    where = tmp_path / "train"
+    _toy_set(where, 300, rng)
+    validation = _toy_set(tmp_path / "validation", 60, rng)
+    rows = _rows(where / "labels.csv")
+    # Photos 100-299 are batch 2, whose cut-off labels are all wrong (flipped) and whose clutter label in
+    # labels.csv is flipped too, but put right by the two other labellings' majority.
+    _write_csv(where / "manifest.csv", [{"file": r["file"], "batch": 1 if i < 100 else 2} for i, r in enumerate(rows)])
+    truth = [r["background"] for r in rows]
+    for r in rows[100:]:
+        r["visibility"] = "good" if r["visibility"] == "cut_off" else "cut_off"
+        r["background"] = "good" if r["background"] == "cluttered" else "cluttered"
+    _write_csv(where / "labels.csv", rows)
+    for name in ("labels_first.csv", "labels_third.csv"):
+        _write_csv(where / name, [r | {"background": t} for r, t in zip(rows[100:], truth[100:])])
+
+    x, y = read_trainset(where, SETTINGS, (1,), (2,))
+    assert x.shape == (300, 3, SIDE, SIDE)
+    assert not np.isnan(y[:100]).any() and np.isnan(y[100:, 0]).all()
+    assert np.array_equal(y[:, 1], np.array([t == "cluttered" for t in truth], np.float32))
+    assert read_trainset(where, SETTINGS, (1,))[1].shape == (100, 2)
+
+    out = tmp_path / "net.onnx"
+    meta = train_edge_net(where, validation, out, SETTINGS, epochs=12, batches=(1,), clutter_batches=(2,))
+    assert meta["trained_on"] == 300 and meta["cut_off_trained_on"] == 100 and meta["clutter_batches"] == [2]
+    # Learnt from the 200 flipped labels, cut-offs would rank backwards; left out, the 100 right ones teach it.
+    assert meta["validation_cut_off_auc"] > 0.85
+
+
 def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_asked(monkeypatch, capsys):
     # Training is stood in for (it takes minutes): what is checked is where the command writes by default, and
     # what it tells whoever replaces the network the check reads.
@@ -201,5 +240,7 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
     said = capsys.readouterr().out
     assert written[-1] == MODEL and "this is the file the check reads" in said and "raise `version`" in said
     # The shipped network's training by default; synthetic cut-offs only when asked (docs/decisions.md).
-    assert asked[0]["crops"] is False and asked[0]["degrade"] is True
+    assert asked[0]["crops"] is False and asked[0]["degrade"] is True and asked[0]["clutter_batches"] == []
     assert cli.main(["study", "edge-net", "--crops"]) == 0 and asked[-1]["crops"] is True
+    assert cli.main(["study", "edge-net", "--clutter-batches", "4", "5"]) == 0
+    assert asked[-1]["clutter_batches"] == [4, 5]

@@ -2,10 +2,10 @@
 
 The training photos are drawn from the development set's sources but are in neither evaluation set
 (scripts/draw_trainset.py), with one label a photo on visibility and background in labels.csv (batches 4 and 5's
-first labels, since replaced, in labels_first.csv; a third, not trained on, in labels_third.csv). The network
-kept is the
-exponential average of its weights at the end of training; the development set's calibration half is only read to
-report how it ranks cut-offs epoch by epoch, and its held-out half and the test set are never read. Training
+first labels, since replaced, in labels_first.csv; a third in labels_third.csv, read only for the majority of
+three with `clutter_batches`, tried and not shipped). The network kept is the exponential average of its weights
+at the end of training; the development set's calibration half is only read to report how it ranks cut-offs epoch
+by epoch, and its held-out half and the test set are never read. Training
 decodes the stored 128-px photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading)
 the photo it is given; both make the network's input with `net_input`. torch is needed here only (the `vlm`
 extra); OpenCV runs the exported file.
@@ -33,6 +33,8 @@ BATCH = 64
 # once, made the network rank the calibration half's cut-offs worse; labelled again by helpers of 160, they make it
 # rank them better (AUC 0.843 against 0.834), but the `cut_off` model over every measurement then ranks the
 # held-out half's no better (0.881 against 0.884) and tips more good photos, so they stay out (docs/decisions.md).
+# Nor did they help teaching clutter alone (`clutter_batches`, by the majority of their three labellings): the
+# `cluttered` model ranked the held-out half no better (0.964 against 0.965).
 TRAINED_BATCHES = (1, 2, 3)
 # Synthetic cut-offs, with --crops (tried, not shipped: docs/decisions.md, "Cut-offs made by cropping"): each time
 # a training photo whose item the check's own mask finds whole and clear of the frame, on a clean background, is
@@ -51,19 +53,38 @@ def photo_input(data: bytes, settings) -> np.ndarray:
     return net_input(small_copy(decode_upload(data, settings).rgb))
 
 
+def _read_labels(path: Path) -> dict[str, dict]:
+    with path.open(newline="") as fh:
+        return {r["file"]: r for r in csv.DictReader(fh)}
+
+
 def _rows(set_dir: Path, batches) -> list[dict]:
     with (set_dir / "manifest.csv").open(newline="") as fh:
         batch_of = {r["file"]: int(r["batch"]) for r in csv.DictReader(fh)}
-    with (set_dir / "labels.csv").open(newline="") as fh:
-        return [r for r in csv.DictReader(fh) if batch_of[r["file"]] in batches]
+    return [r for f, r in _read_labels(set_dir / "labels.csv").items() if batch_of[f] in batches]
 
 
-def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`."""
+def majority_cluttered(set_dir: str | Path) -> dict[str, bool]:
+    """Whether at least two of a photo's three labellings (labels_first, labels, labels_third) call its background
+    cluttered, for every photo labelled three times: two votes of three, so never a tie."""
+    set_dir = Path(set_dir)
+    labellings = [_read_labels(set_dir / name) for name in ("labels_first.csv", "labels.csv", "labels_third.csv")]
+    return {f: sum(lab[f]["background"] == "cluttered" for lab in labellings) >= 2
+            for f in labellings[0] if all(f in lab for lab in labellings[1:])}
+
+
+def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES,
+                  clutter_batches=()) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`, then
+    in `clutter_batches`: those teach clutter only (their cut-off target is NaN, not learnt), by the majority of
+    their three labellings."""
     set_dir = Path(set_dir)
     rows = _rows(set_dir, batches)
-    x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows])
-    y = np.array([[r["visibility"] == "cut_off", r["background"] == "cluttered"] for r in rows], dtype=np.float32)
+    extra = _rows(set_dir, set(clutter_batches) - set(batches))
+    majority = majority_cluttered(set_dir) if extra else {}
+    x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows + extra])
+    y = np.array([[r["visibility"] == "cut_off", r["background"] == "cluttered"] for r in rows]
+                 + [[np.nan, majority[r["file"]]] for r in extra], dtype=np.float32)
     return x, y
 
 
@@ -185,7 +206,7 @@ def _with_crops(x, y, idx, crops: dict, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, settings, *,
                    seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True,
-                   crops: bool = False) -> dict:
+                   crops: bool = False, clutter_batches=()) -> dict:
     """Train, write the ONNX file (the weights' average at the end, a sigmoid on its outputs) and a .json beside
     it; the metadata, with the cut-off AUC on `validation` (inputs, cut-off labels) after each epoch."""
     import torch
@@ -194,11 +215,20 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    x, y = read_trainset(set_dir, settings, batches)
+    x, y = read_trainset(set_dir, settings, batches, clutter_batches)
     croppable_photos = {i: (rgb, box) for i, rgb, box in croppable(set_dir, settings, batches)} if crops else {}
     model = _model()
-    pos = y.mean(axis=0)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - pos) / np.maximum(pos, 1e-3)))
+    pos = np.nanmean(y, axis=0)
+    pos_weight = torch.tensor((1 - pos) / np.maximum(pos, 1e-3))
+    if clutter_batches:
+        # A target that is NaN is not learnt: its term is left out of the mean.
+        each = nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+
+        def loss_fn(logits, target):
+            known = ~torch.isnan(target)
+            return each(logits, torch.nan_to_num(target))[known].mean()
+    else:
+        loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, epochs)
     # The network kept is an exponential average of the weights along training: single epochs' networks rank the
@@ -229,9 +259,12 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
                       input_names=["photo"], output_names=["p"], opset_version=13, dynamo=False)
     raw = out.read_bytes()
     meta = {"outputs": list(OUTPUTS), "side": SIDE, "batches": list(batches), "trained_on": len(x),
-            "positives": y.sum(axis=0).tolist(),
+            "positives": np.nansum(y, axis=0).tolist(),
             "seed": seed, "epochs": epochs, "degraded_copies": degrade, "validation_cut_off_auc": history[-1],
             "validation_photos": len(vy), "history": history, "sha256": hashlib.sha256(raw).hexdigest()[:12]}
+    if clutter_batches:  # as crops below: the default's metadata keeps its keys
+        meta["clutter_batches"] = sorted(set(clutter_batches) - set(batches))
+        meta["cut_off_trained_on"] = int(np.count_nonzero(~np.isnan(y[:, 0])))
     if crops:  # only then: the default's metadata stays that of the networks trained before crops existed
         meta["cropped"] = {"photos": len(croppable_photos), "cut_share": CUT_SHARE, "whole_share": WHOLE_SHARE}
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
