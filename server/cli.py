@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--clutter-batches", type=int, nargs="+", default=[], metavar="N",
                    help="edge-net: batches of the training set that teach clutter only, by the majority of their "
                         "three labellings (docs/decisions.md)")
+    s.add_argument("--batches", type=int, nargs="+", metavar="N",
+                   help="edge-net: the training set's batches to learn from (default: the shipped network's)")
+    s.add_argument("--majority", action="store_true",
+                   help="edge-net: photos labelled three times learn what two of the three labellings say")
     s.add_argument("--dry-run", action="store_true", help="calibrate: print the fit, do not write it")
     s.add_argument("--score", action="store_true",
                    help="calibrate: refit the score's base and weights too (kept from the calibration file otherwise)")
@@ -292,7 +296,8 @@ def _edge_net(settings, args) -> int:
     shipped = paths.MODELS / "edge-net.onnx"
     out = args.out or str(paths.HOME / "bench" / "out" / "edge-net.onnx")
     meta = train_edge_net(args.train_set, calibration_inputs(args.set, settings), out, settings, seed=args.seed,
-                          degrade=not args.no_degrade, crops=args.crops, clutter_batches=args.clutter_batches)
+                          degrade=not args.no_degrade, crops=args.crops, clutter_batches=args.clutter_batches,
+                          majority=args.majority, **({"batches": tuple(args.batches)} if args.batches else {}))
     step = ("this is the file the check reads" if Path(out).resolve() == shipped.resolve()
             else f"to ship it, copy it to {shipped}")
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "

@@ -187,29 +187,41 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def test_batches_that_teach_clutter_only_leave_the_cut_off_output_to_the_others(tmp_path):
-    from phototips.study.edge_train import read_trainset, train_edge_net
+    from phototips.study.edge_train import majority_labels, read_trainset, train_edge_net
 
     rng = np.random.default_rng(2)
     where = tmp_path / "train"
     _toy_set(where, 300, rng)
     validation = _toy_set(tmp_path / "validation", 60, rng)
     rows = _rows(where / "labels.csv")
-    # Photos 100-299 are batch 2, whose cut-off labels are all wrong (flipped) and whose clutter label in
-    # labels.csv is flipped too, but put right by the two other labellings' majority.
+    # Photos 100-299 are batch 2, whose labels in labels.csv are all wrong (flipped): the first and third
+    # labellings give the right clutter label, and the right cut-off label on photos 100-199 only.
     _write_csv(where / "manifest.csv", [{"file": r["file"], "batch": 1 if i < 100 else 2} for i, r in enumerate(rows)])
-    truth = [r["background"] for r in rows]
+    truth = [(r["visibility"] == "cut_off", r["background"] == "cluttered") for r in rows]
+    right = [dict(r) for r in rows]
     for r in rows[100:]:
         r["visibility"] = "good" if r["visibility"] == "cut_off" else "cut_off"
         r["background"] = "good" if r["background"] == "cluttered" else "cluttered"
     _write_csv(where / "labels.csv", rows)
     for name in ("labels_first.csv", "labels_third.csv"):
-        _write_csv(where / name, [r | {"background": t} for r, t in zip(rows[100:], truth[100:])])
+        _write_csv(where / name, right[100:200] + [r | {"visibility": w["visibility"]}
+                                                   for r, w in zip(right[200:], rows[200:])])
+    votes = majority_labels(where)
+    assert sorted(votes) == sorted(r["file"] for r in rows[100:])
+    assert [votes[r["file"]] for r in rows[100:200]] == truth[100:200]
+    assert [votes[r["file"]] for r in rows[200:]] == [(not c, b) for c, b in truth[200:]]
 
     x, y = read_trainset(where, SETTINGS, (1,), (2,))
     assert x.shape == (300, 3, SIDE, SIDE)
     assert not np.isnan(y[:100]).any() and np.isnan(y[100:, 0]).all()
-    assert np.array_equal(y[:, 1], np.array([t == "cluttered" for t in truth], np.float32))
+    assert np.array_equal(y[:, 1], np.array([b for _, b in truth], np.float32))
     assert read_trainset(where, SETTINGS, (1,))[1].shape == (100, 2)
+    # With the majority, batch 2 learns both outputs from what two labellings of three say; without, labels.csv.
+    y = read_trainset(where, SETTINGS, (1, 2), majority=True)[1]
+    assert np.array_equal(y[:200], np.array(truth[:200], np.float32))
+    assert np.array_equal(y[200:], np.array([(not c, b) for c, b in truth[200:]], np.float32))
+    y = read_trainset(where, SETTINGS, (1, 2))[1]
+    assert np.array_equal(y[100:], np.array([(not c, not b) for c, b in truth[100:]], np.float32))
 
     out = tmp_path / "net.onnx"
     meta = train_edge_net(where, validation, out, SETTINGS, epochs=12, batches=(1,), clutter_batches=(2,))
@@ -243,4 +255,6 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
     assert asked[0]["crops"] is False and asked[0]["degrade"] is True and asked[0]["clutter_batches"] == []
     assert cli.main(["study", "edge-net", "--crops"]) == 0 and asked[-1]["crops"] is True
     assert cli.main(["study", "edge-net", "--clutter-batches", "4", "5"]) == 0
-    assert asked[-1]["clutter_batches"] == [4, 5]
+    assert asked[-1]["clutter_batches"] == [4, 5] and asked[-1]["majority"] is False and "batches" not in asked[-1]
+    assert cli.main(["study", "edge-net", "--batches", "1", "2", "--majority"]) == 0
+    assert asked[-1]["batches"] == (1, 2) and asked[-1]["majority"] is True

@@ -64,27 +64,33 @@ def _rows(set_dir: Path, batches) -> list[dict]:
     return [r for f, r in _read_labels(set_dir / "labels.csv").items() if batch_of[f] in batches]
 
 
-def majority_cluttered(set_dir: str | Path) -> dict[str, bool]:
-    """Whether at least two of a photo's three labellings (labels_first, labels, labels_third) call its background
-    cluttered, for every photo labelled three times: two votes of three, so never a tie."""
+def majority_labels(set_dir: str | Path) -> dict[str, tuple[bool, bool]]:
+    """(cut off, cluttered) by what at least two of a photo's three labellings (labels_first, labels,
+    labels_third) say, for every photo labelled three times: two votes of three on each, so never a tie."""
     set_dir = Path(set_dir)
     labellings = [_read_labels(set_dir / name) for name in ("labels_first.csv", "labels.csv", "labels_third.csv")]
-    return {f: sum(lab[f]["background"] == "cluttered" for lab in labellings) >= 2
+    return {f: (sum(lab[f]["visibility"] == "cut_off" for lab in labellings) >= 2,
+                sum(lab[f]["background"] == "cluttered" for lab in labellings) >= 2)
             for f in labellings[0] if all(f in lab for lab in labellings[1:])}
 
 
-def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES,
-                  clutter_batches=()) -> tuple[np.ndarray, np.ndarray]:
+def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES, clutter_batches=(),
+                  majority: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(inputs N x 3 x SIDE x SIDE, targets N x len(OUTPUTS)) of a training set's labelled photos in `batches`, then
     in `clutter_batches`: those teach clutter only (their cut-off target is NaN, not learnt), by the majority of
-    their three labellings."""
+    their three labellings. With `majority`, every photo labelled three times takes the majority on both."""
     set_dir = Path(set_dir)
     rows = _rows(set_dir, batches)
     extra = _rows(set_dir, set(clutter_batches) - set(batches))
-    majority = majority_cluttered(set_dir) if extra else {}
+    votes = majority_labels(set_dir) if extra or majority else {}
+
+    def targets(r: dict) -> list:
+        if majority and r["file"] in votes:
+            return list(votes[r["file"]])
+        return [r["visibility"] == "cut_off", r["background"] == "cluttered"]
+
     x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows + extra])
-    y = np.array([[r["visibility"] == "cut_off", r["background"] == "cluttered"] for r in rows]
-                 + [[np.nan, majority[r["file"]]] for r in extra], dtype=np.float32)
+    y = np.array([targets(r) for r in rows] + [[np.nan, votes[r["file"]][1]] for r in extra], dtype=np.float32)
     return x, y
 
 
@@ -206,7 +212,7 @@ def _with_crops(x, y, idx, crops: dict, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray], out: str | Path, settings, *,
                    seed: int = 0, epochs: int = EPOCHS, batches=TRAINED_BATCHES, degrade: bool = True,
-                   crops: bool = False, clutter_batches=()) -> dict:
+                   crops: bool = False, clutter_batches=(), majority: bool = False) -> dict:
     """Train, write the ONNX file (the weights' average at the end, a sigmoid on its outputs) and a .json beside
     it; the metadata, with the cut-off AUC on `validation` (inputs, cut-off labels) after each epoch."""
     import torch
@@ -215,7 +221,7 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    x, y = read_trainset(set_dir, settings, batches, clutter_batches)
+    x, y = read_trainset(set_dir, settings, batches, clutter_batches, majority)
     croppable_photos = {i: (rgb, box) for i, rgb, box in croppable(set_dir, settings, batches)} if crops else {}
     model = _model()
     pos = np.nanmean(y, axis=0)
@@ -262,7 +268,9 @@ def train_edge_net(set_dir: str | Path, validation: tuple[np.ndarray, np.ndarray
             "positives": np.nansum(y, axis=0).tolist(),
             "seed": seed, "epochs": epochs, "degraded_copies": degrade, "validation_cut_off_auc": history[-1],
             "validation_photos": len(vy), "history": history, "sha256": hashlib.sha256(raw).hexdigest()[:12]}
-    if clutter_batches:  # as crops below: the default's metadata keeps its keys
+    if majority:  # as crops below: the default's metadata keeps its keys
+        meta["majority_of_three"] = True
+    if clutter_batches:
         meta["clutter_batches"] = sorted(set(clutter_batches) - set(batches))
         meta["cut_off_trained_on"] = int(np.count_nonzero(~np.isnan(y[:, 0])))
     if crops:  # only then: the default's metadata stays that of the networks trained before crops existed
