@@ -66,7 +66,9 @@ def _rows(set_dir: Path, batches) -> list[dict]:
 
 def majority_labels(set_dir: str | Path) -> dict[str, tuple[bool, bool]]:
     """(cut off, cluttered) by what at least two of a photo's three labellings (labels_first, labels,
-    labels_third) say, for every photo labelled three times: two votes of three on each, so never a tie."""
+    labels_third) say, for every photo labelled three times: two votes of three on each, so never a tie.
+    Each output is a yes or no, so its own votes are counted, not the aspect's (realset.majority would call
+    cut off the one photo voted cut off, good and blending in, a problem by two votes but cut off by one)."""
     set_dir = Path(set_dir)
     labellings = [_read_labels(set_dir / name) for name in ("labels_first.csv", "labels.csv", "labels_third.csv")]
     return {f: (sum(lab[f]["visibility"] == "cut_off" for lab in labellings) >= 2,
