@@ -132,6 +132,13 @@ def test_the_committed_network_ranks_the_calibration_halfs_cut_offs_and_clutter(
                          [r["edge_net_cluttered"] for r in read]) > 0.9
 
 
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """n photos of a plain backdrop with a block that runs out of the frame or lies within it, and noise or
     stripes behind it: photos/, labels.csv, manifest.csv under `where`; their inputs and cut-off labels."""
@@ -153,12 +160,8 @@ def _toy_set(where: Path, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
                      "background": "cluttered" if busy else "good", "labeller": "test"})
         xs.append(net_input(rgb))
         ys.append(cut)
-    for file, fields, values in (("labels.csv", list(rows[0]), rows),
-                                 ("manifest.csv", ["file", "batch"], [{"file": r["file"], "batch": 1} for r in rows])):
-        with (where / file).open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(values)
+    _write_csv(where / "labels.csv", rows)
+    _write_csv(where / "manifest.csv", [{"file": r["file"], "batch": 1} for r in rows])
     return np.concatenate(xs), np.array(ys)
 
 
@@ -179,55 +182,78 @@ def test_training_learns_to_see_an_item_leave_the_frame_and_exports_what_opencv_
     assert roc_auc_score(validation[1], p) > 0.85
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+def _flipped(row: dict) -> dict:
+    return row | {"visibility": "good" if row["visibility"] == "cut_off" else "cut_off",
+                  "background": "good" if row["background"] == "cluttered" else "cluttered"}
 
 
-def test_batches_that_teach_clutter_only_leave_the_cut_off_output_to_the_others(tmp_path):
+def test_photos_labelled_three_times_learn_the_majority_and_clutter_only_batches_no_cut_offs(tmp_path):
     from phototips.study.edge_train import majority_labels, read_trainset, train_edge_net
 
     rng = np.random.default_rng(2)
     where = tmp_path / "train"
     _toy_set(where, 300, rng)
     validation = _toy_set(tmp_path / "validation", 60, rng)
-    rows = _rows(where / "labels.csv")
-    # Photos 100-299 are batch 2, whose labels in labels.csv are all wrong (flipped): the first and third
-    # labellings give the right clutter label, and the right cut-off label on photos 100-199 only.
-    _write_csv(where / "manifest.csv", [{"file": r["file"], "batch": 1 if i < 100 else 2} for i, r in enumerate(rows)])
-    truth = [(r["visibility"] == "cut_off", r["background"] == "cluttered") for r in rows]
-    right = [dict(r) for r in rows]
-    for r in rows[100:]:
-        r["visibility"] = "good" if r["visibility"] == "cut_off" else "cut_off"
-        r["background"] = "good" if r["background"] == "cluttered" else "cluttered"
-    _write_csv(where / "labels.csv", rows)
-    for name in ("labels_first.csv", "labels_third.csv"):
-        _write_csv(where / name, right[100:200] + [r | {"visibility": w["visibility"]}
-                                                   for r, w in zip(right[200:], rows[200:])])
+    right = _rows(where / "labels.csv")
+    truth = [(r["visibility"] == "cut_off", r["background"] == "cluttered") for r in right]
+    # Photos 100-299 are batch 2, labelled three times; labels.csv is wrong (flipped) on all of them. In blocks
+    # of 50, the first and third labellings are right, right / wrong, right / right, wrong / wrong, wrong, so
+    # the majority is right on the first block only, and no single file gives it.
+    _write_csv(where / "manifest.csv", [{"file": r["file"], "batch": 1 if i < 100 else 2} for i, r in enumerate(right)])
+    _write_csv(where / "labels.csv", right[:100] + [_flipped(r) for r in right[100:]])
+    blocks = ((True, True), (False, True), (True, False), (False, False))
+    for k, name in enumerate(("labels_first.csv", "labels_third.csv")):
+        _write_csv(where / name, [r if blocks[(i - 100) // 50][k] else _flipped(r)
+                                  for i, r in enumerate(right) if i >= 100])
+    expected = truth[:150] + [(not c, not b) for c, b in truth[150:]]
     votes = majority_labels(where)
-    assert sorted(votes) == sorted(r["file"] for r in rows[100:])
-    assert [votes[r["file"]] for r in rows[100:200]] == truth[100:200]
-    assert [votes[r["file"]] for r in rows[200:]] == [(not c, b) for c, b in truth[200:]]
+    assert sorted(votes) == sorted(r["file"] for r in right[100:])
+    assert [votes[r["file"]] for r in right[100:]] == expected[100:]
 
     x, y = read_trainset(where, SETTINGS, (1,), (2,))
     assert x.shape == (300, 3, SIDE, SIDE)
     assert not np.isnan(y[:100]).any() and np.isnan(y[100:, 0]).all()
-    assert np.array_equal(y[:, 1], np.array([b for _, b in truth], np.float32))
+    assert np.array_equal(y[:, 1], np.array([b for _, b in expected], np.float32))
     assert read_trainset(where, SETTINGS, (1,))[1].shape == (100, 2)
-    # With the majority, batch 2 learns both outputs from what two labellings of three say; without, labels.csv.
-    y = read_trainset(where, SETTINGS, (1, 2), majority=True)[1]
-    assert np.array_equal(y[:200], np.array(truth[:200], np.float32))
-    assert np.array_equal(y[200:], np.array([(not c, b) for c, b in truth[200:]], np.float32))
-    y = read_trainset(where, SETTINGS, (1, 2))[1]
-    assert np.array_equal(y[100:], np.array([(not c, not b) for c, b in truth[100:]], np.float32))
+    # With the majority, batch 2 learns both outputs from it; without, from labels.csv.
+    assert np.array_equal(read_trainset(where, SETTINGS, (1, 2), majority=True)[1], np.array(expected, np.float32))
+    assert np.array_equal(read_trainset(where, SETTINGS, (1, 2))[1][100:],
+                          np.array([(not c, not b) for c, b in truth[100:]], np.float32))
+    # A clutter-only batch must have its three labellings; crops are chosen by labels.csv alone.
+    with pytest.raises(ValueError, match="not labelled three times"):
+        read_trainset(where, SETTINGS, (2,), (1,))
+    with pytest.raises(ValueError, match="crops"):
+        train_edge_net(where, validation, tmp_path / "x.onnx", SETTINGS, batches=(1,), clutter_batches=(2,), crops=True)
 
     out = tmp_path / "net.onnx"
     meta = train_edge_net(where, validation, out, SETTINGS, epochs=12, batches=(1,), clutter_batches=(2,))
     assert meta["trained_on"] == 300 and meta["cut_off_trained_on"] == 100 and meta["clutter_batches"] == [2]
-    # Learnt from the 200 flipped labels, cut-offs would rank backwards; left out, the 100 right ones teach it.
+    # Each output's positives are counted over the photos it learns from: batch 1 alone for cut-offs.
+    assert meta["positives"] == [sum(c for c, _ in truth[:100]), sum(b for _, b in expected)]
+    # It trains through the NaN targets (the masked loss is pinned below): the 100 photos of batch 1 teach cut-offs.
     assert meta["validation_cut_off_auc"] > 0.85
+
+
+def test_the_masked_loss_leaves_out_what_is_not_learnt():
+    import torch
+
+    from phototips.study.edge_train import _loss
+
+    torch.manual_seed(0)
+    logits = torch.randn(8, 2, requires_grad=True)
+    target = torch.tensor([[1.0, 0], [float("nan"), 1], [0, 1], [float("nan"), 0],
+                           [1, 1], [0, 0], [float("nan"), 1], [1, 0]])
+    pos_weight = torch.tensor([3.0, 0.5])
+    loss = _loss(pos_weight, masked=True)(logits, target)
+    known = ~torch.isnan(target)
+    p = torch.sigmoid(logits.detach())
+    t = torch.nan_to_num(target)
+    each = -(pos_weight * t * torch.log(p) + (1 - t) * torch.log(1 - p))
+    assert loss.item() == pytest.approx(each[known].mean().item(), rel=1e-5)
+    loss.backward()
+    assert (logits.grad[~known] == 0).all() and (logits.grad[known] != 0).all()
+    # Unmasked, it is torch's own loss, as the shipped network was trained with.
+    assert isinstance(_loss(pos_weight, masked=False), torch.nn.BCEWithLogitsLoss)
 
 
 def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_asked(monkeypatch, capsys):
@@ -253,6 +279,7 @@ def test_training_from_the_command_line_leaves_the_shipped_network_alone_unless_
     assert written[-1] == MODEL and "this is the file the check reads" in said and "raise `version`" in said
     # The shipped network's training by default; synthetic cut-offs only when asked (docs/decisions.md).
     assert asked[0]["crops"] is False and asked[0]["degrade"] is True and asked[0]["clutter_batches"] == []
+    assert asked[0]["majority"] is False and "batches" not in asked[0]
     assert cli.main(["study", "edge-net", "--crops"]) == 0 and asked[-1]["crops"] is True
     assert cli.main(["study", "edge-net", "--clutter-batches", "4", "5"]) == 0
     assert asked[-1]["clutter_batches"] == [4, 5] and asked[-1]["majority"] is False and "batches" not in asked[-1]
