@@ -1053,6 +1053,19 @@ def test_aspects_benchmark_ranks_each_fitted_problem_by_its_own_model():
     assert problem_ranking(photos, measured, judgement) == {"visibility.cut_off": {"labelled": 2, "auc": 0.5}}
 
 
+def test_aspects_benchmark_finds_the_best_line_any_threshold_could_give():
+    from aspects import best_line
+
+    labelled = [True, True, False, True, False, False]
+    # From 0.6 three of four flagged photos are problems and all three problems are flagged: min 0.75; from 0.8,
+    # 1.0 and 0.67; from 0.5, 0.6 and 1.0.
+    assert best_line(labelled, [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]) == {
+        "line": 0.6, "precision": 0.75, "recall": 1.0, "balanced": 0.75}
+    # Ordered perfectly, a line meets both at 1.0: the one at the last problem.
+    assert best_line(labelled, [0.9, 0.8, 0.3, 0.7, 0.2, 0.1]) == {
+        "line": 0.7, "precision": 1.0, "recall": 1.0, "balanced": 1.0}
+
+
 def test_aspects_benchmark_says_what_each_input_of_a_fitted_model_adds():
     from types import SimpleNamespace
 
