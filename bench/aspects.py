@@ -11,7 +11,8 @@ than resolution, and the Spearman correlation of the score with
 the overall labels, each with a bootstrap 95% interval; and per aspect the ROC AUC of its confidence against
 people calling it a problem (how well the check orders photos, whatever the tip threshold), and per fitted
 problem that of its own confidence model, with, where it has at least 10 labelled, each input's alone and the
-model's without each input, the other weights kept (which inputs carry it). `--split holdout` keeps
+model's without each input, the other weights kept (which inputs carry it); and per aspect the best line any tip
+threshold could give, chosen on the labels read (`best_line`). `--split holdout` keeps
 to the photos the score was not calibrated on; `--batch first` to the 264 photos the set began with
 (`screened`: those added from people's screening; `extremes`: the darkest and least detailed source photos,
 chosen by plain statistics, docs/realset.md; several may be named, and the targets are read on
@@ -68,9 +69,10 @@ def _auc(labelled: list[bool], confidence: list[float]) -> dict | None:
 def best_line(labelled: list[bool], confidence: list[float]) -> dict:
     """The confidence line at which the lesser of precision and recall is highest, were every photo at or above
     it flagged, chosen on these very labels: what no tip threshold can beat on them, so where it is under the
-    target's 0.8 the gap is in how the photos are ordered, not in where the line is drawn."""
+    target's 0.8 the gap is in how the photos are ordered, not in where the line is drawn. A photo that can never
+    be flagged has a negative confidence, and no line under 0 is considered. A tie goes to the lowest line."""
     precision, recall, lines = precision_recall_curve(labelled, confidence)
-    balanced = np.minimum(precision[:-1], recall[:-1])
+    balanced = np.where(lines >= 0, np.minimum(precision[:-1], recall[:-1]), -1.0)
     i = int(np.argmax(balanced))
     return {"line": round(float(lines[i]), 4), "precision": round(float(precision[i]), 4),
             "recall": round(float(recall[i]), 4), "balanced": round(float(balanced[i]), 4)}
@@ -79,15 +81,16 @@ def best_line(labelled: list[bool], confidence: list[float]) -> dict:
 def ranking(photos, results: dict) -> dict:
     """aspect -> ROC AUC of the aspect's confidence (its likeliest problem's, 0 where not judged) against people
     calling the aspect a problem: how well the check orders photos, whatever the tip threshold; and the best
-    line any threshold could be (best_line)."""
+    line a tip threshold could give (best_line), where only a finding the check reports (verdict `improve`, from
+    `report_at`) can be shown as a tip."""
     out = {}
     for aspect in LOOKED_AT:
         found = [results[p.file].aspects[aspect] for p in photos]
         labelled = [p.labels[aspect] != "good" for p in photos]
-        confidence = [f.confidence if f.source != "not_judged" else 0.0 for f in found]
-        auc = _auc(labelled, confidence)
+        auc = _auc(labelled, [f.confidence if f.source != "not_judged" else 0.0 for f in found])
         if auc:
-            out[aspect] = auc | {"best_line": best_line(labelled, confidence)}
+            tippable = [f.confidence if f.verdict == "improve" else -1.0 for f in found]
+            out[aspect] = auc | {"best_line": best_line(labelled, tippable)}
     return out
 
 

@@ -222,8 +222,9 @@ def test_photos_labelled_three_times_learn_the_majority_and_clutter_only_batches
     # A clutter-only batch must have its three labellings; crops are chosen by labels.csv alone.
     with pytest.raises(ValueError, match="not labelled three times"):
         read_trainset(where, SETTINGS, (2,), (1,))
-    with pytest.raises(ValueError, match="crops"):
-        train_edge_net(where, validation, tmp_path / "x.onnx", SETTINGS, batches=(1,), clutter_batches=(2,), crops=True)
+    for asked in ({"clutter_batches": (2,)}, {"majority": True}):
+        with pytest.raises(ValueError, match="crops"):
+            train_edge_net(where, validation, tmp_path / "x.onnx", SETTINGS, batches=(1,), crops=True, **asked)
 
     out = tmp_path / "net.onnx"
     meta = train_edge_net(where, validation, out, SETTINGS, epochs=12, batches=(1,), clutter_batches=(2,))

@@ -1064,6 +1064,9 @@ def test_aspects_benchmark_finds_the_best_line_any_threshold_could_give():
     # Ordered perfectly, a line meets both at 1.0: the one at the last problem.
     assert best_line(labelled, [0.9, 0.8, 0.3, 0.7, 0.2, 0.1]) == {
         "line": 0.7, "precision": 1.0, "recall": 1.0, "balanced": 1.0}
+    # A photo that can never be flagged (negative) is no line: flagging every photo (0.5 / 1.0) is not on offer.
+    assert best_line(labelled, [0.9, -1.0, -1.0, -1.0, -1.0, -1.0]) == {
+        "line": 0.9, "precision": 1.0, "recall": 0.3333, "balanced": 0.3333}
 
 
 def test_aspects_benchmark_says_what_each_input_of_a_fitted_model_adds():
