@@ -2,13 +2,13 @@
 
 The training photos are drawn from the development set's sources but are in neither evaluation set
 (scripts/draw_trainset.py), with one label a photo on visibility and background in labels.csv (batches 4 and 5's
-first labels, since replaced, in labels_first.csv; a third in labels_third.csv, read only for the majority of
-three with `clutter_batches` or `majority`, both tried and not shipped). The network kept is the exponential average of its weights
-at the end of training; the development set's calibration half is only read to report how it ranks cut-offs epoch
-by epoch, and its held-out half and the test set are never read. Training
-decodes the stored 128-px photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading)
-the photo it is given; both make the network's input with `net_input`. torch is needed here only (the `vlm`
-extra); OpenCV runs the exported file.
+first labels, since replaced, in labels_first.csv; a third in labels_third.csv, read only for the majority of three
+with `clutter_batches` or `majority`, both tried and not shipped). The network kept is the exponential average of
+its weights at the end of training; the development set's calibration half is only read to report how it ranks
+cut-offs epoch by epoch, and its held-out half and the test set are never read. Training decodes the stored 128-px
+photos as the check decodes an upload (`photo_input`), a reading (edge_net.edge_reading) the photo it is given; both
+make the network's input with `net_input`. torch is needed here only (the `vlm` extra); OpenCV runs the exported
+file.
 """
 
 from __future__ import annotations
