@@ -89,7 +89,7 @@ def ranking(photos, results: dict) -> dict:
         labelled = [p.labels[aspect] != "good" for p in photos]
         auc = _auc(labelled, [f.confidence if f.source != "not_judged" else 0.0 for f in found])
         if auc:
-            tippable = [f.confidence if f.verdict == "improve" else -1.0 for f in found]
+            tippable = [f.confidence if f.verdict == "improve" and f.source != "not_judged" else -1.0 for f in found]
             out[aspect] = auc | {"best_line": best_line(labelled, tippable)}
     return out
 

@@ -1033,9 +1033,13 @@ def test_aspects_benchmark_ranks_each_aspect_by_its_confidence_with_unjudged_one
     results = {"a": result(0.9), "b": result(0.95, "not_judged"), "c": result(0.5), "d": result(0.1)}
     out = ranking(photos, results)
     assert set(out) == set(LOOKED_AT)
-    assert out["visibility"] == {"labelled": 2, "auc": 0.5}
+    # Nor can it be tipped: the best line flags a and c (0.5 / 0.5; from 0.9, a alone gives 1.0 / 0.5).
+    assert out["visibility"] == {"labelled": 2, "auc": 0.5, "best_line": {
+        "line": 0.5, "precision": 0.5, "recall": 0.5, "balanced": 0.5}}
     results["b"] = result(0.95)
-    assert ranking(photos, results)["visibility"]["auc"] == 1.0
+    judged = ranking(photos, results)["visibility"]
+    assert judged["auc"] == 1.0
+    assert judged["best_line"] == {"line": 0.9, "precision": 1.0, "recall": 1.0, "balanced": 1.0}
 
 
 def test_aspects_benchmark_ranks_each_fitted_problem_by_its_own_model():
