@@ -226,6 +226,10 @@ def test_photos_labelled_three_times_learn_the_majority_and_clutter_only_batches
         with pytest.raises(ValueError, match="crops"):
             train_edge_net(where, validation, tmp_path / "x.onnx", SETTINGS, batches=(1,), crops=True, **asked)
 
+    # The metadata counts the photos that took the majority: batch 2's 200, not batch 1's.
+    meta = train_edge_net(where, validation, tmp_path / "m.onnx", SETTINGS, epochs=1, batches=(1, 2), majority=True)
+    assert meta["majority_of_three"] == 200 and meta["positives"] == np.sum(expected, axis=0).tolist()
+
     out = tmp_path / "net.onnx"
     meta = train_edge_net(where, validation, out, SETTINGS, epochs=12, batches=(1,), clutter_batches=(2,))
     assert meta["trained_on"] == 300 and meta["cut_off_trained_on"] == 100 and meta["clutter_batches"] == [2]
