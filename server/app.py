@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 
 from flask import Flask, request, send_from_directory
 from flask_socketio import SocketIO
@@ -13,15 +14,12 @@ from .api.experiments import bp as experiments_bp
 from .api.http import bp, dev_token, register_errors
 from .api.limits import RateLimits
 from .api.live import register_live
-from .api.uploads import UploadRequest
+from .api.uploads import BODY_OVERHEAD, UploadRequest
 from .api.websockets import tune_websockets
 from .config import Settings
 from .memory import return_freed_memory
 from .service import PhotoService
 from .validate import SocketJSON
-
-# Engine.IO frames carry the photo plus a little JSON.
-SOCKET_OVERHEAD = 64 * 1024
 
 
 log = logging.getLogger(__name__)
@@ -42,7 +40,7 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     app.request_class = UploadRequest
     app.json.sort_keys = False
     # Multipart adds a little to the photo; the photo's own size is checked exactly in the service.
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + SOCKET_OVERHEAD
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes + BODY_OVERHEAD
     app.extensions["phototips"] = svc
     app.register_blueprint(bp)
     app.register_blueprint(experiments_bp)
@@ -75,7 +73,8 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
         app,
         json=SocketJSON,
         async_mode=mode,
-        max_http_buffer_size=settings.max_upload_bytes + SOCKET_OVERHEAD,
+        # Long-polling carries binary as base64, a third larger: a photo within the limit passes either transport.
+        max_http_buffer_size=math.ceil(settings.max_upload_bytes * 4 / 3) + BODY_OVERHEAD,
         message_queue=settings.message_queue or None,
     )
     register_live(socketio, svc, limits)

@@ -7,6 +7,7 @@ with the variable's name, so a bad deployment fails before serving anything.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -32,6 +33,10 @@ class Settings:
     scorers: tuple[str, ...] = ("photo-check",)
     default_locale: str = "en"
     max_upload_mb: float = 20.0
+    # A whole /v1/hero request: several photos in one body, held in memory while it is read, so bounded apart
+    # from the per-photo limit (16 phone photos of 4 MB; a larger listing is filed photo by photo and read from
+    # /v1/listings/<id>/hero). Never less than max_upload_mb.
+    max_hero_mb: float = 64.0
     # Header-declared pixels above this are refused before any decoding (bombs).
     max_pixels: int = 60_000_000
     # PNG, WebP and HEIC are decoded whole (only JPEG decodes reduced): their own, lower limit.
@@ -131,6 +136,10 @@ class Settings:
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
+    def max_hero_bytes(self) -> int:
+        return int(self.max_hero_mb * 1024 * 1024)
+
+    @property
     def worker_count(self) -> int:
         return len(os.sched_getaffinity(0)) if self.cpu_workers == -1 else self.cpu_workers
 
@@ -146,7 +155,10 @@ def _parse(name: str, kind: type, raw) -> object:
     if kind in (int, float):
         if isinstance(raw, bool):
             raise ValueError
-        return kind(raw)
+        value = kind(raw)
+        if not math.isfinite(value):  # nan passes every range check (every comparison is false)
+            raise ValueError
+        return value
     return str(raw)
 
 
@@ -168,6 +180,8 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}SCORERS must name at least one scorer")
     if s.max_upload_mb <= 0:
         out.append(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive, got {s.max_upload_mb}")
+    if s.max_hero_mb < s.max_upload_mb:
+        out.append(f"{ENV_PREFIX}MAX_HERO_MB must be at least MAX_UPLOAD_MB ({s.max_upload_mb:g}), got {s.max_hero_mb:g}")
     if s.max_pixels < 1_000_000:
         out.append(f"{ENV_PREFIX}MAX_PIXELS must be at least 1000000, got {s.max_pixels}")
     if not 1_000_000 <= s.max_unreduced_pixels <= s.max_pixels:
@@ -189,6 +203,9 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}CPU_WORKER_NICE must be between 0 and 19, got {s.cpu_worker_nice}")
     if s.listing_ttl_s < 60:
         out.append(f"{ENV_PREFIX}LISTING_TTL_S must be at least 60")
+    for name in ("redis_url", "message_queue"):
+        if getattr(s, name) and not getattr(s, name).startswith(("redis://", "rediss://", "unix://")):
+            out.append(f"{ENV_PREFIX}{name.upper()} must be a redis://, rediss:// or unix:// URL, or empty")
     if not s.database_url.startswith(("sqlite:", "postgresql")):
         out.append(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
     if s.min_sellers_per_variant < 1:
@@ -264,13 +281,19 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             values[name] = _parse(name, kind, value)
         except (TypeError, ValueError):
             problems.append(f"{ENV_PREFIX}{name.upper()} must be {kind.__name__}, got {value!r}")
-    settings = Settings(**values) if not problems else Settings()
-    problems += _problems(settings) if not problems else []
+    # What could be read is checked too (the rest at its default), so one start reports every problem.
+    settings = Settings(**values)
+    problems += _problems(settings)
     if problems:
         raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
     return settings
 
 
 def with_overrides(settings: Settings, **changes) -> Settings:
-    return dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    """`settings` with `changes` (None: unchanged), checked as load_settings checks them (a command line's --port)."""
+    out = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    problems = _problems(out)
+    if problems:
+        raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
+    return out
 

@@ -46,7 +46,10 @@ def hero_score(result: ScoreResult, rules: HeroRules) -> float:
     )
 
 
-def rank(candidates: list[Candidate], rules: HeroRules, catalog: Catalog, locale: str) -> list[dict]:
+def rank(candidates: list[Candidate], rules: HeroRules, catalog: Catalog, locale: str,
+         min_confidence: float) -> list[dict]:
+    """The listing's photos, best hero first; reasons name only problems as sure as a tip (`min_confidence`,
+    the scorer's tip line): what the seller is not told, a reason must not state as a fact."""
     ordered = sorted(candidates, key=lambda c: hero_score(c.result, rules), reverse=True)
     kept: list[Candidate] = []
     dupes: list[tuple[Candidate, Candidate]] = []
@@ -60,7 +63,7 @@ def rank(candidates: list[Candidate], rules: HeroRules, catalog: Catalog, locale
     out = []
     for i, c in enumerate(kept):
         nxt = kept[i + 1] if i + 1 < len(kept) else None
-        out.append(_entry(c, _reasons(c, nxt, i == 0, catalog, locale), rules))
+        out.append(_entry(c, _reasons(c, nxt, i == 0, catalog, locale, min_confidence), rules))
     for c, twin in dupes:
         reason = catalog.hero_reasons["duplicate"][locale].format(other=twin.key)
         out.append({**_entry(c, [reason], rules), "duplicate_of": twin.key})
@@ -77,22 +80,29 @@ def _entry(c: Candidate, reasons: list[str], rules: HeroRules) -> dict:
     }
 
 
-def _reasons(c: Candidate, nxt: Candidate | None, first: bool, catalog: Catalog, locale: str) -> list[str]:
+def _reasons(c: Candidate, nxt: Candidate | None, first: bool, catalog: Catalog, locale: str,
+             min_confidence: float) -> list[str]:
     """Why the hero wins (against the runner-up), or what keeps another photo behind."""
     phrases = catalog.hero_reasons
     if first and nxt is None:
         return [phrases["only_photo"][locale]]
+
+    def sure(f) -> bool:
+        return f.verdict == "improve" and f.confidence >= min_confidence
+
     if first:
         reasons = [phrases["best_score"][locale].format(score=f"{c.result.score:.1f}")]
-        # Not an aspect the check could not judge on the hero: its severity 0 says nothing of it.
+        # Better where the runner-up has a problem its seller is told of. Not an aspect the check could not judge
+        # on the hero: its severity 0 says nothing of it.
         better = [
             a for a, f in c.result.aspects.items()
-            if a in nxt.result.aspects and f.severity + 0.1 < nxt.result.aspects[a].severity and f.source != "not_judged"
+            if a in nxt.result.aspects and sure(nxt.result.aspects[a])
+            and f.severity + 0.1 < nxt.result.aspects[a].severity and f.source != "not_judged"
         ]
         better.sort(key=lambda a: c.result.aspects[a].severity - nxt.result.aspects[a].severity)
         reasons += [_cap(phrases["better_aspect"][locale].format(aspect=catalog.aspect_names[a][locale])) for a in better[:3]]
         return reasons
-    todo = sorted((f for f in c.result.aspects.values() if f.verdict == "improve"), key=lambda f: -f.severity)
+    todo = sorted((f for f in c.result.aspects.values() if sure(f)), key=lambda f: -f.severity)
     reasons = []
     for f in todo[:2]:
         text = catalog.problem_phrases.get(f.problem, {}).get(locale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from functools import cached_property
 
@@ -22,6 +22,7 @@ from .cpu.checking import TASKS, Checked, probe_upload
 from .cpu.pool import WorkerPool
 from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
+from .listings.memory import listing_full
 from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
 from .scoring.registry import create_scorer
@@ -32,6 +33,7 @@ from .storage.owners import ListingOwners
 from .tips.catalog import load_catalog
 from .tips.interface import load_interface_text
 from .tips.select import select_tips
+from .validate import listing_id as listing_id_field
 from .validate import text as text_field
 
 log = logging.getLogger(__name__)
@@ -106,29 +108,52 @@ class PhotoService:
 
     def own_listing(self, principal: Principal, listing_id: str) -> str:
         """The stored (namespaced) id of a listing the calling seller owns, claiming it if new; else 403."""
-        if principal.kind != "seller":
-            raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
-        key = principal.namespaced(listing_id)
-        try:
-            owner = self.owners.claim(key, principal.seller_key)
-        except SQLAlchemyError:
-            log.exception("listing owners store failed")
-            raise PhotoTipsError("storage_unavailable", "the listing could not be checked; retry", 503) from None
-        if owner != principal.seller_key:
+        key = self._seller_listing(principal, listing_id)
+        if self._owner(lambda: self.owners.claim(key, principal.seller_key)) != principal.seller_key:
             raise PhotoTipsError("forbidden", f"listing {listing_id!r} belongs to another seller", 403)
         return key
 
     def owned_listing(self, principal: Principal, listing_id: str) -> str:
         """The stored id of an existing listing the calling seller owns (no claim); else 403."""
         key = principal.namespaced(listing_id)
+        if self._owner(lambda: self.owners.owner(key)) != principal.seller_key:
+            raise PhotoTipsError("forbidden", f"listing {listing_id!r} is not one of this seller's listings", 403)
+        return key
+
+    def open_listing(self, principal: Principal, listing_id: str) -> str:
+        """Before any work on a photo for a listing: 403 when another seller owns it, 409 when it is full; its
+        stored id. Nothing is claimed here: a listing is claimed by a photo (file_photo), not by an upload that
+        then fails. A refused photo costs no worker (it still counts as an upload: check)."""
+        key = self._seller_listing(principal, listing_id)
+        owner = self._owner(lambda: self.owners.owner(key))
+        if owner is not None and owner != principal.seller_key:
+            raise PhotoTipsError("forbidden", f"listing {listing_id!r} belongs to another seller", 403)
+        self._reserve(key, listing_id)
+        return key
+
+    @staticmethod
+    def _seller_listing(principal: Principal, listing_id: str) -> str:
+        if principal.kind != "seller":
+            raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
+        return principal.namespaced(listing_id)
+
+    @staticmethod
+    def _owner(read):
         try:
-            owner = self.owners.owner(key)
+            return read()
         except SQLAlchemyError:
             log.exception("listing owners store failed")
             raise PhotoTipsError("storage_unavailable", "the listing could not be checked; retry", 503) from None
-        if owner != principal.seller_key:
-            raise PhotoTipsError("forbidden", f"listing {listing_id!r} is not one of this seller's listings", 403)
-        return key
+
+    def _reserve(self, listing_key: str, listing_id: str) -> None:
+        """The listing store's refusal of a full listing, naming the listing as its seller knows it."""
+        try:
+            self.listings.reserve(listing_key)
+        except PhotoTipsError as exc:
+            raise self._as_sellers(exc, listing_id) from None
+
+    def _as_sellers(self, exc: PhotoTipsError, listing_id: str) -> PhotoTipsError:
+        return listing_full(listing_id, self.settings.max_photos_per_listing) if exc.code == "listing_full" else exc
 
     def check_scorer_choice(self, principal: Principal, scorer) -> str | None:
         """Choosing a scorer per request (paid models among them) is for admins only."""
@@ -150,7 +175,7 @@ class PhotoService:
             self.pool.refuse_when_full()
 
     def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
-              arrived: bool = False) -> Checked:
+              arrived: bool = False, count=None, listing: tuple[Principal, str] | None = None) -> Checked:
         """Decode and photo-check one upload: in a worker, in its turn, or `busy` at once.
 
         What the header alone refuses (not an image, too many pixels) is answered
@@ -160,18 +185,36 @@ class PhotoService:
         so it may wait in a queue twice as long (at 0.1 s a photo and four per
         worker, under a second) before `busy`. Over HTTP the busy answer comes
         before the parsing, and the client decides.
+        `count` (the door's upload allowance) is called once the photo has its place, or is refused by its
+        header: a `busy` photo, which the client is told to send again, is not counted against the seller.
+        A photo for a `listing` (the seller, their listing's id) is refused before any work when that listing
+        is another seller's or full (open_listing).
         """
-        probe_upload(data, self.settings)
-        with self.admitted(arrived):
+        with self._placed(data, arrived, count):
+            if listing is not None:
+                self.open_listing(*listing)
             return self._check(data, request, keep_photo)
 
-    def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False) -> dict:
+    def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False, count=None) -> dict:
         """Corrected previews of one photo that raise the photo check's score (`image`: JPEG bytes), in its turn
-        among the CPU work like a check."""
-        probe_upload(data, self.settings)
-        with self.admitted(arrived):
+        among the CPU work like a check (`count` as there)."""
+        with self._placed(data, arrived, count):
             result, offers = self._run("fix", data, request, False)
         return {"score": round(result.score, 3), "rating": result.rating, "fixes": offers}
+
+    @contextmanager
+    def _placed(self, data: bytes, arrived: bool, count):
+        """The header's refusals, then a place among the CPU work; the upload counted (`count`) by either."""
+        try:
+            probe_upload(data, self.settings)
+        except PhotoTipsError:
+            if count is not None:
+                count()
+            raise
+        with self.admitted(arrived):
+            if count is not None:
+                count()
+            yield
 
     def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
         return self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo)
@@ -236,15 +279,17 @@ class PhotoService:
         return {**{k: v for k, v in extra.items() if v is not None}, **result.to_dict(), "tips": tips}
 
     def score_bytes(self, principal: Principal, data: bytes, *, item_type=None, locale=None, scorer=None,
-                    listing_id=None, **extra) -> dict:
-        """Score one uploaded photo for an app or a seller; a seller may file it under one of their listings."""
+                    listing_id=None, count=None, **extra) -> dict:
+        """Score one uploaded photo for an app or a seller; a seller may file it under one of their listings
+        (`count` as in check)."""
         require(principal, "app", seller=True)
         request = self.make_request(item_type, locale)
         scorer = self.check_scorer_choice(principal, scorer)
-        listing_id = text_field("listing_id", listing_id)
+        listing_id = listing_id_field(listing_id)
         if listing_id and principal.kind != "seller":
             raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
-        checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT))
+        checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT),
+                             count=count, listing=(principal, listing_id) if listing_id else None)
         photo_id = extra.get("photo_id") or new_photo_id()
         listing_key = None
         if listing_id:  # a listing is claimed by a photo, not by a failed upload
@@ -260,8 +305,10 @@ class PhotoService:
                    checked: Checked, locale: str) -> str:
         """Put a checked photo into one of the seller's listings (claiming it if new); the listing's stored id."""
         listing_key = self.own_listing(principal, listing_id)
-        self.listings.reserve(listing_key)
-        self.listings.put(listing_key, Candidate(photo_id, result, checked.phash), locale)
+        try:
+            self.listings.put(listing_key, Candidate(photo_id, result, checked.phash), locale)
+        except PhotoTipsError as exc:
+            raise self._as_sellers(exc, listing_id) from None
         return listing_key
 
     def refile_photo(self, listing_key: str, photo_id: str, result: ScoreResult, checked: Checked,
@@ -296,11 +343,13 @@ class PhotoService:
             entry["photo_id"] = entry.pop("key")
         return out
 
-    def rank_uploads(self, uploads: list[tuple[str, bytes]], request: ScoreRequest) -> dict:
+    def rank_uploads(self, uploads: list[tuple[str, bytes]], request: ScoreRequest, count=None) -> dict:
         """Score and rank the photos of one listing sent together (HTTP /v1/hero, `phototips hero`).
 
         The request holds one place in the CPU queue and its photos go through
-        one at a time, so forty photos do not crowd out other sellers.
+        one at a time, so forty photos do not crowd out other sellers. `count(n)`, the door's upload
+        allowance, is called with the number of photos sent once the request has its place (at once when
+        none of them is readable).
         """
         checked, errors, readable = [], [], []
         for key, data in uploads:
@@ -311,6 +360,8 @@ class PhotoService:
                 errors.append({"file": key, "error": exc.to_dict()})
         if readable:
             with self.admitted():
+                if count is not None:
+                    count(len(uploads))
                 for key, data in readable:
                     try:
                         checked.append((key, self._check(data, request)))
@@ -318,6 +369,8 @@ class PhotoService:
                         if exc.code == "busy":
                             raise
                         errors.append({"file": key, "error": exc.to_dict()})
+        elif count is not None:
+            count(len(uploads))
         candidates, photos = [], []
         for key, one in checked:
             result = self.full(one, request)
@@ -329,6 +382,6 @@ class PhotoService:
         return {**out, "photos": photos, "errors": errors}
 
     def ranking(self, candidates: list[Candidate], locale: str) -> dict:
-        ranked = rank(candidates, self.hero_rules, self.catalog, locale)
+        ranked = rank(candidates, self.hero_rules, self.catalog, locale, self.tip_confidence)
         return {"hero": ranked[0]["key"] if ranked else None, "ranking": ranked}
 

@@ -36,6 +36,15 @@ def text(name: str, value, max_len: int = MAX_TEXT) -> str | None:
     return value or None
 
 
+def listing_id(value) -> str | None:
+    """A listing's id as `text`, without "/": it is read back in a URL path (/v1/listings/<id>/hero), where a
+    slash would name another route."""
+    value = text("listing_id", value)
+    if value and "/" in value:
+        raise PhotoTipsError("bad_field", "listing_id must not contain '/'", 400)
+    return value
+
+
 def ref(value) -> str | int | None:
     """The client's own tag for a photo, echoed in every event: a short string or a safe integer."""
     if value is None:

@@ -52,7 +52,7 @@ def private_database(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv = ServerProcess({"PHOTOTIPS_MAX_UPLOAD_MB": "3", "PHOTOTIPS_LOG_LEVEL": "WARNING"},
+    srv = ServerProcess({"PHOTOTIPS_MAX_UPLOAD_MB": "3", "PHOTOTIPS_MAX_HERO_MB": "5", "PHOTOTIPS_LOG_LEVEL": "WARNING"},
                         tmp_path_factory.mktemp("server"))
     yield srv
     srv.stop()

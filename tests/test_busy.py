@@ -12,7 +12,7 @@ import requests
 
 import photos
 from conftest import ServerProcess
-from test_live import Seller
+from test_live import Seller, dev_token
 
 PHONE = photos.encode(photos.sample("astronaut"))
 
@@ -112,3 +112,101 @@ def test_a_hero_request_with_many_photos_takes_one_place_and_others_go_between_i
         assert all(done < hero["done"] for done, _ in singles), "single photos waited for the whole hero request"
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory):
+    """One worker, no queue, ten uploads a minute per seller, two photos per listing."""
+    srv = ServerProcess({"PHOTOTIPS_CPU_WORKERS": "1", "PHOTOTIPS_CPU_QUEUE": "0", "PHOTOTIPS_RATE_UPLOADS": "10/minute",
+                         "PHOTOTIPS_MAX_PHOTOS_PER_LISTING": "2", "PHOTOTIPS_LOG_LEVEL": "WARNING"},
+                        tmp_path_factory.mktemp("counted"))
+    yield srv
+    srv.stop()
+
+
+def accepted_until_limited(send, most: int = 15) -> int:
+    for n in range(most):
+        code = send()
+        if code == "rate_limited":
+            return n
+        assert code == "ok", code
+    raise AssertionError(f"no rate limit after {most} photos")
+
+
+def test_a_busy_photo_is_not_counted_against_the_sellers_upload_limit(counted):
+    """`busy` tells the client to send the photo again, so it must not use up the allowance: however many of a
+    burst were busy, the seller gets exactly their ten photos a minute, over HTTP and live."""
+    seller = {"Authorization": "Bearer " + dev_token(counted.url, f"burst-{uuid.uuid4().hex[:6]}")}
+    out, start = [None] * 6, threading.Barrier(6)
+
+    def one(i):
+        start.wait()
+        out[i] = requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, headers=seller, timeout=60)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    codes = [r.status_code for r in out]
+    assert codes.count(503) >= 1 and set(codes) <= {200, 503}, codes
+
+    def http_once():
+        r = requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, headers=seller, timeout=60)
+        return "ok" if r.status_code == 200 else r.json()["error"]["code"]
+
+    assert codes.count(200) + accepted_until_limited(http_once) == 10
+
+    name = f"live-{uuid.uuid4().hex[:6]}"
+    phones = [Seller(counted.url, seller=name) for _ in range(6)]
+    try:
+        acks, start = [None] * 6, threading.Barrier(6)
+
+        def send(i):
+            start.wait()
+            acks[i] = phones[i].send(listing_id=f"L-{i}", image=PHONE)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(6)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        busy = [a for a in acks if "error" in a]
+        assert busy and all(a["error"]["code"] == "busy" for a in busy), acks
+        listings = iter(range(100, 200))
+
+        def live_once():
+            ack = phones[0].send(listing_id=f"L-{next(listings)}", image=PHONE)
+            return "ok" if "photo_id" in ack else ack["error"]["code"]
+
+        assert len(acks) - len(busy) + accepted_until_limited(live_once) == 10
+    finally:
+        for p in phones:
+            p.sio.disconnect()
+
+
+def test_another_sellers_or_a_full_listing_is_refused_before_any_work(counted):
+    """The refusal costs no worker: the workers' task count does not move, and the message names the listing
+    as its seller knows it."""
+    def auth(seller):
+        return {"Authorization": "Bearer " + dev_token(counted.url, seller)}
+
+    alice, mallory = auth(f"alice-{uuid.uuid4().hex[:6]}"), auth(f"mallory-{uuid.uuid4().hex[:6]}")
+    listing = f"sofa-{uuid.uuid4().hex[:6]}"
+
+    def upload(who):
+        return requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, data={"listing_id": listing},
+                             headers=who, timeout=60)
+
+    def tasks():
+        return requests.get(counted.url + "/healthz", timeout=5).json()["workers"]["tasks"]
+
+    assert [upload(alice).status_code for _ in range(2)] == [200, 200]
+    before = tasks()
+    r = upload(mallory)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    r = upload(alice)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "listing_full")
+    assert r.json()["error"]["message"] == f"listing {listing!r} already has 2 photos"
+    phone = Seller(counted.url, seller="mallory-live-" + uuid.uuid4().hex[:6])
+    try:
+        assert phone.send(listing_id=listing, image=PHONE)["error"]["code"] == "forbidden"
+    finally:
+        phone.sio.disconnect()
+    assert tasks() == before

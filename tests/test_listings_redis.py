@@ -48,7 +48,7 @@ def test_stored_photos_rank_exactly_as_in_memory(redis_url, candidates):
     assert all(g.phash == c.phash and g.result.aspects == c.result.aspects for g, c in zip(got, candidates))
     rules = load_hero_rules(str(paths.MODELS / "hero.yaml"))
     catalog = load_catalog(str(paths.CONTENT / "tips.yaml"))
-    assert rank(got, rules, catalog, "de") == rank(memory.photos(listing), rules, catalog, "de")
+    assert rank(got, rules, catalog, "de", 0.8) == rank(memory.photos(listing), rules, catalog, "de", 0.8)
     ttl = redis.Redis.from_url(redis_url).ttl(PREFIX + listing + ":photos")
     assert 0 < ttl <= 120
 

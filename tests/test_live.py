@@ -202,3 +202,53 @@ def test_a_seller_back_after_a_lost_connection_resumes_the_listing(server, photo
         assert not [m for n, m in intruder.events if n == "score"]
     finally:
         intruder.sio.disconnect()
+
+
+def test_a_photo_within_the_limit_passes_long_polling_too(server):
+    """Long-polling carries binary as base64, a third larger than the photo: the transport's buffer leaves room
+    for it (the server's MAX_UPLOAD_MB is 3, conftest)."""
+    import numpy as np
+
+    big = photos.encode(np.random.default_rng(4).integers(0, 256, (1500, 1500, 3), dtype=np.uint8), quality=95)
+    assert 2.3 * 1024 * 1024 < len(big) < 3 * 1024 * 1024  # over the limit once in base64
+    sio = socketio.Client()
+    sio.connect(server.url, transports=["polling"], wait_timeout=10,
+                auth={"token": dev_token(server.url, f"poll-{uuid.uuid4().hex[:6]}")})
+    try:
+        ack = sio.call("photo", {"listing_id": "L-poll", "image": big}, timeout=60)
+        assert ack["photo_id"].startswith("ph_"), ack
+    finally:
+        sio.disconnect()
+
+
+def test_a_photo_whose_phone_left_during_the_check_is_not_filed(server):
+    """The phone never learns the id of a photo it left behind, so the photo must not sit in its listing, unseen,
+    beside the copy it sends again: a 24-megapixel PNG (decoded whole) keeps the check busy while it goes."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, 5000, dtype=np.uint8)
+    rgb = np.dstack([np.tile(ramp, (4800, 1))] * 3)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
+    name, listing = f"leaver-{uuid.uuid4().hex[:6]}", f"L-{uuid.uuid4().hex[:6]}"
+    phone = Seller(server.url, seller=name)
+    phone.sio.emit("photo", {"listing_id": listing, "image": buf.getvalue()}, callback=lambda *_: None)
+    time.sleep(0.05)
+    phone.sio.disconnect()
+    time.sleep(4)  # the check ends after the phone has gone
+    r = requests.get(server.url + f"/v1/listings/{listing}/hero",
+                     headers={"Authorization": "Bearer " + dev_token(server.url, name)}, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), r.text  # never claimed: nothing filed
+
+
+def test_a_live_connection_needs_a_seller_token_even_on_a_development_server(server):
+    sio, refused = socketio.Client(), []
+    sio.on("connect_error", lambda data: refused.append(data))
+    try:
+        sio.connect(server.url, transports=["websocket"], wait_timeout=10)
+    except socketio.exceptions.ConnectionError:
+        pass
+    assert not sio.connected and refused and refused[0]["data"]["code"] == "unauthorized"

@@ -89,7 +89,7 @@ def test_hero_ranking_prefers_whole_item_and_drops_near_duplicates():
         Candidate("cup-cut", result(4.4, visibility=0.9), hashed(cup)),
         Candidate("astro", result(2.5, lighting=0.8), hashed(astro)),
     ]
-    ranked = rank(cands, RULES, CATALOG, "en")
+    ranked = rank(cands, RULES, CATALOG, "en", 0.8)
     keys = [r["key"] for r in ranked]
     assert keys[0] == "cat-again"
     assert keys[-1] == "cat" and ranked[-1]["duplicate_of"] == "cat-again"
@@ -103,14 +103,31 @@ def test_the_hero_is_not_credited_with_an_aspect_the_check_could_not_judge_on_it
     cup, astro = photos.sample("coffee"), photos.sample("astronaut")
     hero, other = result(4.5), result(3.0, framing=0.8, lighting=0.8)
     hero.aspects["framing"] = Finding("good", 0.0, None, None, "not_judged", confidence=0.0)
-    ranked = rank([Candidate("hero", hero, hashed(cup)), Candidate("other", other, hashed(astro))], RULES, CATALOG, "en")
+    ranked = rank([Candidate("hero", hero, hashed(cup)), Candidate("other", other, hashed(astro))], RULES, CATALOG, "en", 0.8)
     assert ranked[0]["key"] == "hero"
     said = " ".join(ranked[0]["reasons"])
     assert "lighting" in said and "framing" not in said
 
 
+def test_hero_reasons_state_only_problems_as_sure_as_a_tip():
+    """A finding under the tip line stays in the photo's JSON but is no reason: not the hero's edge over the
+    runner-up, nor what keeps a photo behind; a sure problem is both."""
+    cup, astro = photos.sample("coffee"), photos.sample("astronaut")
+    hero, other = result(4.5), result(3.0, background=1.0, visibility=0.9)
+    other.aspects["background"].confidence = 0.66  # in the JSON, never shown as a tip at 0.8
+    ranked = rank([Candidate("hero", hero, hashed(cup)), Candidate("other", other, hashed(astro))], RULES, CATALOG, "en", 0.8)
+    assert [r["key"] for r in ranked] == ["hero", "other"]
+    said_first, said_second = " ".join(ranked[0]["reasons"]), " ".join(ranked[1]["reasons"]).lower()
+    assert "visibility" in said_first and "background" not in said_first
+    assert "cut off" in said_second and "busy" not in said_second and "background" not in said_second
+    # At a line under its confidence the same finding is a reason on both sides.
+    ranked = rank([Candidate("hero", hero, hashed(cup)), Candidate("other", other, hashed(astro))], RULES, CATALOG, "en", 0.5)
+    assert "background" in " ".join(ranked[0]["reasons"])
+    assert "busy" in " ".join(ranked[1]["reasons"]).lower()
+
+
 def test_single_photo_is_the_hero():
-    ranked = rank([Candidate("only", result(3.0), hashed(photos.sample("coffee")))], RULES, CATALOG, "de")
+    ranked = rank([Candidate("only", result(3.0), hashed(photos.sample("coffee")))], RULES, CATALOG, "de", 0.8)
     assert ranked[0]["reasons"] == [CATALOG.hero_reasons["only_photo"]["de"]]
 
 
@@ -135,6 +152,28 @@ def test_bad_settings_are_all_reported_at_once():
     assert load_settings({"PHOTOTIPS_FIX_SIDE": "1600"}).fix_side == 1600
     # A larger analysis size alone still starts: fixes are then made at that size.
     assert load_settings({"PHOTOTIPS_ANALYSIS_SIDE": "2500"}).analysis_side == 2500
+    # One start names every problem: a value that cannot be read does not hide the others' ranges.
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_PORT": "abc", "PHOTOTIPS_CPU_QUEUE": "-5", "PHOTOTIPS_RATE_UPLOADS": "lots",
+                       "PHOTOTIPS_MAX_HERO_MB": "2"})
+    for said in ("PORT must be int", "CPU_QUEUE", "RATE_UPLOADS must look like", "MAX_HERO_MB must be at least"):
+        assert said in exc.value.message
+    # nan passes every range check (its comparisons are all false), inf overflows a byte count: neither is read.
+    for name in ("MAX_UPLOAD_MB", "DEADLINE_S", "CPU_TASK_TIMEOUT_S"):
+        for raw in ("nan", "inf"):
+            with pytest.raises(PhotoTipsError, match=f"PHOTOTIPS_{name} must be float, got '{raw}'"):
+                load_settings({f"PHOTOTIPS_{name}": raw})
+    with pytest.raises(PhotoTipsError, match="(?s)REDIS_URL must be a redis://.*MESSAGE_QUEUE must be a redis://"):
+        load_settings({"PHOTOTIPS_REDIS_URL": "garbage", "PHOTOTIPS_MESSAGE_QUEUE": "localhost:6379"})
+    assert load_settings({"PHOTOTIPS_REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url
+
+
+def test_a_command_lines_overrides_are_checked_as_the_environment_is():
+    from phototips.config import with_overrides
+
+    with pytest.raises(PhotoTipsError, match="PORT must be between 1 and 65535, got 99999"):
+        with_overrides(load_settings({}), port=99999)
+    assert with_overrides(load_settings({}), port=8123, host=None).port == 8123
 
 
 def test_a_setting_name_passed_as_an_environment_key_is_refused_not_ignored():

@@ -16,7 +16,7 @@ from ..service import PhotoService, new_photo_id
 from ..validate import parse_json, text
 from .limits import RateLimits
 from .openapi import openapi_spec
-from .uploads import read_body_whole
+from .uploads import BODY_OVERHEAD, read_body_whole
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -60,7 +60,7 @@ def json_body(max_bytes: int = MAX_JSON_BYTES):
 
 def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
     """The upload form's fields. Under overload `busy` comes first: after one read of the body, before parsing."""
-    read_body_whole(request, current_app.config["MAX_CONTENT_LENGTH"])
+    read_body_whole(request, request.max_content_length)
     service().refuse_when_full()
     # A url-encoded form cannot carry a file, but is answered with what is missing.
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -83,21 +83,28 @@ def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
 def tokens():
     who = require(principal(), "app")
     body = json_body()
-    if not isinstance(body, dict) or set(body) - TOKEN_FIELDS:
+    if not isinstance(body, dict):
         raise PhotoTipsError("bad_payload", "send {\"seller_id\": …, \"ttl_s\"?: seconds}", 400)
+    if set(body) - TOKEN_FIELDS:
+        raise PhotoTipsError("unknown_field", f"unknown field(s) {', '.join(sorted(set(body) - TOKEN_FIELDS))[:200]}; "
+                                              f"expected {', '.join(sorted(TOKEN_FIELDS))}", 400)
     limits().check("tokens", who)
     return jsonify(service().issue_token(who, body.get("seller_id"), body.get("ttl_s")))
 
 
 def _one_photo(allowed: set[str]):
-    """The caller, the form's fields and its one `photo`, after the cheap refusals and within the upload limit."""
+    """The caller, the form's fields and its one `photo`, after the cheap refusals."""
     who = require(principal(), "app", seller=True)
     fields = _form(allowed)
     upload = request.files.get("photo")
     if upload is None:
         raise PhotoTipsError("missing_field", "multipart field 'photo' with the image file is required", 400)
-    limits().check("uploads", who)
     return who, fields, upload
+
+
+def _counter(who: Principal):
+    """The caller's upload allowance, for the service to count `n` photos once they have their place."""
+    return lambda n=1: limits().check("uploads", who, cost=n)
 
 
 @bp.post("/v1/score")
@@ -113,6 +120,7 @@ def score():
         listing_id=fields.get("listing_id"),
         photo_id=photo_id,
         file=text("file name", upload.filename, 200),
+        count=_counter(who),
     )
     log.info("scored %s: %.2f by %s", photo_id, out["score"], out["scorer"])
     return jsonify(out)
@@ -121,9 +129,9 @@ def score():
 @bp.post("/v1/fix")
 def fix():
     """Corrected previews (straightened, cropped, lifted) that the photo check scores higher, as JPEG data URLs."""
-    _who, fields, upload = _one_photo(FIX_FIELDS)
+    who, fields, upload = _one_photo(FIX_FIELDS)
     svc = service()
-    out = svc.fix(upload.read(), svc.make_request(fields.get("item_type"), fields.get("locale")))
+    out = svc.fix(upload.read(), svc.make_request(fields.get("item_type"), fields.get("locale")), count=_counter(who))
     for offer in out["fixes"]:
         offer["image"] = "data:image/jpeg;base64," + base64.b64encode(offer["image"]).decode()
     return jsonify(out)
@@ -132,6 +140,8 @@ def fix():
 @bp.post("/v1/hero")
 def hero():
     who = require(principal(), "app", seller=True)
+    # A listing's photos come in one body: its own limit, not one photo's (app.py).
+    request.max_content_length = service().settings.max_hero_bytes + BODY_OVERHEAD
     fields = _form(HERO_FIELDS, frozenset({"photos"}))
     uploads = request.files.getlist("photos")
     if not uploads:
@@ -139,8 +149,6 @@ def hero():
     svc = service()
     if len(uploads) > svc.settings.max_photos_per_listing:
         raise PhotoTipsError("too_many_photos", f"at most {svc.settings.max_photos_per_listing} photos per request", 413)
-    for _ in uploads:
-        limits().check("uploads", who)
     req = svc.make_request(fields.get("item_type"), fields.get("locale"))
     named = []
     for i, upload in enumerate(uploads):
@@ -148,7 +156,7 @@ def hero():
         if any(key == k for k, _ in named):
             key = f"{key}#{i + 1}"
         named.append((key, upload.read()))
-    out = svc.rank_uploads(named, req)
+    out = svc.rank_uploads(named, req, count=_counter(who))
     if not out["ranking"]:
         return jsonify({"error": PhotoTipsError("no_valid_photo", "none of the photos could be read", 422).to_dict(),
                         "errors": out["errors"]}), 422
@@ -205,13 +213,25 @@ def register_errors(app) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_err):
-        limit = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        return error_response(PhotoTipsError("file_too_large", f"the upload is over the {limit:g} MiB limit", 413))
+        limit = request.max_content_length
+        length = request.content_length
+        if length is not None and limit is not None and length <= limit:
+            # The body is within its limit: werkzeug refused a form field's size or the number of parts.
+            return error_response(PhotoTipsError(
+                "form_too_large", f"a form field other than a file is over {request.max_form_memory_size // 1000} KB, "
+                                  f"or the form has over {request.max_form_parts} parts", 413))
+        return error_response(PhotoTipsError(
+            "file_too_large", f"the upload is over the {limit / (1024 * 1024):g} MiB limit", 413))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(PhotoTipsError(code, err.description, err.code))
+        response, status = error_response(PhotoTipsError(code, err.description, err.code))
+        # What the exception says the answer needs (Allow on a 405): HTTP requires it.
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

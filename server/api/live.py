@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from flask import request
 from flask_socketio import SocketIO, join_room
+from socketio.exceptions import ConnectionRefusedError
 
 from ..auth.principal import Principal
 from ..errors import PhotoTipsError
 from ..service import PhotoService, new_photo_id
 from ..validate import duplicate_key
+from ..validate import listing_id as valid_listing_id
 from ..validate import ref as check_ref
 from ..validate import text
 from .limits import RateLimits
@@ -38,7 +39,9 @@ RESUME_FIELDS = {"listing_id", "photos", "locale"}
 
 
 def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
-    callers: dict[str, Principal | None] = {}
+    # Each connection's seller and the token it connected with, read again at every event: a key revoked since
+    # (KEY_CACHE_S) or a token expired ends the connection, as it ends the token's HTTP calls.
+    callers: dict[str, tuple[Principal, str]] = {}
     lock = threading.Lock()
 
     reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo'").to_dict()
@@ -49,17 +52,19 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             if request.sid in callers:  # not a connection: the client emitted an event named "connect"
                 return {"error": reserved}
         token = auth.get("token") if isinstance(auth, dict) else None
+        token = token if isinstance(token, str) else None
         try:
             svc.gate.check_request_origin(request.host, request.headers.get("Origin"),
                                           "X-Forwarded-For" in request.headers)
-            who = svc.gate.principal(token if isinstance(token, str) else None)
+            who = svc.gate.principal(token)
+            if who is None or who.kind != "seller":
+                # An API key, or the open mode's caller, is not a seller: a live connection is one seller's.
+                raise PhotoTipsError("unauthorized", "connect with {auth: {token: <seller token>}}", 401)
         except PhotoTipsError as exc:
-            raise ConnectionRefusedError(exc.to_dict()) from None
-        if who is None:
-            raise ConnectionRefusedError(PhotoTipsError("unauthorized", "connect with {auth: {token: <seller token>}}",
-                                                        401).to_dict())
+            # The client's connect_error gets {message, data: {code, message, retryable}}.
+            raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
         with lock:
-            callers[request.sid] = who
+            callers[request.sid] = (who, token)
 
     @socketio.on("disconnect")
     def on_disconnect(*_args):
@@ -101,13 +106,15 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""
         with lock:
-            who = callers.get(request.sid)
-        if who is None or who.kind != "seller":
+            caller = callers.get(request.sid)
+        if caller is None:
             raise PhotoTipsError("unauthorized", "live photos need a seller token in the connection's auth", 401)
-        if who.expired(time.time()):
-            # The connection lasts no longer than its token: answer, then close it (after the ack is out).
+        try:
+            who = svc.gate.principal(caller[1])
+        except PhotoTipsError:
+            # The connection lasts no longer than its token and its key: answer, then close it (after the ack).
             socketio.start_background_task(_close_later, request.sid)
-            raise PhotoTipsError("token_expired", "the seller token has expired; reconnect with a new one", 401)
+            raise
         if duplicate_key(payload):
             raise PhotoTipsError("duplicate_field", f"the field {duplicate_key(payload)!r} appears twice", 400)
         if not isinstance(payload, dict):
@@ -118,7 +125,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         return who
 
     def _listing_id_of(payload: dict) -> str:
-        listing_id = text("listing_id", payload.get("listing_id"))
+        listing_id = valid_listing_id(payload.get("listing_id"))
         if not listing_id:
             raise PhotoTipsError("missing_field", "listing_id is required", 400)
         return listing_id
@@ -126,8 +133,13 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     def _accept(payload) -> dict:
         who = _calling_seller(payload, "photo", PHOTO_FIELDS)
         listing_id = _listing_id_of(payload)
-        image, ref, req = _photo_of(payload, who)
-        checked = svc.check(image, req, arrived=True)
+        image, ref, req = _photo_of(payload)
+        checked = svc.check(image, req, arrived=True, count=lambda: limits.check("uploads", who),
+                            listing=(who, listing_id))
+        if not socketio.server.manager.is_connected(request.sid, "/"):
+            # The phone left while its photo was checked: it never learns the photo's id, so filed, the photo
+            # would sit in its listing unseen (resume cannot name it) beside the copy the phone sends again.
+            raise PhotoTipsError("disconnected", "the connection closed while the photo was checked", 503)
         photo_id = new_photo_id()
         # A listing is claimed by a photo, not by a refused or failed upload; the photo is in the
         # listing (in Redis, when configured) before it is acknowledged.
@@ -167,17 +179,17 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     def _fix(payload) -> dict:
         who = _calling_seller(payload, "fix", FIX_FIELDS)
-        image, ref, req = _photo_of(payload, who)
-        return {"ref": ref, **svc.fix(image, req, arrived=True)}
+        image, ref, req = _photo_of(payload)
+        return {"ref": ref, **svc.fix(image, req, arrived=True, count=lambda: limits.check("uploads", who))}
 
-    def _photo_of(payload: dict, who):
-        """The photo's bytes, the client's ref and the scoring request, within the seller's upload limit."""
+    def _photo_of(payload: dict):
+        """The photo's bytes, the client's ref and the scoring request (the upload is counted once it has its
+        place: service.check)."""
         image = payload.get("image")
         if not isinstance(image, (bytes, bytearray)):
             raise PhotoTipsError("missing_field", "image must be the photo's bytes (binary)", 400)
         ref = check_ref(payload.get("ref"))
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
-        limits.check("uploads", who)
         return bytes(image), ref, req
 
     def _close_later(sid: str) -> None:

@@ -16,6 +16,9 @@ import io
 
 from flask import Request
 
+# What a body carries besides its photos: multipart's headers and boundaries, Engine.IO's frame and JSON.
+BODY_OVERHEAD = 64 * 1024
+
 
 class UploadRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):

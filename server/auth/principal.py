@@ -17,10 +17,6 @@ class Principal:
     roles: frozenset[str] = frozenset()
     seller: str | None = None  # the seller id as the client knows it (seller tokens only)
     key_id: str | None = None  # the API key used, or the one that issued a seller token
-    expires: float | None = None  # Unix time a seller token stops being valid
-
-    def expired(self, now: float) -> bool:
-        return self.expires is not None and now >= self.expires
 
     def may(self, role: str) -> bool:
         return role in self.roles

@@ -51,4 +51,4 @@ class TokenIssuer:
             ok = False
         if not ok:
             raise PhotoTipsError("unauthorized", "the seller token is not valid", 401)
-        return Principal("seller", client, frozenset(), seller=seller, key_id=kid, expires=float(claims["exp"]))
+        return Principal("seller", client, frozenset(), seller=seller, key_id=kid)

@@ -402,6 +402,49 @@ def test_a_live_connection_ends_with_its_token(keyed):
     assert not seller.sio.connected
 
 
+def test_a_live_connection_ends_with_the_key_that_issued_its_token(keyed):
+    """security.md: a revocation ends the seller tokens the key issued, on a connection already open too."""
+    import subprocess
+    import sys
+
+    from keyed import add_key
+
+    key = add_key(keyed.env, "rotating-live", "app")
+    token = requests.post(keyed.url + "/v1/tokens", json={"seller_id": "on-air"},
+                          headers={"Authorization": "Bearer " + key}, timeout=10).json()["token"]
+    seller = Seller(keyed.url, token=token)
+    try:
+        assert seller.send(listing_id="on-air", image=jpeg())["photo_id"]
+        subprocess.run([sys.executable, "-m", "phototips", "keys", "revoke", key.split("_")[1]], env=keyed.env,
+                       check=True, capture_output=True, timeout=60)
+        ack = seller.send(listing_id="on-air", image=jpeg())  # KEY_CACHE_S is 0 here
+        assert ack["error"]["code"] == "unauthorized" and "revoked" in ack["error"]["message"]
+        deadline = time.monotonic() + 5
+        while seller.sio.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not seller.sio.connected
+    finally:
+        seller.sio.disconnect()
+
+
+def test_a_refused_live_connection_says_why_and_only_sellers_connect(keyed):
+    """connect_error carries {code, message, retryable} as api.md says, for a bad, an expired or no token; an API
+    key is not a seller and cannot open a live connection at all."""
+    kid = keyed.keys["shop"].split("_")[1]
+    now = int(time.time())
+    expired = jwt.encode({"iss": "phototips", "aud": "phototips-seller", "sub": "late", "client": "shop", "kid": kid,
+                          "iat": now - 7200, "exp": now - 3600}, SECRET, algorithm="HS256")
+    for auth, code in ((None, "unauthorized"), ({"token": "garbage"}, "unauthorized"), ({"token": expired}, "token_expired"),
+                       ({"token": keyed.keys["shop"]}, "unauthorized"), ({"token": keyed.keys["admin"]}, "unauthorized")):
+        sio, refused = socketio.Client(), []
+        sio.on("connect_error", lambda data: refused.append(data))
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            sio.connect(keyed.url, transports=["websocket"], wait_timeout=10, auth=auth)
+        # What socket.io's JS client reads as err.message and err.data.
+        assert refused and refused[0]["message"] and refused[0]["data"]["code"] == code, (auth, refused)
+        assert refused[0]["data"]["retryable"] is False and refused[0]["data"]["message"] == refused[0]["message"]
+
+
 def test_duplicate_keys_in_a_socket_packet_are_refused(keyed):
     class DupJSON:
         @staticmethod
