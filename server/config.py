@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 import typing
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from . import paths
 from .errors import PhotoTipsError
 
 ENV_PREFIX = "PHOTOTIPS_"
+DEFAULT_HERO_MB = 64.0
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,8 @@ class Settings:
     max_upload_mb: float = 20.0
     # A whole /v1/hero request: several photos in one body, held in memory while it is read, so bounded apart
     # from the per-photo limit (16 phone photos of 4 MB; a larger listing is filed photo by photo and read from
-    # /v1/listings/<id>/hero). Never less than max_upload_mb.
-    max_hero_mb: float = 64.0
+    # /v1/listings/<id>/hero). 0: 64, or max_upload_mb where that is larger; otherwise at least max_upload_mb.
+    max_hero_mb: float = 0.0
     # Header-declared pixels above this are refused before any decoding (bombs).
     max_pixels: int = 60_000_000
     # PNG, WebP and HEIC are decoded whole (only JPEG decodes reduced): their own, lower limit.
@@ -137,7 +139,8 @@ class Settings:
 
     @property
     def max_hero_bytes(self) -> int:
-        return int(self.max_hero_mb * 1024 * 1024)
+        mb = self.max_hero_mb or max(DEFAULT_HERO_MB, self.max_upload_mb)
+        return int(mb * 1024 * 1024)
 
     @property
     def worker_count(self) -> int:
@@ -180,8 +183,9 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}SCORERS must name at least one scorer")
     if s.max_upload_mb <= 0:
         out.append(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive, got {s.max_upload_mb}")
-    if s.max_hero_mb < s.max_upload_mb:
-        out.append(f"{ENV_PREFIX}MAX_HERO_MB must be at least MAX_UPLOAD_MB ({s.max_upload_mb:g}), got {s.max_hero_mb:g}")
+    if s.max_hero_mb and not s.max_hero_mb >= s.max_upload_mb:
+        out.append(f"{ENV_PREFIX}MAX_HERO_MB must be 0 (automatic) or at least MAX_UPLOAD_MB ({s.max_upload_mb:g}), "
+                   f"got {s.max_hero_mb:g}")
     if s.max_pixels < 1_000_000:
         out.append(f"{ENV_PREFIX}MAX_PIXELS must be at least 1000000, got {s.max_pixels}")
     if not 1_000_000 <= s.max_unreduced_pixels <= s.max_pixels:
@@ -204,8 +208,9 @@ def _problems(s: Settings) -> list[str]:
     if s.listing_ttl_s < 60:
         out.append(f"{ENV_PREFIX}LISTING_TTL_S must be at least 60")
     for name in ("redis_url", "message_queue"):
-        if getattr(s, name) and not getattr(s, name).startswith(("redis://", "rediss://", "unix://")):
-            out.append(f"{ENV_PREFIX}{name.upper()} must be a redis://, rediss:// or unix:// URL, or empty")
+        # Flask-SocketIO hands any other scheme to kombu, and the rate limiter knows no other.
+        if getattr(s, name) and not getattr(s, name).startswith(("redis://", "rediss://")):
+            out.append(f"{ENV_PREFIX}{name.upper()} must be a redis:// or rediss:// URL, or empty")
     if not s.database_url.startswith(("sqlite:", "postgresql")):
         out.append(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
     if s.min_sellers_per_variant < 1:
@@ -281,9 +286,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             values[name] = _parse(name, kind, value)
         except (TypeError, ValueError):
             problems.append(f"{ENV_PREFIX}{name.upper()} must be {kind.__name__}, got {value!r}")
-    # What could be read is checked too (the rest at its default), so one start reports every problem.
+    # What could be read is checked too, so one start reports every problem; a check that involves a value that
+    # could not be read (held at its default meanwhile) would report a problem that may not exist.
     settings = Settings(**values)
-    problems += _problems(settings)
+    unread = [re.compile(rf"\b(?:{ENV_PREFIX})?{name.upper()}\b") for name in raw if name in fields and name not in values]
+    problems += [p for p in _problems(settings) if not any(u.search(p) for u in unread)]
     if problems:
         raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
     return settings

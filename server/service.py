@@ -123,7 +123,7 @@ class PhotoService:
     def open_listing(self, principal: Principal, listing_id: str) -> str:
         """Before any work on a photo for a listing: 403 when another seller owns it, 409 when it is full; its
         stored id. Nothing is claimed here: a listing is claimed by a photo (file_photo), not by an upload that
-        then fails. A refused photo costs no worker (it still counts as an upload: check)."""
+        then fails. A refused photo takes no place and costs no worker (it still counts as an upload: check)."""
         key = self._seller_listing(principal, listing_id)
         owner = self._owner(lambda: self.owners.owner(key))
         if owner is not None and owner != principal.seller_key:
@@ -185,14 +185,12 @@ class PhotoService:
         so it may wait in a queue twice as long (at 0.1 s a photo and four per
         worker, under a second) before `busy`. Over HTTP the busy answer comes
         before the parsing, and the client decides.
-        `count` (the door's upload allowance) is called once the photo has its place, or is refused by its
-        header: a `busy` photo, which the client is told to send again, is not counted against the seller.
-        A photo for a `listing` (the seller, their listing's id) is refused before any work when that listing
-        is another seller's or full (open_listing).
+        A photo for a `listing` (the seller, their listing's id) is refused with the header's refusals, before it
+        takes a place, when that listing is another seller's or full (open_listing).
+        `count` (the door's upload allowance) is called once the photo has its place, or when it is refused
+        before: a `busy` photo, which the client is told to send again, is not counted against the seller.
         """
-        with self._placed(data, arrived, count):
-            if listing is not None:
-                self.open_listing(*listing)
+        with self._placed(data, arrived, count, listing):
             return self._check(data, request, keep_photo)
 
     def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False, count=None) -> dict:
@@ -203,10 +201,13 @@ class PhotoService:
         return {"score": round(result.score, 3), "rating": result.rating, "fixes": offers}
 
     @contextmanager
-    def _placed(self, data: bytes, arrived: bool, count):
-        """The header's refusals, then a place among the CPU work; the upload counted (`count`) by either."""
+    def _placed(self, data: bytes, arrived: bool, count, listing: tuple[Principal, str] | None = None):
+        """The refusals that need no place (the header's, the listing's), then a place among the CPU work; the
+        upload counted (`count`) by either."""
         try:
             probe_upload(data, self.settings)
+            if listing is not None:
+                self.open_listing(*listing)
         except PhotoTipsError:
             if count is not None:
                 count()

@@ -37,11 +37,11 @@ def text(name: str, value, max_len: int = MAX_TEXT) -> str | None:
 
 
 def listing_id(value) -> str | None:
-    """A listing's id as `text`, without "/": it is read back in a URL path (/v1/listings/<id>/hero), where a
-    slash would name another route."""
+    """A listing's id as `text`, without "/" and not "." or "..": it is read back in a URL path
+    (/v1/listings/<id>/hero), where a slash would name another route and clients collapse dot segments."""
     value = text("listing_id", value)
-    if value and "/" in value:
-        raise PhotoTipsError("bad_field", "listing_id must not contain '/'", 400)
+    if value and ("/" in value or value in (".", "..")):
+        raise PhotoTipsError("bad_field", "listing_id must not contain '/' nor be '.' or '..'", 400)
     return value
 
 

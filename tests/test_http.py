@@ -70,8 +70,15 @@ def test_wrong_fields_and_requests(server, photo_files):
                       timeout=30)
     assert (r.status_code, r.json()["error"]["code"]) == (413, "form_too_large"), r.text
     # A listing id is read back in a URL path, where a slash would name another route.
-    r = post_score(server, data, listing_id="cat/123")
-    assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_field") and "/" in r.json()["error"]["message"]
+    for bad in ("cat/123", "..", "."):
+        r = post_score(server, data, listing_id=bad)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_field") and "/" in r.json()["error"]["message"]
+    # So is a misspelt or repeated query parameter: a seller asking for French must not get English in silence.
+    r = requests.get(server.url + "/v1/interface-text", params={"lang": "fr"}, timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field") and "lang" in r.json()["error"]["message"]
+    r = requests.get(server.url + "/v1/interface-text", params=[("locale", "fr"), ("locale", "de")], timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "duplicate_field")
+    assert requests.get(server.url + "/v1/interface-text", params={"locale": "fr"}, timeout=10).json()["locale"] == "fr"
     # A misspelt token field is named, as a misspelt form field is.
     r = requests.post(server.url + "/v1/tokens", json={"seller_id": "u1", "ttl": 60}, timeout=10)
     assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field") and "ttl" in r.json()["error"]["message"]
@@ -100,7 +107,8 @@ def test_a_hero_request_has_its_own_body_limit_and_each_photo_still_has_its_own(
     assert [e["file"] for e in r.json()["ranking"]] == ["coffee.jpg"]
     assert [(e["file"], e["error"]["code"]) for e in r.json()["errors"]] == [("big.jpg", "file_too_large")]
     r = requests.post(server.url + "/v1/hero", files=three + [("photos", ("n3.jpg", noise_jpeg(3)))], timeout=60)
-    assert (r.status_code, r.json()["error"]["code"]) == (413, "file_too_large") and "5 MiB" in r.json()["error"]["message"]
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "file_too_large")
+    assert r.json()["error"]["message"] == "the upload is over the 5.0625 MiB limit"  # MAX_HERO_MB + the envelope
     # A single photo's routes keep the photo's limit.
     r = post_score(server, big)
     assert (r.status_code, r.json()["error"]["code"]) == (413, "file_too_large") and "3.0625 MiB" in r.json()["error"]["message"]

@@ -234,11 +234,17 @@ def test_a_photo_whose_phone_left_during_the_check_is_not_filed(server):
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
     name, listing = f"leaver-{uuid.uuid4().hex[:6]}", f"L-{uuid.uuid4().hex[:6]}"
+
+    def tasks():
+        return requests.get(server.url + "/healthz", timeout=5).json()["workers"]["tasks"]
+
+    before = tasks()
     phone = Seller(server.url, seller=name)
     phone.sio.emit("photo", {"listing_id": listing, "image": buf.getvalue()}, callback=lambda *_: None)
     time.sleep(0.05)
     phone.sio.disconnect()
     time.sleep(4)  # the check ends after the phone has gone
+    assert tasks() == before + 1  # the photo was checked, not refused on the way
     r = requests.get(server.url + f"/v1/listings/{listing}/hero",
                      headers={"Authorization": "Bearer " + dev_token(server.url, name)}, timeout=10)
     assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), r.text  # never claimed: nothing filed

@@ -156,15 +156,22 @@ def test_bad_settings_are_all_reported_at_once():
     with pytest.raises(PhotoTipsError) as exc:
         load_settings({"PHOTOTIPS_PORT": "abc", "PHOTOTIPS_CPU_QUEUE": "-5", "PHOTOTIPS_RATE_UPLOADS": "lots",
                        "PHOTOTIPS_MAX_HERO_MB": "2"})
-    for said in ("PORT must be int", "CPU_QUEUE", "RATE_UPLOADS must look like", "MAX_HERO_MB must be at least"):
+    for said in ("PORT must be int", "CPU_QUEUE", "RATE_UPLOADS must look like", "MAX_HERO_MB must be 0 (automatic) or at least"):
         assert said in exc.value.message
+    # A check across two values is not made with a stand-in for one that could not be read.
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_MAX_UPLOAD_MB": "abc", "PHOTOTIPS_MAX_HERO_MB": "10"})
+    assert "MAX_UPLOAD_MB must be float" in exc.value.message and "MAX_HERO_MB" not in exc.value.message
+    # The hero's limit follows a larger photo limit unless it is set: an upgrade keeps starting.
+    assert load_settings({}).max_hero_bytes == 64 * 1024 * 1024
+    assert load_settings({"PHOTOTIPS_MAX_UPLOAD_MB": "100"}).max_hero_bytes == 100 * 1024 * 1024
     # nan passes every range check (its comparisons are all false), inf overflows a byte count: neither is read.
     for name in ("MAX_UPLOAD_MB", "DEADLINE_S", "CPU_TASK_TIMEOUT_S"):
         for raw in ("nan", "inf"):
             with pytest.raises(PhotoTipsError, match=f"PHOTOTIPS_{name} must be float, got '{raw}'"):
                 load_settings({f"PHOTOTIPS_{name}": raw})
     with pytest.raises(PhotoTipsError, match="(?s)REDIS_URL must be a redis://.*MESSAGE_QUEUE must be a redis://"):
-        load_settings({"PHOTOTIPS_REDIS_URL": "garbage", "PHOTOTIPS_MESSAGE_QUEUE": "localhost:6379"})
+        load_settings({"PHOTOTIPS_REDIS_URL": "garbage", "PHOTOTIPS_MESSAGE_QUEUE": "unix:///run/redis.sock"})
     assert load_settings({"PHOTOTIPS_REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url
 
 

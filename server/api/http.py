@@ -79,6 +79,18 @@ def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
     return {k: request.form.get(k) for k in allowed if k in request.form}
 
 
+def _query(allowed: set[str]) -> dict:
+    """The query string's parameters, held as strictly as a form's: a misspelt one is named, not ignored."""
+    unknown = set(request.args) - allowed
+    if unknown:
+        raise PhotoTipsError("unknown_field", f"unknown query parameter(s) {', '.join(sorted(unknown))[:200]}; "
+                                              f"expected {', '.join(sorted(allowed))}", 400)
+    for key in request.args:
+        if len(request.args.getlist(key)) > 1:
+            raise PhotoTipsError("duplicate_field", f"the query parameter {key!r} appears more than once", 400)
+    return request.args.to_dict()
+
+
 @bp.post("/v1/tokens")
 def tokens():
     who = require(principal(), "app")
@@ -171,7 +183,7 @@ def listing_hero(listing_id: str):
         raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
     svc = service()
     listing_key = svc.owned_listing(who, text("listing_id", listing_id))
-    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
+    locale = svc.catalog.check_locale(text("locale", _query({"locale"}).get("locale")) or svc.settings.default_locale)
     return jsonify({"listing_id": listing_id, **svc.listing_ranking(listing_key, locale)})
 
 
@@ -186,7 +198,7 @@ def healthz():
 
 def dev_token():
     """Open mode only (no API key configured, loopback): a seller token for the demo page."""
-    seller = text("seller", request.args.get("seller")) or "demo-" + secrets.token_hex(4)
+    seller = text("seller", _query({"seller"}).get("seller")) or "demo-" + secrets.token_hex(4)
     token, expires = service().gate.tokens.issue("dev", seller)
     return jsonify({"token": token, "seller_id": seller, "expires_at": expires})
 
@@ -195,7 +207,7 @@ def dev_token():
 def interface_text():
     """The seller screen's own words in one locale (content/ui.yaml): public, like the page itself."""
     svc = service()
-    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
+    locale = svc.catalog.check_locale(text("locale", _query({"locale"}).get("locale")) or svc.settings.default_locale)
     # The aspects' names come from the tip catalog, in the order tips and reports list them.
     aspects = {a: names[locale] for a, names in svc.catalog.aspect_names.items()}
     return jsonify({"locale": locale, "text": svc.interface_text[locale], "aspects": aspects})

@@ -192,6 +192,27 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         req = svc.make_request(payload.get("item_type"), payload.get("locale"))
         return bytes(image), ref, req
 
+    def _sweep() -> None:
+        """End the connections whose token expired or whose key was revoked, idle ones too: a connection in a
+        listing's room receives its events without emitting anything. Every KEY_CACHE_S (5 s at least), as
+        long as a revoked key may be trusted anyway."""
+        while True:
+            socketio.sleep(max(5.0, svc.settings.key_cache_s))
+            with lock:
+                held = [(sid, token) for sid, (_who, token) in callers.items()]
+            for i, (sid, token) in enumerate(held):
+                try:
+                    svc.gate.principal(token)
+                except PhotoTipsError:
+                    socketio.server.disconnect(sid)
+                except Exception:  # the key store down: the next sweep, or the next event, decides
+                    log.exception("live connections not checked this time")
+                    break
+                if i % 100 == 99:
+                    socketio.sleep(0)  # other greenlets between the checks of many connections
+
+    socketio.start_background_task(_sweep)
+
     def _close_later(sid: str) -> None:
         socketio.sleep(0.5)
         socketio.server.disconnect(sid)
