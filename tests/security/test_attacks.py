@@ -386,6 +386,14 @@ def test_tokens_end_with_the_key_that_issued_them(keyed):
     assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
 
 
+def closed_within(seller: Seller, seconds: float) -> bool:
+    """Whether the server closes the seller's connection within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while seller.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not seller.sio.connected
+
+
 def test_a_live_connection_ends_with_its_token(tmp_path):
     """The event after the token's end is answered `token_expired`, then the connection closes. Its own server:
     with KEY_CACHE_S 60 the sweep of idle connections (tested below) does not come first."""
@@ -402,10 +410,7 @@ def test_a_live_connection_ends_with_its_token(tmp_path):
         time.sleep(3)
         ack = seller.send(listing_id="brief", image=jpeg())
         assert ack["error"]["code"] == "token_expired"
-        deadline = time.monotonic() + 5
-        while seller.sio.connected and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not seller.sio.connected
+        assert closed_within(seller, 5)
     finally:
         k.srv.stop()
 
@@ -433,15 +438,9 @@ def test_a_live_connection_ends_with_the_key_that_issued_its_token(keyed):
             ack = None  # the sweep (every 5 s) closed it first
         if ack is not None:
             assert ack["error"]["code"] == "unauthorized" and "revoked" in ack["error"]["message"]
-        deadline = time.monotonic() + 5
-        while seller.sio.connected and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not seller.sio.connected
+        assert closed_within(seller, 5)
         # The listening one is ended by the server's sweep (every 5 s at this KEY_CACHE_S), without an event.
-        deadline = time.monotonic() + 15
-        while idle.sio.connected and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not idle.sio.connected
+        assert closed_within(idle, 15)
     finally:
         seller.sio.disconnect()
         idle.sio.disconnect()
