@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 import tomllib
 import typing
 from dataclasses import dataclass
@@ -165,8 +164,14 @@ def _parse(name: str, kind: type, raw) -> object:
     return str(raw)
 
 
-def _problems(s: Settings) -> list[str]:
+def _problems(s: Settings, unread: frozenset[str] = frozenset()) -> list[str]:
+    """What is wrong with `s`. A comparison of two settings is skipped where either could not be read (`unread`,
+    held at its default meanwhile): it would report a problem that may not exist."""
     out = []
+
+    def known(*names: str) -> bool:
+        return not unread.intersection(names)
+
     if not 0 < s.port < 65536:
         out.append(f"{ENV_PREFIX}PORT must be between 1 and 65535, got {s.port}")
     if not 0 < s.model_server_port < 65536:
@@ -183,12 +188,15 @@ def _problems(s: Settings) -> list[str]:
         out.append(f"{ENV_PREFIX}SCORERS must name at least one scorer")
     if s.max_upload_mb <= 0:
         out.append(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive, got {s.max_upload_mb}")
-    if s.max_hero_mb and not s.max_hero_mb >= s.max_upload_mb:
+    if s.max_hero_mb < 0:
+        out.append(f"{ENV_PREFIX}MAX_HERO_MB must be 0 (automatic) or positive, got {s.max_hero_mb:g}")
+    elif s.max_hero_mb and known("max_hero_mb", "max_upload_mb") and s.max_hero_mb < s.max_upload_mb:
         out.append(f"{ENV_PREFIX}MAX_HERO_MB must be 0 (automatic) or at least MAX_UPLOAD_MB ({s.max_upload_mb:g}), "
                    f"got {s.max_hero_mb:g}")
     if s.max_pixels < 1_000_000:
         out.append(f"{ENV_PREFIX}MAX_PIXELS must be at least 1000000, got {s.max_pixels}")
-    if not 1_000_000 <= s.max_unreduced_pixels <= s.max_pixels:
+    if s.max_unreduced_pixels < 1_000_000 or (known("max_pixels", "max_unreduced_pixels")
+                                              and s.max_unreduced_pixels > s.max_pixels):
         out.append(f"{ENV_PREFIX}MAX_UNREDUCED_PIXELS must be between 1000000 and MAX_PIXELS")
     if not 256 <= s.analysis_side <= 4096:
         out.append(f"{ENV_PREFIX}ANALYSIS_SIDE must be between 256 and 4096, got {s.analysis_side}")
@@ -220,7 +228,7 @@ def _problems(s: Settings) -> list[str]:
             out.append(f"{ENV_PREFIX}{name.upper()}: no such file {getattr(s, name)}")
     if s.qwen_mode not in ("expected", "generate"):
         out.append(f"{ENV_PREFIX}QWEN_MODE must be expected or generate, got {s.qwen_mode!r}")
-    if not 0 < s.qwen_min_pixels <= s.qwen_max_pixels:
+    if s.qwen_min_pixels <= 0 or (known("qwen_min_pixels", "qwen_max_pixels") and s.qwen_min_pixels > s.qwen_max_pixels):
         out.append(f"{ENV_PREFIX}QWEN_MIN_PIXELS must be positive and at most QWEN_MAX_PIXELS")
     for name in ("deadline_s", "breaker_cooldown_s", "bedrock_timeout_s", "openai_timeout_s", "qwen_max_wait_ms"):
         if getattr(s, name) <= 0:
@@ -235,7 +243,7 @@ def _problems(s: Settings) -> list[str]:
             parse_many(getattr(s, name))
         except ValueError:
             out.append(f"{ENV_PREFIX}{name.upper()} must look like 30/minute, got {getattr(s, name)!r}")
-    if not 60 <= s.token_ttl_s <= s.token_max_ttl_s:
+    if s.token_ttl_s < 60 or (known("token_ttl_s", "token_max_ttl_s") and s.token_ttl_s > s.token_max_ttl_s):
         out.append(f"{ENV_PREFIX}TOKEN_TTL_S must be between 60 and TOKEN_MAX_TTL_S")
     if s.key_cache_s < 0:
         out.append(f"{ENV_PREFIX}KEY_CACHE_S must not be negative")
@@ -286,11 +294,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             values[name] = _parse(name, kind, value)
         except (TypeError, ValueError):
             problems.append(f"{ENV_PREFIX}{name.upper()} must be {kind.__name__}, got {value!r}")
-    # What could be read is checked too, so one start reports every problem; a check that involves a value that
-    # could not be read (held at its default meanwhile) would report a problem that may not exist.
+    # What could be read is checked too, so one start reports every problem.
     settings = Settings(**values)
-    unread = [re.compile(rf"\b(?:{ENV_PREFIX})?{name.upper()}\b") for name in raw if name in fields and name not in values]
-    problems += [p for p in _problems(settings) if not any(u.search(p) for u in unread)]
+    problems += _problems(settings, frozenset(name for name in raw if name in fields and name not in values))
     if problems:
         raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
     return settings

@@ -169,10 +169,11 @@ class PhotoService:
         """Hold a place among the requests doing CPU work, or get `busy` at once (no pool: no limit)."""
         return self.pool.admitted(arrived) if self.pool is not None else nullcontext()
 
-    def refuse_when_full(self) -> None:
-        """`busy` before an upload is even read, when no place is free (the HTTP API's shortcut under overload)."""
+    def refuse_when_full(self, arrived: bool = False) -> None:
+        """`busy` before an upload is even read, or a store read for it, when no place is free (a shortcut under
+        overload)."""
         if self.pool is not None:
-            self.pool.refuse_when_full()
+            self.pool.refuse_when_full(arrived)
 
     def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
               arrived: bool = False, count=None, listing: tuple[Principal, str] | None = None) -> Checked:
@@ -207,9 +208,10 @@ class PhotoService:
         try:
             probe_upload(data, self.settings)
             if listing is not None:
+                self.refuse_when_full(arrived)  # no store read for a photo that would be told `busy` anyway
                 self.open_listing(*listing)
-        except PhotoTipsError:
-            if count is not None:
+        except PhotoTipsError as exc:
+            if count is not None and exc.code != "busy":
                 count()
             raise
         with self.admitted(arrived):

@@ -79,6 +79,13 @@ def test_wrong_fields_and_requests(server, photo_files):
     r = requests.get(server.url + "/v1/interface-text", params=[("locale", "fr"), ("locale", "de")], timeout=10)
     assert (r.status_code, r.json()["error"]["code"]) == (400, "duplicate_field")
     assert requests.get(server.url + "/v1/interface-text", params={"locale": "fr"}, timeout=10).json()["locale"] == "fr"
+    # Every API route holds its query string so: one it does not read would be dropped without a word (here the
+    # photo would be scored and filed in no listing).
+    r = requests.post(server.url + "/v1/score?listing_id=L1", files={"photo": ("a.jpg", data)}, timeout=30)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field") and "takes none" in r.json()["error"]["message"]
+    for path in ("/healthz?verbose=1", "/v1/experiments?id=x", "/dev/token?seller=s&user=u"):
+        r = requests.get(server.url + path, timeout=10)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field"), path
     # A misspelt token field is named, as a misspelt form field is.
     r = requests.post(server.url + "/v1/tokens", json={"seller_id": "u1", "ttl": 60}, timeout=10)
     assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field") and "ttl" in r.json()["error"]["message"]

@@ -158,10 +158,15 @@ def test_bad_settings_are_all_reported_at_once():
                        "PHOTOTIPS_MAX_HERO_MB": "2"})
     for said in ("PORT must be int", "CPU_QUEUE", "RATE_UPLOADS must look like", "MAX_HERO_MB must be 0 (automatic) or at least"):
         assert said in exc.value.message
-    # A check across two values is not made with a stand-in for one that could not be read.
+    # A check across two values is not made with a stand-in for one that could not be read; each one's own is.
     with pytest.raises(PhotoTipsError) as exc:
         load_settings({"PHOTOTIPS_MAX_UPLOAD_MB": "abc", "PHOTOTIPS_MAX_HERO_MB": "10"})
     assert "MAX_UPLOAD_MB must be float" in exc.value.message and "MAX_HERO_MB" not in exc.value.message
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_MAX_PIXELS": "abc", "PHOTOTIPS_MAX_UNREDUCED_PIXELS": "5",
+                       "PHOTOTIPS_MAX_UPLOAD_MB": "abc", "PHOTOTIPS_MAX_HERO_MB": "-3"})
+    assert "MAX_UNREDUCED_PIXELS must be between" in exc.value.message
+    assert "MAX_HERO_MB must be 0 (automatic) or positive, got -3" in exc.value.message
     # The hero's limit follows a larger photo limit unless it is set: an upgrade keeps starting.
     assert load_settings({}).max_hero_bytes == 64 * 1024 * 1024
     assert load_settings({"PHOTOTIPS_MAX_UPLOAD_MB": "100"}).max_hero_bytes == 100 * 1024 * 1024

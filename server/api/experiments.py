@@ -15,10 +15,11 @@ from ..experiments.preview import wording_preview
 from ..experiments.report import experiment_report
 from ..storage.events import utcnow
 from ..validate import text
-from .http import json_body, limits, principal, service
+from .http import json_body, limits, principal, service, strict_query
 
 log = logging.getLogger(__name__)
 bp = Blueprint("experiments", __name__)
+bp.before_request(strict_query)
 
 MAX_EVENTS = 500
 EVENT_FIELDS = {"event_id", "seller_id", "listing_id", "type", "time", "photo_id", "tip_id", "experiment", "variant"}

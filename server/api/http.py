@@ -79,16 +79,25 @@ def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:
     return {k: request.form.get(k) for k in allowed if k in request.form}
 
 
-def _query(allowed: set[str]) -> dict:
-    """The query string's parameters, held as strictly as a form's: a misspelt one is named, not ignored."""
+# The query parameters each route reads; every other route of the API takes none (`strict_query`).
+QUERY_PARAMS = {"interface_text": {"locale"}, "listing_hero": {"locale"}, "dev_token": {"seller"}}
+
+
+def strict_query() -> None:
+    """Before every API route: the query string held as strictly as a form, a parameter the route does not read
+    refused, not ignored (`POST /v1/score?listing_id=L1` would otherwise score the photo and file it nowhere)."""
+    allowed = QUERY_PARAMS.get((request.endpoint or "").rsplit(".", 1)[-1], set())
     unknown = set(request.args) - allowed
     if unknown:
-        raise PhotoTipsError("unknown_field", f"unknown query parameter(s) {', '.join(sorted(unknown))[:200]}; "
-                                              f"expected {', '.join(sorted(allowed))}", 400)
+        expected = f"; expected {', '.join(sorted(allowed))}" if allowed else "; this route takes none"
+        raise PhotoTipsError("unknown_field", f"unknown query parameter(s) {', '.join(sorted(unknown))[:200]}{expected}",
+                             400)
     for key in request.args:
         if len(request.args.getlist(key)) > 1:
             raise PhotoTipsError("duplicate_field", f"the query parameter {key!r} appears more than once", 400)
-    return request.args.to_dict()
+
+
+bp.before_request(strict_query)
 
 
 @bp.post("/v1/tokens")
@@ -183,7 +192,7 @@ def listing_hero(listing_id: str):
         raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
     svc = service()
     listing_key = svc.owned_listing(who, text("listing_id", listing_id))
-    locale = svc.catalog.check_locale(text("locale", _query({"locale"}).get("locale")) or svc.settings.default_locale)
+    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
     return jsonify({"listing_id": listing_id, **svc.listing_ranking(listing_key, locale)})
 
 
@@ -198,7 +207,8 @@ def healthz():
 
 def dev_token():
     """Open mode only (no API key configured, loopback): a seller token for the demo page."""
-    seller = text("seller", _query({"seller"}).get("seller")) or "demo-" + secrets.token_hex(4)
+    strict_query()  # a route of the app's own, not of the blueprint
+    seller = text("seller", request.args.get("seller")) or "demo-" + secrets.token_hex(4)
     token, expires = service().gate.tokens.issue("dev", seller)
     return jsonify({"token": token, "seller_id": seller, "expires_at": expires})
 
@@ -207,7 +217,7 @@ def dev_token():
 def interface_text():
     """The seller screen's own words in one locale (content/ui.yaml): public, like the page itself."""
     svc = service()
-    locale = svc.catalog.check_locale(text("locale", _query({"locale"}).get("locale")) or svc.settings.default_locale)
+    locale = svc.catalog.check_locale(text("locale", request.args.get("locale")) or svc.settings.default_locale)
     # The aspects' names come from the tip catalog, in the order tips and reports list them.
     aspects = {a: names[locale] for a, names in svc.catalog.aspect_names.items()}
     return jsonify({"locale": locale, "text": svc.interface_text[locale], "aspects": aspects})

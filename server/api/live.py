@@ -194,22 +194,29 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     def _sweep() -> None:
         """End the connections whose token expired or whose key was revoked, idle ones too: a connection in a
-        listing's room receives its events without emitting anything. Every KEY_CACHE_S (5 s at least), as
-        long as a revoked key may be trusted anyway."""
+        listing's room receives its events without emitting anything. Every KEY_CACHE_S, within 5 s to a minute,
+        so a token's end is not missed by more than that; each issuing key is looked up once a sweep."""
         while True:
-            socketio.sleep(max(5.0, svc.settings.key_cache_s))
-            with lock:
-                held = [(sid, token) for sid, (_who, token) in callers.items()]
-            for i, (sid, token) in enumerate(held):
+            socketio.sleep(min(60.0, max(5.0, svc.settings.key_cache_s)))
+            try:
+                _sweep_once()
+            except Exception:  # never the end of sweeping: the key store may be back at the next one
+                log.exception("live connections not checked this time")
+
+    def _sweep_once() -> None:
+        with lock:
+            held = [(sid, token) for sid, (_who, token) in callers.items()]
+        active: dict[str, bool] = {}
+        for i, (sid, token) in enumerate(held):
+            try:
+                svc.gate.principal(token, active)
+            except PhotoTipsError:
                 try:
-                    svc.gate.principal(token)
-                except PhotoTipsError:
                     socketio.server.disconnect(sid)
-                except Exception:  # the key store down: the next sweep, or the next event, decides
-                    log.exception("live connections not checked this time")
-                    break
-                if i % 100 == 99:
-                    socketio.sleep(0)  # other greenlets between the checks of many connections
+                except Exception:
+                    log.exception("could not close live connection %s", sid)
+            if i % 100 == 99:
+                socketio.sleep(0)  # other greenlets between the checks of many connections
 
     socketio.start_background_task(_sweep)
 

@@ -46,15 +46,19 @@ class Gate:
                                                f"listen on {host}. Add a key (`phototips keys add NAME --roles app`) "
                                                f"or listen on 127.0.0.1 for local development")
 
-    def principal(self, credential: str | None) -> Principal | None:
-        """The caller, or None when no credential was sent and the service is not open."""
+    def principal(self, credential: str | None, active: dict[str, bool] | None = None) -> Principal | None:
+        """The caller, or None when no credential was sent and the service is not open. `active` remembers, across
+        calls, whether each issuing key is active: one look per key for many tokens (live connections' sweep)."""
         if not credential:
             return OPEN if self.open else None
         if credential.startswith(PREFIX):
             return self.keys.check(credential)
         who = self.tokens.check(credential)
-        if not self.open and (who.key_id is None or not self.keys.is_active(who.key_id)):
-            raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
+        if not self.open:
+            if who.key_id is not None and active is not None and who.key_id not in active:
+                active[who.key_id] = self.keys.is_active(who.key_id)
+            if who.key_id is None or not (active[who.key_id] if active is not None else self.keys.is_active(who.key_id)):
+                raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
         return who
 
     def check_request_origin(self, host: str, origin: str | None, forwarded: bool) -> None:

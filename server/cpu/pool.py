@@ -157,11 +157,11 @@ class WorkerPool:
             self.counts["busy"] += 1
             raise busy()
 
-    def refuse_when_full(self) -> None:
-        """`busy` now if no place is free, before the caller reads an upload it would then refuse.
-        Only a shortcut: `admitted()` decides."""
+    def refuse_when_full(self, arrived: bool = False) -> None:
+        """`busy` now if no place is free (for a photo that has `arrived`, as admitted), before the caller reads an
+        upload, or a store, for a photo it would then refuse. Only a shortcut: `admitted()` decides."""
         with self._lock:
-            self._refuse_beyond(self.capacity)
+            self._refuse_beyond(self.arrived_capacity if arrived else self.capacity)
 
     @contextmanager
     def admitted(self, arrived: bool = False):

@@ -386,6 +386,35 @@ def test_tokens_end_with_the_key_that_issued_them(keyed):
     assert (r.status_code, r.json()["error"]["code"]) == (401, "unauthorized")
 
 
+def test_the_sweep_of_live_connections_looks_each_key_up_once():
+    """Thousands of connections share a few keys: a sweep asks the key store once per key, and a revoked key's
+    tokens are all refused, every other one kept."""
+    from phototips.auth.gate import Gate
+    from phototips.config import load_settings
+
+    class Keys:
+        asked: list[str] = []
+
+        def active_count(self):
+            return 2
+
+        def is_active(self, key_id):
+            self.asked.append(key_id)
+            return key_id == "live"
+
+    keys = Keys()
+    gate = Gate(keys, load_settings({}, token_secret=SECRET))
+    tokens = [gate.tokens.issue("shop", f"s{i}", key_id="live" if i % 2 else "gone")[0] for i in range(50)]
+    active, kept = {}, []
+    for token in tokens:
+        try:
+            kept.append(gate.principal(token, active).seller)
+        except Exception as exc:
+            assert exc.code == "unauthorized" and "revoked" in exc.message
+    assert kept == [f"s{i}" for i in range(1, 50, 2)]
+    assert sorted(keys.asked) == ["gone", "live"]
+
+
 def closed_within(seller: Seller, seconds: float) -> bool:
     """Whether the server closes the seller's connection within `seconds`."""
     deadline = time.monotonic() + seconds
