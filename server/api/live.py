@@ -23,7 +23,6 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError
 
-from ..auth.principal import Principal
 from ..errors import PhotoTipsError
 from ..service import PhotoService, new_photo_id
 from ..validate import duplicate_key
@@ -39,9 +38,9 @@ RESUME_FIELDS = {"listing_id", "photos", "locale"}
 
 
 def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
-    # Each connection's seller and the token it connected with, read again at every event: a key revoked since
+    # The seller token each connection came with, read again at every event and by the sweep: a key revoked since
     # (KEY_CACHE_S) or a token expired ends the connection, as it ends the token's HTTP calls.
-    callers: dict[str, tuple[Principal, str]] = {}
+    callers: dict[str, str] = {}
     lock = threading.Lock()
 
     reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo'").to_dict()
@@ -64,7 +63,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             # The client's connect_error gets {message, data: {code, message, retryable}}.
             raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
         with lock:
-            callers[request.sid] = (who, token)
+            callers[request.sid] = token
 
     @socketio.on("disconnect")
     def on_disconnect(*_args):
@@ -106,11 +105,11 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""
         with lock:
-            caller = callers.get(request.sid)
-        if caller is None:
+            token = callers.get(request.sid)
+        if token is None:
             raise PhotoTipsError("unauthorized", "live photos need a seller token in the connection's auth", 401)
         try:
-            who = svc.gate.principal(caller[1])
+            who = svc.gate.principal(token)
         except PhotoTipsError:
             # The connection lasts no longer than its token and its key: answer, then close it (after the ack).
             socketio.start_background_task(_close_later, request.sid)
@@ -205,7 +204,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     def _sweep_once() -> None:
         with lock:
-            held = [(sid, token) for sid, (_who, token) in callers.items()]
+            held = list(callers.items())
         active: dict[str, bool] = {}
         for i, (sid, token) in enumerate(held):
             try:
