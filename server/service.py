@@ -289,8 +289,8 @@ class PhotoService:
         request = self.make_request(item_type, locale)
         scorer = self.check_scorer_choice(principal, scorer)
         listing_id = listing_id_field(listing_id)
-        if listing_id and principal.kind != "seller":
-            raise PhotoTipsError("forbidden", "listings belong to sellers: send the seller's token", 403)
+        if listing_id:
+            self._seller_listing(principal, listing_id)  # an app's key has no listings: before anything is read
         checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT),
                              count=count, listing=(principal, listing_id) if listing_id else None)
         photo_id = extra.get("photo_id") or new_photo_id()

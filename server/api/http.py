@@ -123,10 +123,6 @@ def _one_photo(allowed: set[str]):
     return who, fields, upload
 
 
-def _counter(who: Principal):
-    """The caller's upload allowance, for the service to count `n` photos once they have their place."""
-    return lambda n=1: limits().check("uploads", who, cost=n)
-
 
 @bp.post("/v1/score")
 def score():
@@ -141,7 +137,7 @@ def score():
         listing_id=fields.get("listing_id"),
         photo_id=photo_id,
         file=text("file name", upload.filename, 200),
-        count=_counter(who),
+        count=limits().uploads(who),
     )
     log.info("scored %s: %.2f by %s", photo_id, out["score"], out["scorer"])
     return jsonify(out)
@@ -152,7 +148,8 @@ def fix():
     """Corrected previews (straightened, cropped, lifted) that the photo check scores higher, as JPEG data URLs."""
     who, fields, upload = _one_photo(FIX_FIELDS)
     svc = service()
-    out = svc.fix(upload.read(), svc.make_request(fields.get("item_type"), fields.get("locale")), count=_counter(who))
+    out = svc.fix(upload.read(), svc.make_request(fields.get("item_type"), fields.get("locale")),
+                  count=limits().uploads(who))
     for offer in out["fixes"]:
         offer["image"] = "data:image/jpeg;base64," + base64.b64encode(offer["image"]).decode()
     return jsonify(out)
@@ -177,7 +174,7 @@ def hero():
         if any(key == k for k, _ in named):
             key = f"{key}#{i + 1}"
         named.append((key, upload.read()))
-    out = svc.rank_uploads(named, req, count=_counter(who))
+    out = svc.rank_uploads(named, req, count=limits().uploads(who))
     if not out["ranking"]:
         return jsonify({"error": PhotoTipsError("no_valid_photo", "none of the photos could be read", 422).to_dict(),
                         "errors": out["errors"]}), 422

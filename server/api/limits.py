@@ -58,6 +58,11 @@ class RateLimits:
                 log.warning("rate-limit storage unavailable (%s); counting in this process", exc)
                 self._hit(self.fallback, item, what, who, cost)
 
+    def uploads(self, principal: Principal):
+        """The caller's upload allowance as the service counts it (`count(n)` photos, once they have their place:
+        service.check), the same from every door."""
+        return lambda n=1: self.check("uploads", principal, cost=n)
+
     @staticmethod
     def _hit(strategy, item, what: str, who: str, cost: int) -> None:
         if not strategy.hit(item, what, who, cost=cost):

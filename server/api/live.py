@@ -133,8 +133,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         who = _calling_seller(payload, "photo", PHOTO_FIELDS)
         listing_id = _listing_id_of(payload)
         image, ref, req = _photo_of(payload)
-        checked = svc.check(image, req, arrived=True, count=lambda: limits.check("uploads", who),
-                            listing=(who, listing_id))
+        checked = svc.check(image, req, arrived=True, count=limits.uploads(who), listing=(who, listing_id))
         if not socketio.server.manager.is_connected(request.sid, "/"):
             # The phone left while its photo was checked: it never learns the photo's id, so filed, the photo
             # would sit in its listing unseen (resume cannot name it) beside the copy the phone sends again.
@@ -179,7 +178,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     def _fix(payload) -> dict:
         who = _calling_seller(payload, "fix", FIX_FIELDS)
         image, ref, req = _photo_of(payload)
-        return {"ref": ref, **svc.fix(image, req, arrived=True, count=lambda: limits.check("uploads", who))}
+        return {"ref": ref, **svc.fix(image, req, arrived=True, count=limits.uploads(who))}
 
     def _photo_of(payload: dict):
         """The photo's bytes, the client's ref and the scoring request (the upload is counted once it has its

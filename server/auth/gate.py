@@ -54,12 +54,18 @@ class Gate:
         if credential.startswith(PREFIX):
             return self.keys.check(credential)
         who = self.tokens.check(credential)
-        if not self.open:
-            if who.key_id is not None and active is not None and who.key_id not in active:
-                active[who.key_id] = self.keys.is_active(who.key_id)
-            if who.key_id is None or not (active[who.key_id] if active is not None else self.keys.is_active(who.key_id)):
-                raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
+        if not self.open and not self._key_active(who.key_id, active):
+            raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
         return who
+
+    def _key_active(self, key_id: str | None, active: dict[str, bool] | None) -> bool:
+        if key_id is None:
+            return False
+        if active is None:
+            return self.keys.is_active(key_id)
+        if key_id not in active:
+            active[key_id] = self.keys.is_active(key_id)
+        return active[key_id]
 
     def check_request_origin(self, host: str, origin: str | None, forwarded: bool) -> None:
         """Open mode serves the developer's own machine only: no other Host (DNS rebinding), no page from
