@@ -30,21 +30,26 @@ def tight(tmp_path_factory):
     srv.stop()
 
 
-def post(url: str, data: bytes = PHONE):
-    return requests.post(url + "/v1/score", files={"photo": ("p.jpg", data)}, timeout=60)
+def post(url: str, data: bytes = PHONE, headers: dict | None = None):
+    return requests.post(url + "/v1/score", files={"photo": ("p.jpg", data)}, headers=headers, timeout=60)
 
 
-def burst(url: str, n: int) -> list[requests.Response]:
+def at_once(n: int, call) -> list:
+    """`call(i)` for i in range(n), each in its own thread, all released together: their answers in order."""
     out, start = [None] * n, threading.Barrier(n)
 
     def one(i):
         start.wait()
-        out[i] = post(url)
+        out[i] = call(i)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     return out
+
+
+def burst(url: str, n: int) -> list[requests.Response]:
+    return at_once(n, lambda _i: post(url))
 
 
 def test_a_burst_beyond_the_queue_is_told_busy_and_the_rest_is_served(tight):
@@ -64,16 +69,8 @@ def test_a_burst_beyond_the_queue_is_told_busy_and_the_rest_is_served(tight):
 
 def test_live_photos_beyond_the_queue_get_a_busy_ack(tight):
     sellers = [Seller(tight.url) for _ in range(8)]
-    acks, start = [None] * 8, threading.Barrier(8)
-
-    def send(i):
-        start.wait()
-        acks[i] = sellers[i].send(listing_id=f"L-{uuid.uuid4().hex[:6]}", image=PHONE)
-
     try:
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
+        acks = at_once(8, lambda i: sellers[i].send(listing_id=f"L-{uuid.uuid4().hex[:6]}", image=PHONE))
         busy = [a for a in acks if "error" in a]
         assert busy and all(a["error"]["code"] == "busy" and a["error"]["retry_after"] == 1 for a in busy)
         served = [(s, a) for s, a in zip(sellers, acks) if "photo_id" in a]
@@ -137,20 +134,11 @@ def test_a_busy_photo_is_not_counted_against_the_sellers_upload_limit(counted):
     """`busy` tells the client to send the photo again, so it must not use up the allowance: however many of a
     burst were busy, the seller gets exactly their ten photos a minute, over HTTP and live."""
     seller = {"Authorization": "Bearer " + dev_token(counted.url, f"burst-{uuid.uuid4().hex[:6]}")}
-    out, start = [None] * 6, threading.Barrier(6)
-
-    def one(i):
-        start.wait()
-        out[i] = requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, headers=seller, timeout=60)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    codes = [r.status_code for r in out]
+    codes = [r.status_code for r in at_once(6, lambda _i: post(counted.url, headers=seller))]
     assert codes.count(503) >= 1 and set(codes) <= {200, 503}, codes
 
     def http_once():
-        r = requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, headers=seller, timeout=60)
+        r = post(counted.url, headers=seller)
         return "ok" if r.status_code == 200 else r.json()["error"]["code"]
 
     assert codes.count(200) + accepted_until_limited(http_once) == 10
@@ -158,15 +146,7 @@ def test_a_busy_photo_is_not_counted_against_the_sellers_upload_limit(counted):
     name = f"live-{uuid.uuid4().hex[:6]}"
     phones = [Seller(counted.url, seller=name) for _ in range(6)]
     try:
-        acks, start = [None] * 6, threading.Barrier(6)
-
-        def send(i):
-            start.wait()
-            acks[i] = phones[i].send(listing_id=f"L-{i}", image=PHONE)
-
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(6)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
+        acks = at_once(6, lambda i: phones[i].send(listing_id=f"L-{i}", image=PHONE))
         busy = [a for a in acks if "error" in a]
         assert busy and all(a["error"]["code"] == "busy" for a in busy), acks
         listings = iter(range(100, 200))

@@ -91,29 +91,23 @@ def test_wrong_fields_and_requests(server, photo_files):
     assert (r.status_code, r.json()["error"]["code"]) == (400, "unknown_field") and "ttl" in r.json()["error"]["message"]
 
 
-def noise_jpeg(seed: int, side: int = 1100) -> bytes:
-    """A JPEG of about 1.5 MB (noise does not compress), a real photo's size without a real photo's weight."""
-    import numpy as np
-
-    return photos.encode(np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8), quality=95)
-
-
 def test_a_hero_request_has_its_own_body_limit_and_each_photo_still_has_its_own(server, photo_files):
     """The server's MAX_UPLOAD_MB is 3 and MAX_HERO_MB 5 (conftest): a listing's photos together may pass one
     photo's limit; one photo over it is that photo's error; the whole body over the hero limit is refused."""
-    three = [("photos", (f"n{i}.jpg", noise_jpeg(i))) for i in range(3)]
+    three = [("photos", (f"n{i}.jpg", photos.noise_jpeg(i, 1100))) for i in range(3)]
     assert 3 * 1024 * 1024 < sum(len(f[1][1]) for f in three) < 5 * 1024 * 1024
     r = requests.post(server.url + "/v1/hero", files=three, timeout=60)
     assert r.status_code == 200, r.text
     assert len(r.json()["ranking"]) == 3 and r.json()["errors"] == []
-    big = noise_jpeg(9, 1700)
+    big = photos.noise_jpeg(9, 1700)
     assert 3 * 1024 * 1024 < len(big) < 4.5 * 1024 * 1024
     files = [("photos", ("big.jpg", big)), ("photos", ("coffee.jpg", photo_files["coffee"].read_bytes()))]
     r = requests.post(server.url + "/v1/hero", files=files, timeout=60)
     assert r.status_code == 200, r.text
     assert [e["file"] for e in r.json()["ranking"]] == ["coffee.jpg"]
     assert [(e["file"], e["error"]["code"]) for e in r.json()["errors"]] == [("big.jpg", "file_too_large")]
-    r = requests.post(server.url + "/v1/hero", files=three + [("photos", ("n3.jpg", noise_jpeg(3)))], timeout=60)
+    four = three + [("photos", ("n3.jpg", photos.noise_jpeg(3, 1100)))]
+    r = requests.post(server.url + "/v1/hero", files=four, timeout=60)
     assert (r.status_code, r.json()["error"]["code"]) == (413, "file_too_large")
     assert r.json()["error"]["message"] == "the upload is over the 5.0625 MiB limit"  # MAX_HERO_MB + the envelope
     # A single photo's routes keep the photo's limit.
