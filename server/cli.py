@@ -46,14 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("study", help="reproduce the study: synthetic benchmark data; calibrate the photo check; "
-                                     "train the learned edge network")
-    s.add_argument("action", choices=["synthetic", "calibrate", "edge-net"])
+                                     "train the learned edge network; build the pretrained candidate for it")
+    s.add_argument("action", choices=["synthetic", "calibrate", "edge-net", "pretrained"])
     s.add_argument("--out", help="synthetic: directory for images/, ratings.csv, truth.csv, SYNTHETIC.md; "
-                                 "edge-net: the .onnx file (default bench/out/edge-net.onnx; the check reads models/edge-net.onnx)")
+                                 "edge-net: the .onnx file (default bench/out/edge-net.onnx; the check reads models/edge-net.onnx); "
+                                 "pretrained: the .onnx file (default bench/out/pretrained-edge-net-SIDE.onnx)")
     s.add_argument("--set", default=str(paths.HOME / "data" / "realset"),
                    help="calibrate, edge-net: the labelled real-photo set (default data/realset)")
     s.add_argument("--train-set", default=str(paths.HOME / "data" / "edge-train"),
-                   help="edge-net: the network's training photos (default data/edge-train)")
+                   help="edge-net, pretrained: the network's training photos (default data/edge-train)")
+    s.add_argument("--side", type=int, default=96, choices=[64, 96, 128, 160],
+                   help="pretrained: the side the backbone reads the photo at (default 96)")
     s.add_argument("--no-degrade", action="store_true",
                    help="edge-net: train without degraded copies (the first candidate measured in docs/benchmarks.md)")
     s.add_argument("--crops", action="store_true",
@@ -272,6 +275,8 @@ def _study(settings, args) -> int:
         return _calibrate(settings, args)
     if args.action == "edge-net":
         return _edge_net(settings, args)
+    if args.action == "pretrained":
+        return _pretrained(settings, args)
     if not args.out:
         raise PhotoTipsError("bad_arguments", "study synthetic needs --out DIR", 2)
     from .study.metrics import human_ceiling
@@ -303,6 +308,17 @@ def _edge_net(settings, args) -> int:
     print(f"{out} ({meta['sha256']}): trained on {meta['trained_on']} photos for {meta['epochs']} epochs; "
           f"cut-off AUC on the calibration half {meta['validation_cut_off_auc']:.3f}. The photo check reads "
           f"{shipped}: {step}, run `phototips study calibrate` and raise `version` in models/photo-check.yaml.")
+    return 0
+
+
+def _pretrained(settings, args) -> int:
+    from .study.pretrained import build_candidate
+
+    out = args.out or str(paths.HOME / "bench" / "out" / f"pretrained-edge-net-{args.side}.onnx")
+    meta = build_candidate(args.train_set, settings, args.side, out)
+    print(f"{out} ({meta['sha256']}): probes fitted on {meta['trained_on']} photos; {meta['forward_ms']:.2f} ms a "
+          f"forward pass on one thread here. Not for shipping as it is: to read it through the check, follow "
+          f"docs/decisions.md, \"A pretrained network's reading, explored\".")
     return 0
 
 
