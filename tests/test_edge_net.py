@@ -306,39 +306,70 @@ def test_the_pretrained_backbone_keeps_its_relu6():
     assert not any(p.requires_grad for p in net.parameters())
 
 
-def test_the_pretrained_candidate_runs_in_opencv_as_its_probes_read_and_learns_the_toy_set(tmp_path):
+def _opencv_reads(path: Path, inputs: np.ndarray) -> np.ndarray:
     import cv2
 
-    from phototips.study.pretrained import (build_candidate, export, features, fit_probes, load_backbone,
-                                            photo_input)
+    reader = cv2.dnn.readNetFromONNX(str(path))
+    out = []
+    for one in inputs:
+        reader.setInput(one[None])
+        out.append(np.asarray(reader.forward()).reshape(-1))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("side", [64, 96])
+def test_the_pretrained_export_runs_in_opencv_as_its_probes_read_and_keeps_relu6(tmp_path, side):
+    import onnx
+
+    from phototips.study.pretrained import export, features, load_backbone
+
+    # At 64 px the last map is 2 x 2 and has no centre: an empty slice would stop OpenCV.
+    x = np.random.default_rng(side).normal(0, 0.6, (6, 3, side, side)).astype(np.float32)
+    net = load_backbone()
+    feats = features(net, x)
+    assert feats.shape == (6, 4176)
+    weights = np.random.default_rng(0).normal(0, 0.01, (2, 4176))
+    biases = np.array([0.1, -0.2])
+    export(net, weights, biases, side, tmp_path / "probe.onnx")
+    assert np.allclose(_opencv_reads(tmp_path / "probe.onnx", x), 1 / (1 + np.exp(-(feats @ weights.T + biases))),
+                       atol=1e-4)
+    # The file holds EfficientNet-Lite's ReLU6 (Clip) and no swish: its only sigmoid is the output's.
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "probe.onnx")).graph.node]
+    assert ops.count("Clip") >= 10 and ops.count("Sigmoid") == 1
+
+
+def test_the_pretrained_candidate_learns_the_toy_set_from_its_training_photos(tmp_path):
+    from phototips.study.pretrained import build_candidate, photo_input
 
     rng = np.random.default_rng(3)
     _toy_set(tmp_path / "train", 120, rng)
     _, cut = _toy_set(tmp_path / "validation", 40, rng)
     photos = sorted((tmp_path / "validation" / "photos").iterdir(), key=lambda f: int(f.stem.split("-")[1]))
     x = np.stack([photo_input(f.read_bytes(), SETTINGS, 96) for f in photos])
-    # The exported file computes the features' pooling and the probes exactly as they were fitted.
-    net = load_backbone()
-    feats = features(net, x)
-    assert feats.shape == (40, 4176)
-    targets = np.stack([cut, ~cut], axis=1)
-    weights, biases = fit_probes(feats, targets)
-    export(net, weights, biases, 96, tmp_path / "probe.onnx")
-    reader = cv2.dnn.readNetFromONNX(str(tmp_path / "probe.onnx"))
-    read = []
-    for one in x:
-        reader.setInput(one[None])
-        read.append(np.asarray(reader.forward()).reshape(-1))
-    assert np.allclose(read, 1 / (1 + np.exp(-(feats @ weights.T + biases))), atol=1e-4)
-    # Built from the training photos, it tells the validation set's cut-offs from whole items.
     out = tmp_path / "candidate.onnx"
     meta = build_candidate(tmp_path / "train", SETTINGS, 96, out)
     assert meta["trained_on"] == 120 and meta["positives"] == [60, 40] and meta["side"] == 96
     assert json.loads(out.with_suffix(".json").read_text()) == meta
-    assert hashlib.sha256(out.read_bytes()).hexdigest()[:12] == meta["sha256"] and meta["forward_ms"] > 0
-    reader = cv2.dnn.readNetFromONNX(str(out))
-    p = []
-    for one in x:
-        reader.setInput(one[None])
-        p.append(float(np.asarray(reader.forward()).reshape(-1)[0]))
-    assert roc_auc_score(cut, p) > 0.9
+    assert hashlib.sha256(out.read_bytes()).hexdigest()[:12] == meta["sha256"]
+    read = _opencv_reads(out, x)
+    assert roc_auc_score(cut, read[:, 0]) > 0.9
+
+
+def test_the_pretrained_command_writes_beside_the_benchmarks_never_over_the_checks_network(monkeypatch, capsys):
+    # The build is stood in for (it reads 6,000 photos): what is checked is where it writes and what it says.
+    from phototips import cli, paths
+    from phototips.study import pretrained
+
+    asked = []
+
+    def build(train_dir, settings, side, out):
+        asked.append((Path(train_dir), side, Path(out)))
+        return {"sha256": "0" * 12, "trained_on": 1, "forward_ms": 4.5}
+
+    monkeypatch.setattr(pretrained, "build_candidate", build)
+    assert cli.main(["study", "pretrained"]) == 0
+    out = paths.HOME / "bench" / "out" / "pretrained-edge-net-96.onnx"
+    assert asked[-1] == (paths.HOME / "data" / "edge-train", 96, out)
+    assert "Not for shipping" in capsys.readouterr().out
+    assert cli.main(["study", "pretrained", "--side", "128"]) == 0 and asked[-1][1] == 128
+    assert asked[-1][2].name == "pretrained-edge-net-128.onnx" and asked[-1][2] != MODEL

@@ -54,7 +54,7 @@ def photo_input(data: bytes, settings) -> np.ndarray:
     return net_input(small_copy(decode_upload(data, settings).rgb))
 
 
-def _read_labels(path: Path) -> dict[str, dict]:
+def read_labels(path: Path) -> dict[str, dict]:
     with path.open(newline="") as fh:
         return {r["file"]: r for r in csv.DictReader(fh)}
 
@@ -62,10 +62,10 @@ def _read_labels(path: Path) -> dict[str, dict]:
 def _rows(set_dir: Path, batches) -> list[dict]:
     with (set_dir / "manifest.csv").open(newline="") as fh:
         batch_of = {r["file"]: int(r["batch"]) for r in csv.DictReader(fh)}
-    return [r for f, r in _read_labels(set_dir / "labels.csv").items() if batch_of[f] in batches]
+    return [r for f, r in read_labels(set_dir / "labels.csv").items() if batch_of[f] in batches]
 
 
-def _targets(row: dict) -> tuple[bool, bool]:
+def label_targets(row: dict) -> tuple[bool, bool]:
     """(cut off, cluttered): what one labelling says of a photo, on the network's two outputs."""
     return row["visibility"] == "cut_off", row["background"] == "cluttered"
 
@@ -76,8 +76,8 @@ def majority_labels(set_dir: str | Path) -> dict[str, tuple[bool, bool]]:
     Each output is a yes or no, so its own votes are counted, not the aspect's (realset.majority would call
     cut off the one photo voted cut off, good and blending in, a problem by two votes but cut off by one)."""
     set_dir = Path(set_dir)
-    labellings = [_read_labels(set_dir / name) for name in ("labels_first.csv", "labels.csv", "labels_third.csv")]
-    return {f: tuple(sum(votes) >= 2 for votes in zip(*(_targets(lab[f]) for lab in labellings)))
+    labellings = [read_labels(set_dir / name) for name in ("labels_first.csv", "labels.csv", "labels_third.csv")]
+    return {f: tuple(sum(votes) >= 2 for votes in zip(*(label_targets(lab[f]) for lab in labellings)))
             for f in labellings[0] if all(f in lab for lab in labellings[1:])}
 
 
@@ -95,7 +95,7 @@ def read_trainset(set_dir: str | Path, settings, batches=TRAINED_BATCHES, clutte
         raise ValueError(f"{len(unvoted)} photos of the clutter-only batches are not labelled three times "
                          f"(first: {unvoted[0]}); those batches learn the majority of three")
     x = np.concatenate([photo_input((set_dir / "photos" / r["file"]).read_bytes(), settings) for r in rows + extra])
-    y = np.array([votes[r["file"]] if majority and r["file"] in votes else _targets(r) for r in rows]
+    y = np.array([votes[r["file"]] if majority and r["file"] in votes else label_targets(r) for r in rows]
                  + [(np.nan, votes[r["file"]][1]) for r in extra], dtype=np.float32)
     return x, y
 

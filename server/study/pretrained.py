@@ -7,7 +7,7 @@ whole frame, its border and its centre, feed one logistic model per edge-network
 labels (batches 4 and 5 by the majority of their three labellings). `phototips study pretrained` writes the
 backbone, the pooling and the two models as one ONNX file with the edge network's inputs and outputs, so that the
 check's recipe (docs/decisions.md, "A pretrained network's reading, explored") can read it in place of
-models/edge-net.onnx. It ranks the set's cut-offs and clutter better than the shipped network, and costs 4.8-7.2 ms a
+models/edge-net.onnx. It ranks the set's cut-offs and clutter better than the shipped network, and costs 4.5-7.2 ms a
 photo through OpenCV's `dnn` where that one costs 0.5: nothing in the server runs it (docs/benchmarks.md).
 """
 
@@ -27,10 +27,10 @@ from sklearn.preprocessing import StandardScaler
 from ..cpu.checking import decode_upload
 from ..photocheck.edge_net import OUTPUTS
 from ..photocheck.subject import small_copy
-from .edge_train import _read_labels, _targets, majority_labels
+from .edge_train import label_targets, majority_labels, read_labels
 
-# Strong regularisation: 4,176 features for a few thousand noisy labels (chosen on the training set and the
-# development set's calibration half, docs/decisions.md).
+# Strong regularisation: 4,176 features for a few thousand noisy labels. Chosen among 0.0001-0.1 by how the probes
+# alone ranked the development set's cut-offs and clutter, both halves read (docs/decisions.md).
 C = 0.001
 # The stride-16 stage whose border the features pool: its last block gives 112 channels.
 MID_CHANNELS = 112
@@ -63,8 +63,9 @@ def photo_input(data: bytes, settings, side: int) -> np.ndarray:
 
 def _pooled(net, x):
     """The features of a batch of inputs (torch): the head's 1,280 channels averaged over the frame, its border
-    and its centre; the stride-16 stage's 112 averaged and maximised over its border, and averaged over the frame.
-    Written with sums and slices only, so that the ONNX export and OpenCV read it as torch does."""
+    and its centre (the frame again where the map is 2 x 2 and has none); the stride-16 stage's 112 averaged and
+    maximised over its border, and averaged over the frame. Written with sums, maxima and non-empty slices only, so
+    that the ONNX export and OpenCV read it as torch does (OpenCV stops on an empty slice)."""
     import torch
 
     h = net._swish(net._bn0(net._conv_stem(x)))
@@ -76,13 +77,15 @@ def _pooled(net, x):
     head = net._swish(net._bn1(net._conv_head(h)))
 
     def ring(t):
+        """(mean over the frame, over its border, over its centre) of a map."""
         n = t.shape[-1]
-        total = t.sum((2, 3))
-        centre = t[:, :, 1:-1, 1:-1]
-        return total / (n * n), (total - centre.sum((2, 3))) / (n * n - (n - 2) ** 2), centre
+        mean = t.sum((2, 3)) / (n * n)
+        if n <= 2:
+            return mean, mean, mean
+        centre = t[:, :, 1:-1, 1:-1].sum((2, 3))
+        return mean, (mean * n * n - centre) / (n * n - (n - 2) ** 2), centre / (n - 2) ** 2
 
     head_mean, head_border, head_centre = ring(head)
-    head_centre = head_centre.mean((2, 3)) if head.shape[-1] > 2 else head_mean
     mid_mean, mid_border, _ = ring(mid)
     mid_max = torch.maximum(torch.maximum(mid[:, :, 0, :].amax(2), mid[:, :, -1, :].amax(2)),
                             torch.maximum(mid[:, :, :, 0].amax(2), mid[:, :, :, -1].amax(2)))
@@ -135,10 +138,11 @@ def export(net, weights: np.ndarray, biases: np.ndarray, side: int, out: str | P
 
 def training_targets(set_dir: Path, files: list[str]) -> np.ndarray:
     """(cut off, cluttered) of each training photo: the majority of three where it was labelled three times
-    (a set with its other labellings, as data/edge-train), labels.csv's otherwise."""
-    labels = _read_labels(set_dir / "labels.csv")
-    votes = majority_labels(set_dir) if (set_dir / "labels_first.csv").is_file() else {}
-    return np.array([votes[f] if f in votes else _targets(labels[f]) for f in files], dtype=bool)
+    (a set with both other labellings, as data/edge-train), labels.csv's otherwise."""
+    labels = read_labels(set_dir / "labels.csv")
+    others = all((set_dir / name).is_file() for name in ("labels_first.csv", "labels_third.csv"))
+    votes = majority_labels(set_dir) if others else {}
+    return np.array([votes[f] if f in votes else label_targets(labels[f]) for f in files], dtype=bool)
 
 
 def forward_ms(path: str | Path, side: int, runs: int = 60) -> float:
@@ -163,8 +167,9 @@ def forward_ms(path: str | Path, side: int, runs: int = 60) -> float:
 def build_candidate(train_dir: str | Path, settings, side: int, out: str | Path) -> dict:
     """Fit the probes on every labelled training photo and write the candidate network and a .json beside it."""
     train_dir = Path(train_dir)
+    labelled = read_labels(train_dir / "labels.csv")
     with (train_dir / "manifest.csv").open(newline="") as fh:
-        files = [r["file"] for r in csv.DictReader(fh)]
+        files = [r["file"] for r in csv.DictReader(fh) if r["file"] in labelled]
     net = load_backbone()
     x = np.stack([photo_input((train_dir / "photos" / f).read_bytes(), settings, side) for f in files])
     targets = training_targets(train_dir, files)
