@@ -296,17 +296,19 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             problems.append(f"{ENV_PREFIX}{name.upper()} must be {kind.__name__}, got {value!r}")
     # What could be read is checked too, so one start reports every problem.
     settings = Settings(**values)
-    problems += _problems(settings, frozenset(name for name in raw if name in fields and name not in values))
-    if problems:
-        raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
+    _refuse(problems + _problems(settings, frozenset(name for name in raw if name in fields and name not in values)))
     return settings
 
 
 def with_overrides(settings: Settings, **changes) -> Settings:
     """`settings` with `changes` (None: unchanged), checked as load_settings checks them (a command line's --port)."""
     out = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
-    problems = _problems(out)
+    _refuse(_problems(out))
+    return out
+
+
+def _refuse(problems: list[str]) -> None:
+    """Start-up stops on any problem, every one of them named."""
     if problems:
         raise PhotoTipsError("bad_config", "invalid configuration:\n  " + "\n  ".join(problems))
-    return out
 

@@ -123,7 +123,6 @@ def _one_photo(allowed: set[str]):
     return who, fields, upload
 
 
-
 @bp.post("/v1/score")
 def score():
     who, fields, upload = _one_photo(SCORE_FIELDS)

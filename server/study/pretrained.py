@@ -171,9 +171,13 @@ def build_candidate(train_dir: str | Path, settings, side: int, out: str | Path)
     with (train_dir / "manifest.csv").open(newline="") as fh:
         files = [r["file"] for r in csv.DictReader(fh) if r["file"] in labelled]
     net = load_backbone()
-    x = np.stack([photo_input((train_dir / "photos" / f).read_bytes(), settings, side) for f in files])
+    # Read and reduced a chunk at a time: the 6,000 inputs at once would hold 0.7-1.8 GB for features of 100 MB.
+    feats = np.concatenate([
+        features(net, np.stack([photo_input((train_dir / "photos" / f).read_bytes(), settings, side)
+                                for f in files[start:start + 512]]))
+        for start in range(0, len(files), 512)])
     targets = training_targets(train_dir, files)
-    weights, biases = fit_probes(features(net, x), targets)
+    weights, biases = fit_probes(feats, targets)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     export(net, weights, biases, side, out)
