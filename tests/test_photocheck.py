@@ -220,3 +220,52 @@ def test_a_lab_copy_of_another_kind_is_refused_not_read_as_the_photo():
     lab = cv2.cvtColor(small.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)  # L in 0-100: bins of another scale
     with pytest.raises(ValueError, match="8-bit Lab"):
         find_subject(small, lab)
+
+
+def test_the_background_distance_is_the_root_of_each_colours_squared_distance_to_the_bit():
+    # Written per channel plane with one root of the minimum, for speed: it must give what the plain form gives
+    # (one einsum and one root per border colour), or masks, and so tips, could move.
+    from phototips.photocheck.subject import _background_distance, _band_pixels
+
+    def plain(lab8):
+        yy, xx, weight = _band_pixels(*lab8.shape[:2])
+        px = lab8[yy, xx]
+        bins = (px // 24).astype(np.int32)
+        key = (bins[:, 0] * 64 + bins[:, 1]) * 64 + bins[:, 2]
+        share = np.bincount(key, weights=weight) / weight.sum()
+        chosen = np.flatnonzero(share >= 0.12)
+        lab = lab8.astype(np.float32)
+        d = np.full(lab8.shape[:2], np.inf, np.float32)
+        for b in chosen if len(chosen) else [int(np.argmax(share))]:
+            diff = lab - px[key == b].astype(np.float32).mean(axis=0)
+            d = np.minimum(d, np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)))
+        return d, len(chosen)
+
+    colours = set()
+    smalls = [small_copy(photos.sample(name)) for name in ("astronaut", "coffee", "chelsea", "rocket")]
+    smalls += [small_copy(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
+               for path in sorted(REALSET_PHOTOS.glob("*.jpg"))[:40:4]]
+    for small in smalls:
+        lab8 = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+        want, n = plain(lab8)
+        got = _background_distance(lab8, [p.astype(np.float32) for p in cv2.split(lab8)])
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+        colours.add(n)
+    assert max(colours) >= 2  # the minimum over several colours was exercised
+
+
+def test_gradient_directions_fall_in_the_same_four_bins_as_by_their_angle():
+    from phototips.photocheck.measure import _direction
+
+    rng = np.random.default_rng(7)
+    gx, gy = (rng.normal(0, 50, 200_000).astype(np.float32) for _ in range(2))
+    by_angle = ((np.degrees(np.arctan2(gy, gx)) + 202.5) % 180.0 // 45.0).astype(np.int8)
+    got = _direction(gx, gy)
+    # Away from the bins' edges (where rounding may take either side) every gradient agrees.
+    angle = np.degrees(np.arctan2(gy, gx)) % 45.0
+    clear = np.abs(angle - 22.5) > 1e-3
+    assert (got[clear] == by_angle[clear]).all() and clear.mean() > 0.99
+    # Level, upright, both diagonals, and a gradient and its opposite alike.
+    gx = np.array([1, -1, 0, 0, 1, -1, 1, -1], np.float32) * 40
+    gy = np.array([0, 0, 1, -1, 1, -1, -1, 1], np.float32) * 40
+    assert _direction(gx, gy).tolist() == [0, 0, 2, 2, 1, 1, 3, 3]

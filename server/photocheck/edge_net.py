@@ -38,12 +38,19 @@ def net_input(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(small.transpose(2, 0, 1)[None])
 
 
+def _read(path: Path) -> cv2.dnn.Net:
+    # OpenCV 5's default engine runs this small network in twice the classic engine's time (about 1.1 ms against
+    # 0.5 here); OpenCV 4 has only the classic one.
+    engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
+    return cv2.dnn.readNetFromONNX(str(path)) if engine is None else cv2.dnn.readNetFromONNX(str(path), engine)
+
+
 def edge_reading(rgb: np.ndarray, path: Path = MODEL) -> dict[str, float]:
     """{"edge_net_cut_off": P, "edge_net_cluttered": P} for an RGB photo."""
     x = net_input(rgb)
     with _lock:
         if path not in _nets:
-            _nets[path] = cv2.dnn.readNetFromONNX(str(path))
+            _nets[path] = _read(path)
         net = _nets[path]
         net.setInput(x)
         out = np.asarray(net.forward(), dtype=np.float64).reshape(-1)

@@ -50,6 +50,7 @@ _DETAIL_DIRECTIONS = np.stack([np.cos(_ANGLES) ** 2, 2 * np.sin(_ANGLES) * np.co
 # direction, reads as even (no shake) rather than as the ratio of two tiny numbers.
 _DETAIL_FLOOR = 1.0
 _SHARPNESS_WINDOW = 512
+_TAN_22_5 = np.float32(math.tan(math.radians(22.5)))
 # grain_coarse_ratio is read as at most this: past it every photo is texture, and a near-flat block's ratio of
 # two tiny responses is meaningless.
 _GRAIN_RATIO_CAP = 1.5
@@ -195,6 +196,16 @@ def _crop(gray: np.ndarray, box, most: int = _SHARPNESS_WINDOW) -> np.ndarray:
     return crop[top: top + most, left: left + most]
 
 
+def _direction(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Each gradient's direction in four bins 45° wide, centred on 0° (0), 45° (1), 90° (2) and 135° (3), with
+    opposite gradients alike: compared with tan 22.5°, not by an arctangent, which cost a millisecond a photo."""
+    ax, ay = np.abs(gx), np.abs(gy)
+    direction = np.where(gx * gy > 0, np.int8(1), np.int8(3))
+    direction[ay < _TAN_22_5 * ax] = 0
+    direction[ax < _TAN_22_5 * ay] = 2
+    return direction
+
+
 def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if len(values) >= 20 else float("nan")
 
@@ -220,7 +231,7 @@ def _sharpness(gray: np.ndarray, subject: Subject) -> dict[str, float]:
     edge_sharpness = 0.0 if math.isnan(edge_sharpness) else edge_sharpness
 
     # Shake smears edges across its direction and leaves those along it: compare four directions.
-    direction = ((np.degrees(np.arctan2(gy[ys, xs], gx[ys, xs])) + 202.5) % 180.0 // 45.0).astype(np.int8)
+    direction = _direction(gx[ys, xs], gy[ys, xs])
     by_direction = [r for r in (_median(ratio[direction == d]) for d in range(4)) if not math.isnan(r)]
     sharp_min = min(by_direction) if len(by_direction) >= 2 else edge_sharpness
     sharp_max = max(by_direction) if len(by_direction) >= 2 else edge_sharpness
