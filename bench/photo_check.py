@@ -10,8 +10,9 @@ package's shipped model. Reports medians and their ratio.
 
 times the photo check of another commit (its code and model files, taken with `git archive`) and this
 tree's alternately, `--pairs` runs of each in fresh processes, without the baseline: the medians of the
-runs' medians and their ratio. A change is read against the check it replaces on the same machine in the
-same minutes, which no machine-to-machine scaling matches (docs/benchmarks.md, 2026-11-30).
+runs' medians and their ratio, and the median of each pair's ratio (`paired_ratio`). A change is read
+against the check it replaces on the same machine in the same minutes, which no machine-to-machine
+scaling matches (docs/benchmarks.md, 2026-11-30).
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def compare(ref: str, pairs: int, repeats: int) -> dict:
            "median_ms": {k: statistics.median(v) for k, v in medians.items()}, "run_medians_ms": medians,
            "decode_ms": {k: statistics.median(r["of_which_decode_ms"]["median"] for r in v) for k, v in runs.items()}}
     out["ratio"] = round(out["median_ms"]["this tree"] / out["median_ms"][ref], 4)
+    # Each pair's two runs ran one after the other: on a machine whose speed wanders by a third from minute to
+    # minute (seen here, 2026-12-01), the median of their ratios holds where the ratio of medians swings.
+    out["pair_ratios"] = [round(b / a, 4) for a, b in zip(medians[ref], medians["this tree"])]
+    out["paired_ratio"] = round(statistics.median(out["pair_ratios"]), 4)
     return out
 
 

@@ -107,7 +107,10 @@ def test_photo_check_benchmark_times_another_commits_check_alternately_with_this
     assert res["pairs"] == 2 and res["runs_each"] == 6
     assert all(len(v) == 2 and min(v) > 0 for v in res["run_medians_ms"].values())
     # The same code on both sides: the ratio is near 1, whatever the machine's speed.
-    assert 0.5 < res["ratio"] < 2.0
+    assert 0.5 < res["ratio"] < 2.0 and 0.5 < res["paired_ratio"] < 2.0
+    # Each pair's ratio is of its own two runs, in the order they were made.
+    assert res["pair_ratios"] == [round(b / a, 4) for a, b in zip(res["run_medians_ms"]["HEAD"],
+                                                                  res["run_medians_ms"]["this tree"])]
 
 
 def test_phash_benchmark_compares_the_hero_hash_with_imagehashs_on_real_photos(tmp_path):
