@@ -115,7 +115,7 @@ class PhotoService:
 
     def owned_listing(self, principal: Principal, listing_id: str) -> str:
         """The stored id of an existing listing the calling seller owns (no claim); else 403."""
-        key = principal.namespaced(listing_id)
+        key = self._seller_listing(principal, listing_id)
         if self._owner(lambda: self.owners.owner(key)) != principal.seller_key:
             raise PhotoTipsError("forbidden", f"listing {listing_id!r} is not one of this seller's listings", 403)
         return key

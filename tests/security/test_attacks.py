@@ -371,6 +371,21 @@ def test_a_phone_reports_events_on_its_own_listings_only(keyed):
     assert post_events(keyed.url, event, keyed.seller("alice-ev")).json()["stored"] == 1
 
 
+def test_a_listings_hero_is_read_by_its_own_seller_only(keyed):
+    listing = f"hero-{uuid.uuid4().hex[:6]}"
+    assert score(keyed.url, keyed.seller("alice-hero"), listing_id=listing).status_code == 200
+
+    def hero(headers):
+        return requests.get(f"{keyed.url}/v1/listings/{listing}/hero", headers=headers, timeout=10)
+
+    ok = hero(keyed.seller("alice-hero"))
+    assert ok.status_code == 200 and ok.json()["listing_id"] == listing and len(ok.json()["ranking"]) == 1
+    for headers, says in ((keyed.seller("mallory-hero"), "not one of this seller's listings"),
+                          (keyed.auth("shop"), "send the seller's token")):  # an app key is no seller
+        r = hero(headers)
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden") and says in r.json()["error"]["message"]
+
+
 def test_tokens_end_with_the_key_that_issued_them(keyed):
     from keyed import add_key
 
