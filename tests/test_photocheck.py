@@ -224,13 +224,15 @@ def test_a_lab_copy_of_another_kind_is_refused_not_read_as_the_photo():
 
 def test_the_background_distance_is_the_root_of_each_colours_squared_distance_to_the_bit():
     # Written per channel plane with one root of the minimum, for speed: it must give what the plain form gives
-    # (one einsum and one root per border colour), or masks, and so tips, could move.
-    from phototips.photocheck.subject import _background_distance, _band_pixels
+    # (for each border colour the root of (dL² + da²) + db², in float32), or masks, and so tips, could move. The
+    # form it replaced, an einsum over the channels, summed in that order too (checked when it was replaced), but
+    # how an einsum sums is numpy's to change.
+    from phototips.photocheck.subject import _BIN, _background_distance, _band_pixels
 
     def plain(lab8):
         yy, xx, weight = _band_pixels(*lab8.shape[:2])
         px = lab8[yy, xx]
-        bins = (px // 24).astype(np.int32)
+        bins = (px // _BIN).astype(np.int32)
         key = (bins[:, 0] * 64 + bins[:, 1]) * 64 + bins[:, 2]
         share = np.bincount(key, weights=weight) / weight.sum()
         chosen = np.flatnonzero(share >= 0.12)
@@ -238,7 +240,8 @@ def test_the_background_distance_is_the_root_of_each_colours_squared_distance_to
         d = np.full(lab8.shape[:2], np.inf, np.float32)
         for b in chosen if len(chosen) else [int(np.argmax(share))]:
             diff = lab - px[key == b].astype(np.float32).mean(axis=0)
-            d = np.minimum(d, np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)))
+            l, a, b_ = diff[..., 0], diff[..., 1], diff[..., 2]
+            d = np.minimum(d, np.sqrt(l * l + a * a + b_ * b_))
         return d, len(chosen)
 
     colours = set()

@@ -5,7 +5,8 @@ photos that neither evaluation set holds) reads the photo at SIDE x SIDE and giv
 OpenCV's `dnn` runs it, so reading it needs neither torch nor a GPU. Since `photo-check@24` its two readings are
 measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real photos'
 cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93), for
-about 1-2.5 ms of a 12 MP check by machine (docs/benchmarks.md). Training and any reading make the network's input
+about 1-2.5 ms of a 12 MP check by machine (docs/benchmarks.md), its forward pass 0.4-0.9 ms on OpenCV's classic
+engine since 2026-12-01. Training and any reading make the network's input
 with `net_input`.
 """
 
@@ -25,7 +26,7 @@ MODEL = paths.MODELS / "edge-net.onnx"
 
 # One network a process, loaded once: a per-thread copy would be loaded again for every request where the check
 # runs in the server itself (gevent makes thread-locals greenlet-local). cv2.dnn.Net keeps buffers between calls,
-# so one call at a time; a forward pass takes a millisecond or two.
+# so one call at a time; a forward pass takes under a millisecond.
 _nets: dict[Path, cv2.dnn.Net] = {}
 _lock = threading.Lock()
 
@@ -39,8 +40,10 @@ def net_input(rgb: np.ndarray) -> np.ndarray:
 
 
 def _read(path: Path) -> cv2.dnn.Net:
-    # OpenCV 5's default engine runs this small network in twice the classic engine's time (about 1.1 ms against
-    # 0.5 here); OpenCV 4 has only the classic one.
+    # OpenCV 5's default engine took about half as long again as the classic one on this small network (1.36
+    # against 0.89 ms a pass, alternated, one thread), and the classic one gives the same readings to 1e-7. Not
+    # so for every network: EfficientNet-Lite0 at 64 px ran faster on the default (docs/decisions.md). OpenCV 4
+    # has only the classic engine.
     engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
     return cv2.dnn.readNetFromONNX(str(path)) if engine is None else cv2.dnn.readNetFromONNX(str(path), engine)
 
