@@ -12,7 +12,7 @@ import requests
 
 import photos
 from conftest import ServerProcess
-from test_live import Seller, dev_token
+from test_live import Seller, dev_token, worker_tasks
 
 PHONE = photos.encode(photos.sample("astronaut"))
 
@@ -174,11 +174,8 @@ def test_another_sellers_or_a_full_listing_is_refused_before_any_work(counted):
         return requests.post(counted.url + "/v1/score", files={"photo": ("p.jpg", PHONE)}, data={"listing_id": listing},
                              headers=who, timeout=60)
 
-    def tasks():
-        return requests.get(counted.url + "/healthz", timeout=5).json()["workers"]["tasks"]
-
     assert [upload(alice).status_code for _ in range(2)] == [200, 200]
-    before = tasks()
+    before = worker_tasks(counted.url)
     r = upload(mallory)
     assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
     r = upload(alice)
@@ -189,4 +186,4 @@ def test_another_sellers_or_a_full_listing_is_refused_before_any_work(counted):
         assert phone.send(listing_id=listing, image=PHONE)["error"]["code"] == "forbidden"
     finally:
         phone.sio.disconnect()
-    assert tasks() == before
+    assert worker_tasks(counted.url) == before

@@ -16,6 +16,11 @@ def dev_token(url: str, seller: str) -> str:
     return requests.get(url + "/dev/token", params={"seller": seller}, timeout=10).json()["token"]
 
 
+def worker_tasks(url: str) -> int:
+    """How many photos the server's worker pool has taken up so far (/healthz)."""
+    return requests.get(url + "/healthz", timeout=5).json()["workers"]["tasks"]
+
+
 class Seller:
     """A python-socketio client, connected with a seller token, that records every event it receives."""
 
@@ -233,16 +238,13 @@ def test_a_photo_whose_phone_left_during_the_check_is_not_filed(server):
     Image.fromarray(rgb).save(buf, "PNG", compress_level=1)
     name, listing = f"leaver-{uuid.uuid4().hex[:6]}", f"L-{uuid.uuid4().hex[:6]}"
 
-    def tasks():
-        return requests.get(server.url + "/healthz", timeout=5).json()["workers"]["tasks"]
-
-    before = tasks()
+    before = worker_tasks(server.url)
     phone = Seller(server.url, seller=name)
     phone.sio.emit("photo", {"listing_id": listing, "image": buf.getvalue()}, callback=lambda *_: None)
     time.sleep(0.05)
     phone.sio.disconnect()
     deadline = time.monotonic() + 30
-    while tasks() < before + 1:  # the photo was checked, not refused on the way; the check ends after the phone left
+    while worker_tasks(server.url) < before + 1:  # the photo was checked, not refused on the way; the check ends after the phone left
         assert time.monotonic() < deadline, "the photo was never checked"
         time.sleep(0.2)
     time.sleep(0.5)  # what follows the check (filing, or not) is done

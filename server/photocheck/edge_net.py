@@ -6,8 +6,7 @@ OpenCV's `dnn` runs it, so reading it needs neither torch nor a GPU. Since `phot
 measurements of `measure`, read by the `cut_off` and `cluttered` confidence models: it ranks the real photos'
 cut-offs and clutter better than the classical readings (held-out AUC 0.88 and 0.97 against 0.84 and 0.93), for
 about 1-2.5 ms of a 12 MP check by machine (docs/benchmarks.md), its forward pass 0.4-0.9 ms on OpenCV's classic
-engine since 2026-12-01. Training and any reading make the network's input
-with `net_input`.
+engine since 2026-12-01. Training and any reading make the network's input with `net_input`.
 """
 
 from __future__ import annotations
