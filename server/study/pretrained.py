@@ -136,10 +136,9 @@ def export(net, weights: np.ndarray, biases: np.ndarray, side: int, out: str | P
                       output_names=["p"], opset_version=13, dynamo=False)
 
 
-def training_targets(set_dir: Path, files: list[str]) -> np.ndarray:
+def training_targets(set_dir: Path, files: list[str], labels: dict[str, dict]) -> np.ndarray:
     """(cut off, cluttered) of each training photo: the majority of three where it was labelled three times
-    (a set with both other labellings, as data/edge-train), labels.csv's otherwise."""
-    labels = read_labels(set_dir / "labels.csv")
+    (a set with both other labellings, as data/edge-train), `labels` (labels.csv's rows) otherwise."""
     others = all((set_dir / name).is_file() for name in ("labels_first.csv", "labels_third.csv"))
     votes = majority_labels(set_dir) if others else {}
     return np.array([votes[f] if f in votes else label_targets(labels[f]) for f in files], dtype=bool)
@@ -178,7 +177,7 @@ def build_candidate(train_dir: str | Path, settings, side: int, out: str | Path)
         features(net, np.stack([photo_input((train_dir / "photos" / f).read_bytes(), settings, side)
                                 for f in files[start:start + 512]]))
         for start in range(0, len(files), 512)])
-    targets = training_targets(train_dir, files)
+    targets = training_targets(train_dir, files, labelled)
     weights, biases = fit_probes(feats, targets)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
