@@ -1,0 +1,37 @@
+"""A reading candidate for bench/reading_swap.py: cut-offs from the shipped edge network, clutter from the whole
+pretrained EfficientNet-Lite0 at 64 px (`phototips study pretrained --side 64`, which writes the file read here).
+Measured, not shipped (docs/decisions.md, "Clutter read by the pretrained network, cut-offs by the edge network")."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from phototips.photocheck import edge_net
+
+SIDE = 64
+MODEL = Path(__file__).resolve().parents[1] / "out" / f"pretrained-edge-net-{SIDE}.onnx"
+_net: list[cv2.dnn.Net] = []
+_lock = threading.Lock()
+
+
+def backbone_input(rgb: np.ndarray) -> np.ndarray:
+    """As the backbone was trained: SIDE square, (x - 127) / 128; 1 x 3 x SIDE x SIDE."""
+    small = cv2.resize(rgb, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return np.ascontiguousarray(((small - 127.0) / 128.0).transpose(2, 0, 1)[None])
+
+
+def edge_reading(rgb: np.ndarray) -> dict[str, float]:
+    reading = edge_net.edge_reading(rgb)
+    x = backbone_input(rgb)
+    with _lock:
+        if not _net:
+            # OpenCV's default engine: faster for this network than the classic one (4.8 against 8.0 ms here).
+            _net.append(cv2.dnn.readNetFromONNX(str(MODEL)))
+        _net[0].setInput(x)
+        out = np.asarray(_net[0].forward(), dtype=np.float64).reshape(-1)
+    reading["edge_net_cluttered"] = float(out[edge_net.OUTPUTS.index("cluttered")])
+    return reading
