@@ -1,10 +1,11 @@
 """Benchmark: the photo check with another learned reading in place of the edge network's, in one process.
 
-    .venv/bin/python bench/reading_swap.py CANDIDATE.py [--rounds 15]   # writes bench/out/reading_swap.json
+    .venv/bin/python bench/reading_swap.py CANDIDATE.py [--rounds 16]   # writes bench/out/reading_swap.json
 
 CANDIDATE.py defines `edge_reading(rgb)`, returning what `photocheck.edge_net.edge_reading` returns. The
 whole check (decode, measurements, hero hash) is timed on the benchmark's six 12 MP JPEGs with the shipped
-reading and with the candidate's, swapped in turn around each photo (ABBA over the rounds), on one core.
+reading and with the candidate's, swapped in turn around each photo (ABBA over the rounds, so an even number
+of rounds), on one core, with the defaults' settings (no PHOTOTIPS_ variable of this shell reaches it).
 Reports each side's median and the median of the pairs' ratios. `photo_check.py --against` times two
 commits in separate processes; on a machine whose speed wanders by a third from minute to minute, as this
 one did (2026-12-01), those runs' ratios spread from 0.85 to 1.24, while a swap around each photo is read
@@ -47,6 +48,8 @@ def load_candidate(path: str | Path):
 def swap_times(candidate, rounds: int) -> dict:
     """ms per check with the shipped reading and the candidate's, alternated around each photo."""
     shipped = measure.edge_reading
+    for name in [k for k in os.environ if k.startswith("PHOTOTIPS_")]:
+        del os.environ[name]  # a setting of this shell (PHOTOTIPS_HOME, a model file) would time something else
     svc, req = PhotoService(load_settings({})), ScoreRequest()
     photos = [phone_jpeg(n, i) for i, n in enumerate(SOURCES)]
     times: dict[str, list[float]] = {"shipped": [], "candidate": []}
@@ -74,9 +77,11 @@ def swap_times(candidate, rounds: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidate", help="a .py file defining edge_reading(rgb)")
-    ap.add_argument("--rounds", type=int, default=15, help="rounds over the six photos")
+    ap.add_argument("--rounds", type=int, default=16, help="rounds over the six photos (even: each order as often)")
     ap.add_argument("--out", default="bench/out/reading_swap.json")
     args = ap.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        ap.error("--rounds must be even: half the rounds time the shipped reading first, half the candidate's")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     cv2.setNumThreads(1)
