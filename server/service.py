@@ -176,7 +176,8 @@ class PhotoService:
             self.pool.refuse_when_full(arrived)
 
     def check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
-              arrived: bool = False, count=None, listing: tuple[Principal, str] | None = None) -> Checked:
+              arrived: bool = False, count=None, listing: tuple[Principal, str] | None = None,
+              hashed: bool = True) -> Checked:
         """Decode and photo-check one upload: in a worker, in its turn, or `busy` at once.
 
         What the header alone refuses (not an image, too many pixels) is answered
@@ -190,9 +191,10 @@ class PhotoService:
         takes a place, when that listing is another seller's or full (open_listing).
         `count` (the door's upload allowance) is called once the photo has its place, or when it is refused
         before: a `busy` photo, which the client is told to send again, is not counted against the seller.
+        Without `hashed` the photo gets no perceptual hash: for a photo that no listing or ranking will hold.
         """
         with self._placed(data, arrived, count, listing):
-            return self._check(data, request, keep_photo)
+            return self._check(data, request, keep_photo, hashed)
 
     def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False, count=None) -> dict:
         """Corrected previews of one photo that raise the photo check's score (`image`: JPEG bytes), in its turn
@@ -219,14 +221,15 @@ class PhotoService:
                 count()
             yield
 
-    def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None) -> Checked:
-        return self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo)
+    def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
+               hashed: bool = True) -> Checked:
+        return self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo, hashed)
 
-    def _run(self, task: str, data: bytes, request: ScoreRequest, keep_photo: bool):
+    def _run(self, task: str, data: bytes, request: ScoreRequest, keep_photo: bool, *options):
         """One CPU task (cpu/checking.TASKS) in a worker process, or in this thread when there are none."""
         if self.pool is not None:
-            return self.pool.call(task, data, request, keep_photo)
-        return TASKS[task](data, self.settings, self.photo_check, request, keep_photo)
+            return self.pool.call(task, data, request, keep_photo, *options)
+        return TASKS[task](data, self.settings, self.photo_check, request, keep_photo, *options)
 
     def make_request(self, item_type=None, locale=None) -> ScoreRequest:
         item_type = text_field("item_type", item_type) or "item"
@@ -292,7 +295,8 @@ class PhotoService:
         if listing_id:
             self._seller_listing(principal, listing_id)  # an app's key has no listings: before anything is read
         checked = self.check(data, request, keep_photo=self.keep_photo or scorer not in (None, LAST_RESORT),
-                             count=count, listing=(principal, listing_id) if listing_id else None)
+                             count=count, listing=(principal, listing_id) if listing_id else None,
+                             hashed=bool(listing_id))
         photo_id = extra.get("photo_id") or new_photo_id()
         listing_key = None
         if listing_id:  # a listing is claimed by a photo, not by a failed upload

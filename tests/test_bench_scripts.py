@@ -143,3 +143,27 @@ def test_reading_swap_times_the_check_with_the_candidates_reading_in_place_of_th
     odd = subprocess.run([sys.executable, "bench/reading_swap.py", str(candidate), "--rounds", "3", "--out", str(out)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert odd.returncode == 2 and "must be even" in odd.stderr
+
+
+def test_hash_skip_times_a_listings_check_against_one_without_the_hash(tmp_path):
+    from hash_skip import sides
+    from phototips.config import load_settings
+    from phototips.scoring.result import ScoreRequest
+    from phototips.service import PhotoService
+    from photo_check import phone_jpeg
+
+    # The two sides differ in the hash alone: the same answer, one with the hero hash and one without.
+    svc = PhotoService(load_settings({"PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path}/h.db"}, cpu_workers=0))
+    raw = phone_jpeg("coffee", 0)
+    hashed, unhashed = (run(raw) for run in sides(svc, ScoreRequest()).values())
+    assert hashed.phash is not None and unhashed.phash is None
+    assert hashed.result.score == unhashed.result.score and hashed.result.aspects == unhashed.result.aspects
+    out = tmp_path / "hash.json"
+    run = subprocess.run([sys.executable, "bench/hash_skip.py", "--rounds", "2", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads(out.read_text())
+    assert res["pairs"] == 12 and set(res["median_ms"]) == {"hashed", "unhashed"} and res["paired_ratio"] > 0
+    odd = subprocess.run([sys.executable, "bench/hash_skip.py", "--rounds", "1", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert odd.returncode == 2 and "must be even" in odd.stderr

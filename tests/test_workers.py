@@ -46,6 +46,10 @@ def test_a_worker_answers_exactly_as_the_photo_check_inline(pool):
     assert np.array_equal(remote.photo.rgb, inline.photo.rgb) and remote.photo.pil.size == inline.photo.pil.size
     with pool.admitted():
         assert pool.call("check", JPEG, request, False).photo is None
+    # A photo that no listing will rank is not hashed, in a worker as inline; its result is the same.
+    with pool.admitted():
+        unhashed = pool.call("check", JPEG, request, False, False)
+    assert unhashed.phash is None and unhashed.result.aspects == inline.result.aspects
 
 
 def test_bad_photos_are_the_callers_errors_and_the_worker_stays(pool):
@@ -185,3 +189,25 @@ def test_frames_carry_photo_bytes_and_pixels_out_of_band_through_a_small_pipe():
     assert (kind, request, keep, status, retiring) == ("check", {"locale": "de"}, True, "ok", False)
     assert isinstance(data, memoryview) and bytes(data) == photo  # out of band: a view on the received buffer
     assert np.array_equal(answer["rgb"], pixels) and answer["small"] == b"tiny"
+
+
+def test_a_photo_scored_alone_is_not_hashed_and_one_filed_in_a_listing_is(tmp_path, monkeypatch):
+    import phototips.cpu.checking as checking
+    from phototips.auth.principal import Principal
+    from phototips.config import load_settings
+    from phototips.service import PhotoService
+
+    hashed = []
+    real_hash = checking.perceptual_hash
+    monkeypatch.setattr(checking, "perceptual_hash", lambda pil: hashed.append(pil.size) or real_hash(pil))
+    svc = PhotoService(load_settings({"PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path}/e.db"}, cpu_workers=0))
+    app = Principal("key", "shop", frozenset({"app"}), key_id="k1")
+    seller = Principal("seller", "shop", seller="s1", key_id="k1")
+    alone = svc.score_bytes(app, JPEG)
+    assert hashed == []
+    first = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p1")
+    again = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p2")
+    assert len(hashed) == 2 and first["score"] == again["score"] == alone["score"]
+    # The listing holds both hashes: the second copy of the photo is ranked as the first one's duplicate.
+    ranking = svc.listing_ranking(svc.owned_listing(seller, "L1"), "en")["ranking"]
+    assert [(r["photo_id"], r.get("duplicate_of")) for r in ranking] == [("p1", None), ("p2", "p1")]

@@ -1,4 +1,5 @@
-"""One photo's CPU work: decode it within the limits, run the photo check, hash it for the hero ranking.
+"""One photo's CPU work: decode it within the limits, run the photo check, hash it for the hero ranking when it
+will be ranked.
 
 The same function runs in a worker process (`worker.py`) or, with no workers
 (the CLI, PHOTOTIPS_CPU_WORKERS=0), in the caller's own thread.
@@ -20,7 +21,7 @@ from ..scoring.result import ScoreRequest, ScoreResult
 @dataclass
 class Checked:
     result: ScoreResult  # the photo check's
-    phash: imagehash.ImageHash
+    phash: imagehash.ImageHash | None  # None when it will not be ranked among a listing's photos
     photo: DecodedPhoto | None  # the decoded photo, for the vision-language scorers; None when none will look
 
 
@@ -42,9 +43,13 @@ def decode_upload(data: bytes, settings) -> DecodedPhoto:
                         max_unreduced_pixels=settings.max_unreduced_pixels)
 
 
-def check_photo(data: bytes, settings, photo_check, request: ScoreRequest, keep_photo: bool) -> Checked:
+def check_photo(data: bytes, settings, photo_check, request: ScoreRequest, keep_photo: bool,
+                hashed: bool = True) -> Checked:
+    """The check's result; the perceptual hash only when `hashed`: a photo scored alone is never ranked, and the
+    hash is about 7.5% of a 12 MP check (docs/benchmarks.md, "The hash only for a photo a listing will rank")."""
     photo = decode_upload(data, settings)
-    return Checked(photo_check.score(photo, request), perceptual_hash(photo.pil), photo if keep_photo else None)
+    return Checked(photo_check.score(photo, request), perceptual_hash(photo.pil) if hashed else None,
+                   photo if keep_photo else None)
 
 
 def fix_photo(data: bytes, settings, photo_check, request: ScoreRequest,

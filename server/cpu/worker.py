@@ -39,11 +39,11 @@ def serve(in_fd: int, out_fd: int) -> None:
     frames.send(out_fd, ("ready", os.getpid()))
     while True:
         try:
-            kind, data, request, keep_photo = frames.recv(in_fd)
+            kind, data, request, keep_photo, *options = frames.recv(in_fd)
         except EOFError:
             return
         try:
-            answer = ("ok", TASKS[kind](data, settings, photo_check, request, keep_photo))
+            answer = ("ok", TASKS[kind](data, settings, photo_check, request, keep_photo, *options))
         except PhotoTipsError as exc:
             answer = ("error", (exc.code, exc.message, exc.status))
         except Exception:  # reported to the caller as a failed photo; the worker itself is still sound
