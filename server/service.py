@@ -191,10 +191,12 @@ class PhotoService:
         takes a place, when that listing is another seller's or full (open_listing).
         `count` (the door's upload allowance) is called once the photo has its place, or when it is refused
         before: a `busy` photo, which the client is told to send again, is not counted against the seller.
-        Without `hashed` the photo gets no perceptual hash: for a photo that no listing or ranking will hold.
+        Without `hashed` the photo gets no perceptual hash: for a photo that no listing or ranking will hold
+        (one given a `listing` is hashed regardless).
         """
         with self._placed(data, arrived, count, listing):
-            return self._check(data, request, keep_photo, hashed)
+            # A photo for a listing is always hashed: the ranking compares every pair of its photos' hashes.
+            return self._check(data, request, keep_photo, hashed or listing is not None)
 
     def fix(self, data: bytes, request: ScoreRequest, arrived: bool = False, count=None) -> dict:
         """Corrected previews of one photo that raise the photo check's score (`image`: JPEG bytes), in its turn

@@ -145,7 +145,11 @@ def test_reading_swap_times_the_check_with_the_candidates_reading_in_place_of_th
     assert odd.returncode == 2 and "must be even" in odd.stderr
 
 
-def test_hash_skip_times_a_listings_check_against_one_without_the_hash(tmp_path):
+def test_hash_skip_times_a_listings_check_against_one_without_the_hash(tmp_path, monkeypatch):
+    import os
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # set by the script on import: restored after this test
+        monkeypatch.setenv(name, os.environ.get(name, "1"))
     from hash_skip import sides
     from phototips.config import load_settings
     from phototips.scoring.result import ScoreRequest

@@ -191,23 +191,34 @@ def test_frames_carry_photo_bytes_and_pixels_out_of_band_through_a_small_pipe():
     assert np.array_equal(answer["rgb"], pixels) and answer["small"] == b"tiny"
 
 
-def test_a_photo_scored_alone_is_not_hashed_and_one_filed_in_a_listing_is(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_photo_scored_alone_is_not_hashed_and_one_filed_in_a_listing_is(tmp_path, monkeypatch, workers):
     import phototips.cpu.checking as checking
     from phototips.auth.principal import Principal
     from phototips.config import load_settings
     from phototips.service import PhotoService
 
-    hashed = []
-    real_hash = checking.perceptual_hash
-    monkeypatch.setattr(checking, "perceptual_hash", lambda pil: hashed.append(pil.size) or real_hash(pil))
-    svc = PhotoService(load_settings({"PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path}/e.db"}, cpu_workers=0))
+    svc = PhotoService(load_settings({"PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path}/e.db"}, cpu_workers=workers))
+    checked = []  # what each check returned, from a worker process or from this thread
+    if workers:
+        svc.start_workers()
+        real_call = svc.pool.call
+        monkeypatch.setattr(svc.pool, "call", lambda *task: checked.append(real_call(*task)) or checked[-1])
+    else:
+        real_check = checking.TASKS["check"]
+        monkeypatch.setitem(checking.TASKS, "check", lambda *a: checked.append(real_check(*a)) or checked[-1])
     app = Principal("key", "shop", frozenset({"app"}), key_id="k1")
     seller = Principal("seller", "shop", seller="s1", key_id="k1")
-    alone = svc.score_bytes(app, JPEG)
-    assert hashed == []
-    first = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p1")
-    again = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p2")
-    assert len(hashed) == 2 and first["score"] == again["score"] == alone["score"]
+    try:
+        alone = svc.score_bytes(app, JPEG)
+        first = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p1")
+        again = svc.score_bytes(seller, JPEG, listing_id="L1", photo_id="p2")
+        # Asked for a listing's photo without its hash, the service hashes it all the same: the ranking needs it.
+        forced = svc.check(JPEG, svc.make_request(), listing=(seller, "L1"), hashed=False)
+    finally:
+        svc.close()
+    assert [c.phash is None for c in checked] == [True, False, False, False]
+    assert first["score"] == again["score"] == alone["score"] and forced.phash == checked[1].phash
     # The listing holds both hashes: the second copy of the photo is ranked as the first one's duplicate.
     ranking = svc.listing_ranking(svc.owned_listing(seller, "L1"), "en")["ranking"]
     assert [(r["photo_id"], r.get("duplicate_of")) for r in ranking] == [("p1", None), ("p2", "p1")]
