@@ -36,13 +36,14 @@ def default_service() -> PhotoService:
     return PhotoService(load_settings({}))
 
 
-def alternate(sides: dict[str, Callable[[bytes], object]], rounds: int) -> dict:
-    """ms per call of each of two sides on the benchmark's six 12 MP JPEGs, the sides swapped around each photo
-    (ABBA over the rounds: `rounds` must be even). The first side is the reference of the pairs' ratios."""
+def alternate(sides: dict[str, Callable[[bytes], object]], rounds: int, photos: list[bytes] | None = None) -> dict:
+    """ms per call of each of two sides on `photos` (the benchmark's six 12 MP JPEGs by default), the sides
+    swapped around each photo (ABBA over the rounds: `rounds` must be even). The first side is the reference of
+    the pairs' ratios; `mean_extra_ms` is the second side's mean cost over the first's."""
     if rounds < 2 or rounds % 2:
         raise ValueError("rounds must be even: half of them time each side first")
     (first, run_first), (second, run_second) = sides.items()
-    photos = [phone_jpeg(n, i) for i, n in enumerate(SOURCES)]
+    photos = photos or [phone_jpeg(n, i) for i, n in enumerate(SOURCES)]
     for run in (run_first, run_second):  # warm both: lazy loads and first-call costs stay out of the timing
         for raw in photos[:2]:
             run(raw)
@@ -55,5 +56,6 @@ def alternate(sides: dict[str, Callable[[bytes], object]], rounds: int) -> dict:
                 times[side].append((time.perf_counter() - start) * 1000)
     ratios = [b / a for a, b in zip(times[first], times[second])]
     return {"pairs": len(ratios), "median_ms": {k: round(statistics.median(v), 2) for k, v in times.items()},
+            "mean_extra_ms": round(statistics.fmean(times[second]) - statistics.fmean(times[first]), 3),
             "paired_ratio": round(statistics.median(ratios), 4),
             "pair_ratio_quartiles": [round(float(q), 4) for q in np.percentile(ratios, [25, 75])]}

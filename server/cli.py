@@ -331,6 +331,9 @@ def _calibrate(settings, args) -> int:
         c = cal["counts"][key]
         weights = ", ".join(f"{k} {v:+.3g}" for k, v in p["weights"].items())
         print(f"  {key}: bias {p['bias']:+.3g}; {weights}  ({c['positives']} with, {c['negatives']} without)")
+    for key, p in (cal.get("second_looks") or {}).items():
+        weights = ", ".join(f"{k} {v:+.3g}" for k, v in p["weights"].items())
+        print(f"  {key}, second look: bias {p['bias']:+.3g}; {weights}")
     sc = cal["score"]
     print(f"  score = {sc['base']:.2f} − " + " − ".join(f"{w:.2f}×{a}" for a, w in sc["weights"].items())
           + f"  (fitted {cal['score_fitted_on']['date']} on {cal['score_fitted_on']['photos']} photos"

@@ -9,6 +9,7 @@ model's tip confidence), picked by the same function the service uses.
 from __future__ import annotations
 
 import csv
+import copy
 import dataclasses
 import io
 import itertools
@@ -244,17 +245,24 @@ def test_score_orders_real_photos_as_people_do_and_good_ones_are_seldom_tipped()
     # labels, with the floor at the shipped check's reading less 0.03, and the share of good photos told to
     # fix something other than resolution (docs/decisions.md, 2026-11-30).
     photos = [p for p in calibration_photos(SET, SETTINGS) if p.batch in ("first", "screened")]
-    scores, tipped_good = [], 0
+    scores, tipped_good, clutter = [], 0, []
     for p in photos:
         result = scored(p.path.read_bytes())
         scores.append(result.score)
-        tipped_good += p.good and any(a in LOOKED_AT for a in tips_of(result))
+        tips = tips_of(result)
+        tipped_good += p.good and any(a in LOOKED_AT for a in tips)
+        clutter.append((p.labels["background"] == "cluttered", tips.get("background") == "cluttered"))
     good = sum(p.good for p in photos)
     rho = spearmanr(scores, [p.overall for p in photos]).statistic
-    print(f"calibration half: Spearman {rho:.3f} over {len(photos)} photos; {tipped_good} of {good} good tipped")
+    right = sum(labelled and told for labelled, told in clutter)
+    precision, recall = right / sum(told for _, told in clutter), right / sum(labelled for labelled, _ in clutter)
+    print(f"calibration half: Spearman {rho:.3f} over {len(photos)} photos; {tipped_good} of {good} good tipped; "
+          f"clutter P {precision:.2f} R {recall:.2f}")
     assert len(photos) == 218 and good >= 90
-    assert rho >= 0.59, rho  # @25 read 0.629 (@24 0.619, @23 0.627)
+    assert rho >= 0.61, rho  # @26 read 0.643 (@25 0.629, @24 0.619, @23 0.627)
     assert tipped_good <= 0.10 * good, tipped_good
+    # Background meets the issue's 0.8 on both since @26's second look (0.88 / 0.85; @25 0.80 / 0.77).
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
 
 
 # -- the cases the issue names ----------------------------------------------------
@@ -809,6 +817,9 @@ def test_score_fit_keeps_the_model_files_weight_where_the_photos_show_no_problem
         def findings(self, m):
             return {a: Finding("good", 0.0, confidence=m.get(a, 0.0)) for a in ASPECTS}
 
+        def looked_findings(self, m, read):
+            return self.findings(m), m
+
     rng = np.random.default_rng(5)
     samples = []
     for i in range(300):
@@ -855,14 +866,21 @@ def test_calibrate_refits_the_confidences_and_keeps_the_score_unless_asked(tmp_p
         m["item_found"] = 1.0
         labels = {a: (str(rng.choice(names)) if names and rng.uniform() < 0.3 else "good") for a, names in problems.items()}
         overall = int(np.clip(round(5 - sum(v != "good" for v in labels.values()) + rng.normal(0, 0.5)), 1, 5))
-        samples.append(Sample(str(i), "real", labels, overall, m))
+        # The second look's reading follows the labels more closely than the cheap one.
+        looked = float(labels["background"] == "cluttered") * 0.6 + 0.4 * m["edge_net_cluttered"]
+        samples.append(Sample(str(i), "real", labels, overall, m, {"pretrained_cluttered": looked}))
     monkeypatch.setattr(cal, "calibration_photos", lambda set_dir, settings: samples)
-    monkeypatch.setattr(cal, "samples_of", lambda photos, settings: photos)
+    monkeypatch.setattr(cal, "samples_of", lambda photos, settings, **_: photos)
 
     out = cal.calibrate(set_dir, str(model), SETTINGS)
     written = read_yaml(str(calibration_file), "calibration")
     assert written["score"] == kept and written["score_fitted_on"] == provenance == out["score_fitted_on"]
     assert set(written["problems"]) == {f"{a}.{n}" for a, names in problems.items() for n in names}
+    # The second look's model is fitted on its own reading, in the cheap reading's place, and reads more in it.
+    second = written["second_looks"]["background.cluttered"]["weights"]
+    first = written["problems"]["background.cluttered"]["weights"]
+    assert "pretrained_cluttered" in second and "edge_net_cluttered" not in second
+    assert second["pretrained_cluttered"] > first["edge_net_cluttered"]
     digest = hashlib.sha256((set_dir / "labels.csv").read_bytes()).hexdigest()[:12]
     assert written["fitted_on"]["labels"] == digest
 
@@ -1169,3 +1187,60 @@ def test_aspects_benchmark_runs_on_a_small_set(tmp_path):
             recalls = [r["recall"] for r in by_threshold.values()]
             if None not in recalls:  # a half with no labelled problem of this aspect has no recall
                 assert recalls == sorted(recalls, reverse=True)
+
+
+def test_a_second_look_at_clutter_is_taken_only_where_the_check_is_unsure_and_decides_there(monkeypatch):
+    import phototips.scoring.photo_check as photo_check_module
+
+    looks = []
+    real_reading = photo_check_module.network_reading
+    monkeypatch.setattr(photo_check_module, "network_reading",
+                        lambda *a: looks.append(a[1].name) or real_reading(*a))
+    (spec, problem), = SCORER.judgement.second_looks
+    assert problem.name == "cluttered" and problem.second.band == (0.5, 0.9)
+
+    def clutter(name: str) -> tuple[float, float, dict]:
+        """The cheap confidence, and the one the seller's tip is decided on."""
+        result, m = SCORER.score_measured(decode_photo(real(name), max_pixels=SETTINGS.max_pixels,
+                                                       analysis_side=SETTINGS.analysis_side), ScoreRequest())
+        cheap = {k: v for k, v in m.items() if k != problem.second.reading}
+        return problem.confidence(cheap), result.aspects["background"].confidence, tips_of(result)
+
+    # A packshot on white: sure enough of no clutter, the network is never read.
+    cheap, final, _ = clutter("abo-b0799ck52k-d80a51d3.jpg")
+    assert cheap < 0.5 and final == round(cheap, 3) and looks == []
+    # A plain product photo the cheap reading found cluttered enough for a tip: looked at again, it has none.
+    cheap, final, tips = clutter("abo-b0799ck52k-95f7ee92.jpg")
+    assert 0.8 <= cheap < 0.9 and final < 0.5 and "background" not in tips and looks == ["pretrained-clutter-64.onnx"]
+    # A garment on a busy bed, under the tip line by the cheap reading: looked at again, it gets its tip.
+    cheap, final, tips = clutter("clothing-2cd28b7c.jpg")
+    assert 0.5 < cheap < 0.8 and final > 0.9 and tips.get("background") == "cluttered" and len(looks) == 2
+
+
+def test_a_second_look_is_checked_at_start_up():
+    from phototips.scoring.photo_check import check_measurements
+
+    data = read_yaml(SETTINGS.photo_check_model, "model")
+    second = data["aspects"]["background"]["problems"]["cluttered"]["second_look"]
+    built = build_judgement(copy.deepcopy(data), SETTINGS.photo_check_model)
+    looked = built.aspects["background"]["problems"][0].second
+    assert looked.network.is_file() and looked.reading == "pretrained_cluttered" and looked.output == 1
+    for change, says in [({"band": [0.9, 0.5]}, "band must rise"),
+                         ({"reading": "edge_net_cluttered"}, "must weigh its own reading"),
+                         ({"confidence": None}, "must have band")]:
+        broken = copy.deepcopy(data)
+        broken["aspects"]["background"]["problems"]["cluttered"]["second_look"] = {**second, **change}
+        with pytest.raises(PhotoTipsError) as err:
+            build_judgement(broken, SETTINGS.photo_check_model)
+        assert "background.problems.cluttered.second_look" in err.value.message and says in err.value.message
+    # A network file that is not there stops the check at start-up.
+    moved = copy.deepcopy(data)
+    moved["aspects"]["background"]["problems"]["cluttered"]["second_look"]["network"]["file"] = "missing.onnx"
+    with pytest.raises(PhotoTipsError) as err:
+        check_measurements(build_judgement(moved, SETTINGS.photo_check_model), SETTINGS.photo_check_model)
+    assert "no network file" in err.value.message and "missing.onnx" in err.value.message
+    # The calibration file's second-look model overrides the written one, as a problem's own does.
+    apply_calibration(data, {"second_looks": {"background.cluttered": {"bias": 1.25, "weights": {
+        "pretrained_cluttered": 2.0}}}})
+    looked = build_judgement(data, SETTINGS.photo_check_model).aspects["background"]["problems"][0].second
+    assert (looked.bias, looked.weights) == (1.25, {"pretrained_cluttered": 2.0})

@@ -245,7 +245,8 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     # each, a copy's truth starting from the photo's own rating. Read within each source photo: the Spearman
     # over all 480 copies also reads how the untouched photos, rated 4 or 5, are ordered against each other,
     # human alignment on 24 photos; it is printed, not asserted (docs/decisions.md, 2026-11-30). A mean of
-    # 0.453 within sources at @25 (@24 0.421, @23 0.401); the floor is the shipped check's reading less 0.03.
+    # 0.447 within sources at @26 (@25 0.453, @24 0.421, @23 0.401); the floor is about the shipped check's reading
+    # less 0.03.
     settings = load_settings({}, cpu_workers=0)
     sources = [(p.path, p.overall) for p in good_sources(SET, settings)]
     svc = PhotoService(settings)
@@ -264,8 +265,9 @@ def test_photo_check_scores_follow_the_synthetic_truth(tmp_path):
     drops = {d: x for d, x in found["drop_by_degradation"].items() if d != "framing"}
     assert len(drops) == 6 and all(x <= -0.2 for x in drops.values()), drops
     # What a seller would see: a worse copy scoring above its own original. No degradation may do it to more
-    # copies than the shipped check does (@25; @24 did it to 9, 22, 9, 12, 16 and 16, @23 to 12, 24, 10, 14, 16, 17).
-    ceiling = {"lighting": 7, "overexposure": 20, "sharpness": 7, "noise": 10, "resolution": 14, "angle": 14}
+    # copies than the shipped check does (@26; @25 did it to 7, 20, 7, 10, 14 and 14, @24 to 9, 22, 9, 12, 16 and 16,
+    # @23 to 12, 24, 10, 14, 16, 17).
+    ceiling = {"lighting": 7, "overexposure": 20, "sharpness": 7, "noise": 11, "resolution": 15, "angle": 14}
     rose = {d: found["above_source"][d][0] for d in ceiling}
     assert all(rose[d] <= ceiling[d] for d in ceiling), rose
 
@@ -327,6 +329,8 @@ def test_synthetic_benchmark_scores_each_model_file_on_the_same_copies(tmp_path)
     calibration = read_yaml(root / "models" / "photo-check-calibration.yaml", "calibration")
     calibration["score"]["weights"]["lighting"] *= 3
     (tmp_path / "m" / "photo-check-calibration.yaml").write_text(json.dumps(calibration))
+    # A second look's network is found beside the model file, as its calibration is.
+    (tmp_path / "m" / "pretrained-clutter-64.onnx").symlink_to(root / "models" / "pretrained-clutter-64.onnx")
     run = subprocess.run([sys.executable, "bench/synthetic.py", "--sources", "2", "--copies", "6",
                           "--model", str(shipped), "--model", str(tmp_path / "m" / shipped.name),
                           "--out", str(tmp_path / "s.json")], cwd=root, capture_output=True, text=True, timeout=300)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from phototips.photocheck import edge_net
-from phototips.study.pretrained import backbone_input
+from phototips.photocheck.second_look import backbone_input
 
 SIDE = 64
 MODEL = Path(__file__).resolve().parents[1] / "out" / f"pretrained-edge-net-{SIDE}.onnx"

@@ -48,6 +48,25 @@ from ..yamlfile import read_yaml
 
 
 @dataclass(frozen=True)
+class SecondLook:
+    """Where the problem's confidence is within `band`, `network` (a file of models/) reads the photo again, its
+    output number `output` becoming the measurement `reading`, and the problem is judged by this confidence model
+    instead (second_look.py)."""
+
+    band: tuple[float, float]
+    network: Path
+    side: int
+    output: int
+    reading: str
+    bias: float
+    weights: dict[str, float]
+    fit: bool
+
+    def confidence(self, m: dict[str, float]) -> float:
+        return _logistic(self.bias + sum(w * m[k] for k, w in self.weights.items()))
+
+
+@dataclass(frozen=True)
 class Problem:
     name: str
     ramps: tuple[tuple[str, float, float], ...]  # (measurement, good, bad): severity is the worst of them
@@ -56,6 +75,7 @@ class Problem:
     fit: bool  # refitted by `phototips study calibrate`; False: set by hand
     unless_above: tuple[tuple[str, float], ...] = ()  # (measurement, bound): not judged where one is above
     unless_below: tuple[tuple[str, float], ...] = ()  # (measurement, bound): not judged where one is below
+    second: SecondLook | None = None
 
     def judged(self, m: dict[str, float]) -> bool:
         return not (any(m[measure] > bound for measure, bound in self.unless_above)
@@ -66,12 +86,20 @@ class Problem:
 
     @property
     def measurements(self) -> set[str]:
+        """What the check's `measure` must give (a second look's reading is taken by the scorer)."""
+        second = set(self.second.weights) - {self.second.reading} if self.second else set()
         return ({k for k, _, _ in self.ramps} | set(self.weights) | {k for k, _ in self.unless_above}
-                | {k for k, _ in self.unless_below})
+                | {k for k, _ in self.unless_below} | second)
 
     def confidence(self, m: dict[str, float]) -> float:
-        z = self.bias + sum(w * m[k] for k, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        """The second look's model where its reading was taken, the problem's own otherwise."""
+        if self.second is not None and self.second.reading in m:
+            return self.second.confidence(m)
+        return _logistic(self.bias + sum(w * m[k] for k, w in self.weights.items()))
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 @dataclass(frozen=True)
@@ -127,6 +155,22 @@ class Judgement:
             )
         return out
 
+    @property
+    def second_looks(self) -> list[tuple[dict, Problem]]:
+        return [(spec, p) for spec in self.aspects.values() for p in spec["problems"] if p.second is not None]
+
+    def looked_findings(self, m: dict[str, float], read) -> tuple[dict[str, Finding], dict[str, float]]:
+        """The findings, judged again where a problem's confidence fell within its second look's band, with
+        `read(second_look)` (the network's reading, taken only there) added to the measurements; and the
+        measurements they were judged on."""
+        findings = self.findings(m)
+        due = [p.second for spec, p in self.second_looks
+               if _judged(spec, m) and p.judged(m) and p.second.band[0] < p.confidence(m) < p.second.band[1]]
+        if not due:
+            return findings, m
+        m = dict(m) | {second.reading: read(second) for second in due}
+        return self.findings(m), m
+
     def penalties(self, findings: dict[str, Finding]) -> dict[str, float]:
         """What each aspect costs the score: its weight × how sure the photo has a problem there."""
         return {a: self.weights[a] * f.confidence for a, f in findings.items() if a in self.weights}
@@ -160,6 +204,12 @@ def apply_calibration(data: dict, calibration: dict) -> None:
     for key, fitted in (calibration.get("problems") or {}).items():
         aspect, _, name = key.partition(".")
         conf = (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {}).get("confidence")
+        if conf and conf.get("fit"):
+            conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
+    for key, fitted in (calibration.get("second_looks") or {}).items():
+        aspect, _, name = key.partition(".")
+        problem = (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {})
+        conf = (problem.get("second_look") or {}).get("confidence")
         if conf and conf.get("fit"):
             conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
     if calibration.get("score"):
@@ -200,8 +250,13 @@ def build_judgement(data: dict, path: str) -> Judgement:
             if malformed:
                 problems.extend(f"{where}.{key} must map a measurement to a number" for key in malformed)
                 continue
+            second, why = _second_look(p.get("second_look"), path)
+            if why:
+                problems.append(f"{where}.second_look {why}")
+                continue
             parsed.append(Problem(name, ramps, float(conf["bias"]), {k: float(v) for k, v in weights.items()},
-                                  bool(conf.get("fit", False)), bounds["unless_above"], bounds["unless_below"]))
+                                  bool(conf.get("fit", False)), bounds["unless_above"], bounds["unless_below"],
+                                  second))
         if not parsed:
             problems.append(f"{aspect}: list at least one problem")
         prefer = _preferences(spec.get("prefer"), {p.name for p in parsed})
@@ -232,6 +287,27 @@ def build_judgement(data: dict, path: str) -> Judgement:
         raise PhotoTipsError("bad_config", f"photo-check model {path}:\n  " + "\n  ".join(problems))
     return Judgement(data["id"], int(data["version"]), float(data["report_at"]), float(data["tip_confidence"]),
                      aspects, float(score["base"]), {a: float(w) for a, w in weights.items()})
+
+
+def _second_look(spec, path: str) -> tuple[SecondLook | None, str]:
+    """The problem's second look, or None where it has none; and what is wrong with it, if anything."""
+    if spec is None:
+        return None, ""
+    try:
+        lo, hi = (float(x) for x in spec["band"])
+        net = spec["network"]
+        conf = spec["confidence"]
+        second = SecondLook((lo, hi), Path(path).parent / str(net["file"]), int(net["side"]), int(net["output"]),
+                            str(spec["reading"]), float(conf["bias"]),
+                            {str(k): float(v) for k, v in conf["weights"].items()}, bool(conf.get("fit", False)))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, ("must have band [low, high], network {file, side, output}, reading (a measurement name) and "
+                      "confidence {bias, weights}")
+    if not 0 <= lo < hi <= 1:
+        return None, f"band must rise within 0-1; got {spec['band']}"
+    if second.reading not in second.weights:
+        return None, f"confidence must weigh its own reading, {second.reading}"
+    return second, ""
 
 
 def _ramps(spec) -> tuple[tuple[str, float, float], ...]:

@@ -11,6 +11,7 @@ from ..errors import PhotoTipsError
 from ..photocheck.geometry import locate
 from ..photocheck.judge import load_judgement
 from ..photocheck.measure import measure
+from ..photocheck.second_look import network_reading
 from ..tips.catalog import load_catalog
 from ..tips.select import describe
 from .learned_model import LearnedModel, features
@@ -41,7 +42,8 @@ class PhotoCheckScorer:
         only; the benchmark reads every problem's model on the same numbers)."""
         start = time.perf_counter()
         measurements, layout = measure(photo.rgb, photo.width, photo.height)
-        findings = self.judgement.findings(measurements)
+        findings, measurements = self.judgement.looked_findings(
+            measurements, lambda second: network_reading(layout.small_rgb, second.network, second.side, second.output))
         for aspect, where in locate(layout).items():
             if aspect in findings:
                 findings[aspect].geometry = where
@@ -60,7 +62,8 @@ class PhotoCheckScorer:
 
 
 def check_measurements(judgement, model_path: str) -> None:
-    """Fail at start-up, naming them, if the model file refers to measurements the photo check does not make."""
+    """Fail at start-up, naming them, if the model file refers to measurements the photo check does not make, or
+    to a second look's network that is not there."""
     known, _ = measure(np.full((64, 64, 3), 128, np.uint8), 64, 64)
     used = {spec["value"] for spec in judgement.aspects.values()}
     for spec in judgement.aspects.values():
@@ -72,6 +75,10 @@ def check_measurements(judgement, model_path: str) -> None:
     if unknown:
         raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
                                            f"known: {', '.join(sorted(known))}")
+    missing = [str(p.second.network) for _, p in judgement.second_looks if not p.second.network.is_file()]
+    if missing:
+        raise PhotoTipsError("bad_config", f"photo-check model {model_path}: no network file {', '.join(missing)} "
+                                           "for a second look")
 
 
 def _learned_file(settings) -> str:

@@ -21,7 +21,7 @@ import copy
 import datetime as _dt
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from .. import paths
 from ..imaging.decode import decode_photo
 from ..photocheck.judge import Problem, apply_calibration, build_judgement, calibration_path
 from ..photocheck.measure import measure
+from ..photocheck.second_look import network_reading
 from ..scoring.result import ASPECTS
 from ..tips.catalog import load_catalog
 from ..yamlfile import read_yaml
@@ -46,21 +47,31 @@ class Sample:
     labels: dict[str, str]
     overall: int | None
     m: dict[str, float]
+    # The second looks' readings (judge.SecondLook), taken on every sample: their models are fitted on all.
+    readings: dict[str, float] = field(default_factory=dict)
+
+    def read(self, second) -> float:
+        return self.readings[second.reading]
+
+
+def measured(data: bytes, settings, second_looks=()) -> tuple[dict[str, float], dict[str, float]]:
+    """The check's measurements of a photo, and the readings of `second_looks` (judge.SecondLook)."""
+    photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
+    m, layout = measure(photo.rgb, photo.width, photo.height)
+    return m, {s.reading: network_reading(layout.small_rgb, s.network, s.side, s.output) for s in second_looks}
 
 
 def measure_bytes(data: bytes, settings) -> dict[str, float]:
-    photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
-    m, _ = measure(photo.rgb, photo.width, photo.height)
-    return m
+    return measured(data, settings)[0]
 
 
-def samples_of(photos: list[LabelledPhoto], settings, *, degraded: bool = True) -> list[Sample]:
+def samples_of(photos: list[LabelledPhoto], settings, *, degraded: bool = True, second_looks=()) -> list[Sample]:
     out = []
     for p in photos:
-        out.append(Sample(p.file, "real", p.labels, p.overall, measure_bytes(p.path.read_bytes(), settings)))
+        out.append(Sample(p.file, "real", p.labels, p.overall, *measured(p.path.read_bytes(), settings, second_looks)))
         if degraded and p.good:
             for name, labels, data in degraded_copies(p):
-                out.append(Sample(p.file, name, labels, None, measure_bytes(data, settings)))
+                out.append(Sample(p.file, name, labels, None, *measured(data, settings, second_looks)))
     return out
 
 
@@ -120,7 +131,8 @@ MIN_EVIDENCE = 1.0
 def fit_score(judgement, real: list[Sample]) -> dict:
     """base and weights (≥ MIN_WEIGHT) minimising Σ (overall − (base − Σ w·confidence))², with the model file's
     weight kept for an aspect the photos give no evidence on (MIN_EVIDENCE)."""
-    conf = np.array([[f[a].confidence for a in ASPECTS] for f in (judgement.findings(s.m) for s in real)])
+    conf = np.array([[f[a].confidence for a in ASPECTS]
+                     for f in (judgement.looked_findings(s.m, s.read)[0] for s in real)])
     y = np.array([s.overall for s in real], dtype=float)
     fit = conf.sum(axis=0) >= MIN_EVIDENCE
     kept = np.array([judgement.weights[a] for a in ASPECTS])
@@ -167,12 +179,17 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
     sure the check is is a question the labels answer, what a problem costs one they and the synthetic
     raters disagree on for darkness and blur (docs/decisions.md), so it is refitted only on request."""
     photos = calibration_photos(set_dir, settings)
-    samples = samples_of(photos, settings)
     data = read_yaml(model_path, "photo-check model")
     judgement = build_judgement(data, model_path)
+    samples = samples_of(photos, settings, second_looks=[p.second for _, p in judgement.second_looks])
     fitted = {f"{aspect}.{p.name}": fit_logistic(samples, aspect, p.name, list(p.weights),
                                                  needs_item=spec["needs_item"], judged=p.judged)
               for aspect, spec, p in fitted_problems(judgement)}
+    # A second look's model is fitted as the first one, on every sample, its reading in place of the cheap one's.
+    looked = [Sample(s.file, s.kind, s.labels, s.overall, s.m | s.readings) for s in samples]
+    second_fitted = {f"{aspect}.{p.name}": fit_logistic(looked, aspect, p.name, list(p.second.weights),
+                                                        needs_item=spec["needs_item"], judged=p.judged)
+                     for aspect, spec, p in fitted_problems(judgement) if p.second and p.second.fit}
     out_path = calibration_path(model_path, data)
     if out_path is None:
         raise ValueError(f"{model_path} names no calibration file")
@@ -181,6 +198,8 @@ def calibrate(set_dir: str | Path, model_path: str, settings, *, write: bool = T
                  "command": "phototips study calibrate"}
     calibration = {"fitted_on": fitted_on,
                    "problems": {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in fitted.items()}}
+    if second_fitted:
+        calibration["second_looks"] = {k: {"bias": v["bias"], "weights": v["weights"]} for k, v in second_fitted.items()}
     previous = read_yaml(str(out_path), "photo-check calibration") if out_path.is_file() else {}
     refit_score = score or not previous.get("score")
     if refit_score:

@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..cpu.checking import decode_upload
 from ..photocheck.edge_net import OUTPUTS
+from ..photocheck.second_look import backbone_input
 from ..photocheck.subject import small_copy
 from .edge_train import label_targets, majority_labels, read_labels
 
@@ -47,13 +48,6 @@ def load_backbone():
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval()
-
-
-def backbone_input(rgb: np.ndarray, side: int) -> np.ndarray:
-    """An RGB photo as the backbone reads it: `side` square, scaled as it was trained ((x - 127) / 128, not
-    standardised per photo as the shipped network's input is). 3 x side x side."""
-    small = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
-    return ((small - 127.0) / 128.0).transpose(2, 0, 1)
 
 
 def photo_input(data: bytes, settings, side: int) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""Benchmark: the photo check with this tree's model files against another commit's, in one process.
+
+    .venv/bin/python bench/model_swap.py --against GITREF [--rounds 16] [--real]   # writes bench/out/model_swap.json
+
+The other commit's models/ folder (`git archive`) is read by a second photo check beside this tree's; the two are
+timed swapped around each photo (bench/alternate.py: ABBA over the rounds, one core, the defaults' settings
+otherwise). By default on the benchmark's six 12 MP JPEGs; with --real on the photos of data/realset's first and
+screened batches, once each a round, where what a change does on some photos only (a second look, say) is
+averaged over photos like sellers' (`mean_extra_ms`). The code is this tree's: a change of code is timed with
+`photo_check.py --against` or `reading_swap.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from phototips.config import load_settings  # noqa: E402
+from phototips.scoring.result import ScoreRequest  # noqa: E402
+from phototips.service import PhotoService  # noqa: E402
+
+from alternate import alternate, default_service, one_core  # noqa: E402
+from report import machine, write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def models_of(ref: str, into: Path) -> Path:
+    """The models/ folder of commit `ref`, unpacked under `into`; its photo-check.yaml."""
+    tar = subprocess.run(["git", "archive", ref, "models"], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(into, filter="data")
+    return into / "models" / "photo-check.yaml"
+
+
+def real_photos() -> list[bytes]:
+    import csv
+
+    with (ROOT / "data" / "realset" / "manifest.csv").open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("batch") in ("first", "screened")]
+    return [(ROOT / "data" / "realset" / "photos" / r["file"]).read_bytes() for r in rows]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", required=True, help="the commit whose models/ are timed against this tree's")
+    ap.add_argument("--rounds", type=int, default=16, help="rounds over the photos (even: each order as often)")
+    ap.add_argument("--real", action="store_true", help="the real-photo set's photos instead of the six 12 MP JPEGs")
+    ap.add_argument("--out", default="bench/out/model_swap.json")
+    args = ap.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        ap.error("--rounds must be even: half the rounds time each side first")
+    one_core()
+    ours, req = default_service(), ScoreRequest()
+    with tempfile.TemporaryDirectory() as tmp:
+        theirs = PhotoService(load_settings({}, photo_check_model=str(models_of(args.against, Path(tmp)))))
+        sides = {args.against: lambda raw: theirs.check(raw, req), "this tree": lambda raw: ours.check(raw, req)}
+        photos = real_photos() if args.real else None
+        result = {"machine": machine(), "against": args.against, "photos": "real" if args.real else "six 12 MP JPEGs",
+                  "models": [theirs.photo_check.model, ours.photo_check.model], "rounds": args.rounds,
+                  **alternate(sides, args.rounds, photos)}
+    write_json(args.out, result, indent=2)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
