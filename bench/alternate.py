@@ -7,6 +7,8 @@ while two sides swapped around each photo are read within milliseconds of each o
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
 import time
@@ -19,6 +21,24 @@ from phototips.config import load_settings
 from phototips.service import PhotoService
 
 from photo_check import SOURCES, phone_jpeg
+from report import write_json
+
+
+def parse_args(ap: argparse.ArgumentParser, out: str) -> argparse.Namespace:
+    """The script's arguments with --rounds (even) and --out added; the process pinned to one core."""
+    ap.add_argument("--rounds", type=int, default=16, help="rounds over the photos (even: each order as often)")
+    ap.add_argument("--out", default=out)
+    args = ap.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        ap.error("--rounds must be even: half the rounds time each side first")
+    one_core()
+    return args
+
+
+def report(out: str, result: dict) -> int:
+    write_json(out, result, indent=2)
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 def one_core() -> None:

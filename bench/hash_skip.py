@@ -11,7 +11,6 @@ alternated around each photo in one process (bench/alternate.py), on one core, w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -20,8 +19,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 
-from alternate import alternate, default_service, one_core  # noqa: E402
-from report import machine, write_json  # noqa: E402
+from alternate import alternate, default_service, parse_args, report  # noqa: E402
+from report import machine  # noqa: E402
 
 
 def sides(svc, req) -> dict:
@@ -31,17 +30,10 @@ def sides(svc, req) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=16, help="rounds over the six photos (even: each order as often)")
-    ap.add_argument("--out", default="bench/out/hash_skip.json")
-    args = ap.parse_args()
-    if args.rounds < 2 or args.rounds % 2:
-        ap.error("--rounds must be even: half the rounds time the hashed check first, half the unhashed one")
-    one_core()
+    args = parse_args(ap, "bench/out/hash_skip.json")
     svc, req = default_service(), ScoreRequest()
     result = {"machine": machine(), "rounds": args.rounds, **alternate(sides(svc, req), args.rounds)}
-    write_json(args.out, result, indent=2)
-    print(json.dumps(result, indent=2))
-    return 0
+    return report(args.out, result)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import subprocess
 import sys
@@ -29,8 +28,8 @@ from phototips.config import load_settings  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 from phototips.service import PhotoService  # noqa: E402
 
-from alternate import alternate, default_service, one_core  # noqa: E402
-from report import machine, write_json  # noqa: E402
+from alternate import alternate, default_service, parse_args, report  # noqa: E402
+from report import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,13 +53,8 @@ def real_photos() -> list[bytes]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--against", required=True, help="the commit whose models/ are timed against this tree's")
-    ap.add_argument("--rounds", type=int, default=16, help="rounds over the photos (even: each order as often)")
     ap.add_argument("--real", action="store_true", help="the real-photo set's photos instead of the six 12 MP JPEGs")
-    ap.add_argument("--out", default="bench/out/model_swap.json")
-    args = ap.parse_args()
-    if args.rounds < 2 or args.rounds % 2:
-        ap.error("--rounds must be even: half the rounds time each side first")
-    one_core()
+    args = parse_args(ap, "bench/out/model_swap.json")
     ours, req = default_service(), ScoreRequest()
     with tempfile.TemporaryDirectory() as tmp:
         theirs = PhotoService(load_settings({}, photo_check_model=str(models_of(args.against, Path(tmp)))))
@@ -69,9 +63,7 @@ def main() -> int:
         result = {"machine": machine(), "against": args.against, "photos": "real" if args.real else "six 12 MP JPEGs",
                   "models": [theirs.photo_check.model, ours.photo_check.model], "rounds": args.rounds,
                   **alternate(sides, args.rounds, photos)}
-    write_json(args.out, result, indent=2)
-    print(json.dumps(result, indent=2))
-    return 0
+    return report(args.out, result)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -24,8 +23,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from phototips.photocheck import measure  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 
-from alternate import alternate, default_service, one_core  # noqa: E402
-from report import machine, write_json  # noqa: E402
+from alternate import alternate, default_service, parse_args, report  # noqa: E402
+from report import machine  # noqa: E402
 
 
 def load_candidate(path: str | Path):
@@ -55,17 +54,10 @@ def swap_times(candidate, rounds: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidate", help="a .py file defining edge_reading(rgb)")
-    ap.add_argument("--rounds", type=int, default=16, help="rounds over the six photos (even: each order as often)")
-    ap.add_argument("--out", default="bench/out/reading_swap.json")
-    args = ap.parse_args()
-    if args.rounds < 2 or args.rounds % 2:
-        ap.error("--rounds must be even: half the rounds time the shipped reading first, half the candidate's")
-    one_core()
+    args = parse_args(ap, "bench/out/reading_swap.json")
     result = {"machine": machine(), "candidate": str(args.candidate), "rounds": args.rounds,
               **swap_times(load_candidate(args.candidate), args.rounds)}
-    write_json(args.out, result, indent=2)
-    print(json.dumps(result, indent=2))
-    return 0
+    return report(args.out, result)
 
 
 if __name__ == "__main__":
