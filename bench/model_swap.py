@@ -27,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from phototips.config import load_settings  # noqa: E402
 from phototips.scoring.result import ScoreRequest  # noqa: E402
 from phototips.service import PhotoService  # noqa: E402
+from phototips.study.realset import load_realset  # noqa: E402
 
 from alternate import alternate, default_service, parse_args, report  # noqa: E402
 from report import machine  # noqa: E402
@@ -42,12 +43,10 @@ def models_of(ref: str, into: Path) -> Path:
     return into / "models" / "photo-check.yaml"
 
 
-def real_photos() -> list[bytes]:
-    import csv
-
-    with (ROOT / "data" / "realset" / "manifest.csv").open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("batch") in ("first", "screened")]
-    return [(ROOT / "data" / "realset" / "photos" / r["file"]).read_bytes() for r in rows]
+def real_photos(catalog) -> list[bytes]:
+    """The photos of data/realset's first and screened batches, the ones the issue's targets are read on."""
+    photos = load_realset(ROOT / "data" / "realset", catalog)
+    return [p.path.read_bytes() for p in photos if p.batch in ("first", "screened")]
 
 
 def main() -> int:
@@ -59,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         theirs = PhotoService(load_settings({}, photo_check_model=str(models_of(args.against, Path(tmp)))))
         sides = {args.against: lambda raw: theirs.check(raw, req), "this tree": lambda raw: ours.check(raw, req)}
-        photos = real_photos() if args.real else None
+        photos = real_photos(ours.photo_check.catalog) if args.real else None
         result = {"machine": machine(), "against": args.against, "photos": "real" if args.real else "six 12 MP JPEGs",
                   "models": [theirs.photo_check.model, ours.photo_check.model], "rounds": args.rounds,
                   **alternate(sides, args.rounds, photos)}

@@ -1195,7 +1195,7 @@ def test_a_second_look_at_clutter_is_taken_only_where_the_check_is_unsure_and_de
     looks = []
     real_reading = photo_check_module.network_reading
     monkeypatch.setattr(photo_check_module, "network_reading",
-                        lambda *a: looks.append(a[1].name) or real_reading(*a))
+                        lambda *a: looks.append(a[1].network.name) or real_reading(*a))
     (spec, problem), = SCORER.judgement.second_looks
     assert problem.name == "cluttered" and problem.second.band == (0.5, 0.9)
 

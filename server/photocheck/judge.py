@@ -63,7 +63,7 @@ class SecondLook:
     fit: bool
 
     def confidence(self, m: dict[str, float]) -> float:
-        return _logistic(self.bias + sum(w * m[k] for k, w in self.weights.items()))
+        return _logistic(self.bias, self.weights, m)
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,15 @@ class Problem:
         """The second look's model where its reading was taken, the problem's own otherwise."""
         if self.second is not None and self.second.reading in m:
             return self.second.confidence(m)
-        return _logistic(self.bias + sum(w * m[k] for k, w in self.weights.items()))
+        return self.own_confidence(m)
+
+    def own_confidence(self, m: dict[str, float]) -> float:
+        """The problem's own (cheap) model, which decides whether a second look is taken."""
+        return _logistic(self.bias, self.weights, m)
 
 
-def _logistic(z: float) -> float:
+def _logistic(bias: float, weights: dict[str, float], m: dict[str, float]) -> float:
+    z = bias + sum(w * m[k] for k, w in weights.items())
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -165,7 +170,7 @@ class Judgement:
         measurements they were judged on."""
         findings = self.findings(m)
         due = [p.second for spec, p in self.second_looks
-               if _judged(spec, m) and p.judged(m) and p.second.band[0] < p.confidence(m) < p.second.band[1]]
+               if _judged(spec, m) and p.judged(m) and p.second.band[0] < p.own_confidence(m) < p.second.band[1]]
         if not due:
             return findings, m
         m = dict(m) | {second.reading: read(second) for second in due}
@@ -201,15 +206,14 @@ def calibration_path(path: str, data: dict) -> Path | None:
 
 def apply_calibration(data: dict, calibration: dict) -> None:
     """Fitted values override the hand-set ones of `fit: true` problems, and the score's base and weights."""
-    for key, fitted in (calibration.get("problems") or {}).items():
+    def entry(key: str) -> dict:
         aspect, _, name = key.partition(".")
-        conf = (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {}).get("confidence")
-        if conf and conf.get("fit"):
-            conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
-    for key, fitted in (calibration.get("second_looks") or {}).items():
-        aspect, _, name = key.partition(".")
-        problem = (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {})
-        conf = (problem.get("second_look") or {}).get("confidence")
+        return (((data.get("aspects") or {}).get(aspect) or {}).get("problems") or {}).get(name, {})
+
+    fits = [(entry(key).get("confidence"), fitted) for key, fitted in (calibration.get("problems") or {}).items()]
+    fits += [((entry(key).get("second_look") or {}).get("confidence"), fitted)
+             for key, fitted in (calibration.get("second_looks") or {}).items()]
+    for conf, fitted in fits:
         if conf and conf.get("fit"):
             conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
     if calibration.get("score"):

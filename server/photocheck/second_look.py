@@ -29,9 +29,11 @@ def backbone_input(rgb: np.ndarray, side: int) -> np.ndarray:
     return ((small - 127.0) / 128.0).transpose(2, 0, 1)
 
 
-def network_reading(rgb: np.ndarray, path: Path, side: int, output: int) -> float:
-    """One output (a probability) of the network at `path` for an RGB photo (the check's analysis copy)."""
-    x = np.ascontiguousarray(backbone_input(rgb, side)[None])
+def network_reading(rgb: np.ndarray, second) -> float:
+    """A second look's reading (judge.SecondLook: its network's output number `output`, a probability) of an RGB
+    photo (the check's analysis copy)."""
+    path = second.network
+    x = np.ascontiguousarray(backbone_input(rgb, second.side)[None])
     with _lock:
         if path not in _nets:
             # OpenCV's default engine: faster for this network than the classic one (4.8 against 8.0 ms a pass
@@ -40,4 +42,4 @@ def network_reading(rgb: np.ndarray, path: Path, side: int, output: int) -> floa
         net = _nets[path]
         net.setInput(x)
         out = np.asarray(net.forward(), dtype=np.float64).reshape(-1)
-    return float(out[output])
+    return float(out[second.output])

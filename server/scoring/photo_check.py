@@ -43,7 +43,7 @@ class PhotoCheckScorer:
         start = time.perf_counter()
         measurements, layout = measure(photo.rgb, photo.width, photo.height)
         findings, measurements = self.judgement.looked_findings(
-            measurements, lambda second: network_reading(layout.small_rgb, second.network, second.side, second.output))
+            measurements, lambda second: network_reading(layout.small_rgb, second))
         for aspect, where in locate(layout).items():
             if aspect in findings:
                 findings[aspect].geometry = where

@@ -58,7 +58,7 @@ def measured(data: bytes, settings, second_looks=()) -> tuple[dict[str, float], 
     """The check's measurements of a photo, and the readings of `second_looks` (judge.SecondLook)."""
     photo = decode_photo(data, max_pixels=settings.max_pixels, analysis_side=settings.analysis_side)
     m, layout = measure(photo.rgb, photo.width, photo.height)
-    return m, {s.reading: network_reading(layout.small_rgb, s.network, s.side, s.output) for s in second_looks}
+    return m, {s.reading: network_reading(layout.small_rgb, s) for s in second_looks}
 
 
 def measure_bytes(data: bytes, settings) -> dict[str, float]:
