@@ -96,7 +96,9 @@ def ranking(photos, results: dict) -> dict:
 
 def problem_ranking(photos, measured: dict, judgement) -> dict:
     """aspect.problem -> ROC AUC of each fitted problem's own confidence model (before any gate) against people
-    naming that problem: the figure a change to the model's measurements is judged by (docs/decisions.md)."""
+    naming that problem: the figure a change to the model's measurements is judged by (docs/decisions.md). A problem
+    with a second look is read through the model each photo was decided by (the second model where the photo was
+    looked at again, the cheap one elsewhere), so its figure is the cascade's, as the tips are."""
     out = {}
     for aspect, _, problem in fitted_problems(judgement):
         auc = _auc([p.labels[aspect] == problem.name for p in photos],
@@ -109,7 +111,8 @@ def problem_ranking(photos, measured: dict, judgement) -> dict:
 def input_ranking(photos, measured: dict, judgement, least: int = 10) -> dict:
     """aspect.problem -> input -> ROC AUC of that input alone (times its weight's sign, so read as the model uses
     it) and of the model without it, the other weights kept, not refitted, for each fitted problem with at least
-    `least` labelled and two inputs: which inputs carry a model (docs/benchmarks.md, the network's batches 4 and 5)."""
+    `least` labelled and two inputs: which inputs carry a model (docs/benchmarks.md, the network's batches 4 and 5).
+    The problem's own (cheap) model on every photo: a second look's model is not taken apart here."""
     out = {}
     for aspect, _, problem in fitted_problems(judgement):
         labelled = [p.labels[aspect] == problem.name for p in photos]

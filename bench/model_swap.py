@@ -7,7 +7,9 @@ timed swapped around each photo (bench/alternate.py: ABBA over the rounds, one c
 otherwise). By default on the benchmark's six 12 MP JPEGs; with --real on the photos of data/realset's first and
 screened batches, once each a round, where what a change does on some photos only (a second look, say) is
 averaged over photos like sellers' (`mean_extra_ms`). The code is this tree's: a change of code is timed with
-`photo_check.py --against` or `reading_swap.py`.
+`photo_check.py --against` or `reading_swap.py`. Only what the other photo-check.yaml reads from its own folder
+comes from the other commit (its calibration file, a second look's network); the edge network (photocheck/edge_net.py)
+and the hero ranking's models/hero.yaml are this tree's on both sides.
 """
 
 from __future__ import annotations

@@ -173,14 +173,13 @@ def test_hash_skip_times_a_listings_check_against_one_without_the_hash(tmp_path,
     assert odd.returncode == 2 and "must be even" in odd.stderr
 
 
-def test_model_swap_times_this_trees_model_files_against_another_commits():
+def test_model_swap_times_this_trees_model_files_against_another_commits(tmp_path):
     # Against this very commit: the same model files on both sides, both read and timed in turn.
-    out = ROOT / "bench" / "out" / "model_swap_test.json"
+    out = tmp_path / "model_swap.json"
     run = subprocess.run([sys.executable, "bench/model_swap.py", "--against", "HEAD", "--rounds", "2",
                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     res = json.loads(out.read_text())
-    out.unlink()
     assert res["pairs"] == 12 and set(res["median_ms"]) == {"HEAD", "this tree"} and res["photos"] == "six 12 MP JPEGs"
     assert len(res["models"]) == 2 and res["models"][0].startswith("photo-check@")
     odd = subprocess.run([sys.executable, "bench/model_swap.py", "--against", "HEAD", "--rounds", "3"],

@@ -1215,9 +1215,39 @@ def test_a_second_look_at_clutter_is_taken_only_where_the_check_is_unsure_and_de
     # A garment on a busy bed, under the tip line by the cheap reading: looked at again, it gets its tip.
     cheap, final, tips = clutter("clothing-2cd28b7c.jpg")
     assert 0.5 < cheap < 0.8 and final > 0.9 and tips.get("background") == "cluttered" and len(looks) == 2
+    # A tub on a cluttered shop shelf, over the band's top: the cheap reading stands, the network is not read.
+    cheap, final, tips = clutter("grocery-shop-valio-vanilla-yoghurt_001.jpg")
+    assert 0.9 <= cheap and final == round(cheap, 3) and tips.get("background") == "cluttered" and len(looks) == 2
 
 
-def test_a_second_look_is_checked_at_start_up():
+def test_the_second_looks_reading_decides_the_problem_and_the_gates_that_hang_on_it():
+    judgement = SCORER.judgement
+    (_, problem), = judgement.second_looks
+    photo = decode_photo(real("abo-b0799ck52k-95f7ee92.jpg"), max_pixels=SETTINGS.max_pixels,
+                         analysis_side=SETTINGS.analysis_side)
+    m, _ = measure(photo.rgb, photo.width, photo.height)
+    assert 0.5 < problem.own_confidence(m) < 0.9
+    asked = []
+    by_reading = {}
+    for reading in (0.0, 1.0):
+        findings, looked = judgement.looked_findings(m, lambda second: asked.append(second) or reading)
+        assert looked[problem.second.reading] == reading and problem.second.reading not in m
+        by_reading[reading] = findings
+    assert asked == [problem.second, problem.second]
+    # Read as clean, the photo has no clutter problem and framing, gated on clutter over 0.5, is judged; read as
+    # cluttered, the other way round: the gate sees the confidence the tip is decided on.
+    clean, cluttered = by_reading[0.0], by_reading[1.0]
+    assert clean["background"].confidence < 0.5 and clean["framing"].source == "measured"
+    assert cluttered["background"].confidence > 0.9 and cluttered["background"].problem == "cluttered"
+    assert cluttered["framing"].source == "not_judged"
+    # Outside the band nothing is read and the measurements come back as they were.
+    sure = dict(m, **{k: 0.0 for k in problem.weights})
+    assert not 0.5 < problem.own_confidence(sure) < 0.9
+    findings, looked = judgement.looked_findings(sure, lambda second: asked.append(second) or 1.0)
+    assert looked is sure and len(asked) == 2 and findings == judgement.findings(sure)
+
+
+def test_a_second_look_is_checked_at_start_up(tmp_path):
     from phototips.scoring.photo_check import check_measurements
 
     data = read_yaml(SETTINGS.photo_check_model, "model")
@@ -1227,7 +1257,8 @@ def test_a_second_look_is_checked_at_start_up():
     assert looked.network.is_file() and looked.reading == "pretrained_cluttered" and looked.output == 1
     for change, says in [({"band": [0.9, 0.5]}, "band must rise"),
                          ({"reading": "edge_net_cluttered"}, "must weigh its own reading"),
-                         ({"confidence": None}, "must have band")]:
+                         ({"confidence": None}, "must have band"),
+                         ({"network": {**second["network"], "side": 0}}, "side must be positive")]:
         broken = copy.deepcopy(data)
         broken["aspects"]["background"]["problems"]["cluttered"]["second_look"] = {**second, **change}
         with pytest.raises(PhotoTipsError) as err:
@@ -1239,6 +1270,50 @@ def test_a_second_look_is_checked_at_start_up():
     with pytest.raises(PhotoTipsError) as err:
         check_measurements(build_judgement(moved, SETTINGS.photo_check_model), SETTINGS.photo_check_model)
     assert "no network file" in err.value.message and "missing.onnx" in err.value.message
+    # So does one OpenCV cannot read, an output the network does not have, and a reading named as a measurement
+    # (it would overwrite that measurement on the photos looked at again).
+    home = tmp_path / "models"
+    home.mkdir()
+    (home / "not-a-network.onnx").write_bytes(b"not an ONNX file")
+    (home / looked.network.name).symlink_to(looked.network.resolve())
+    (home / "not-a-probability.onnx").write_bytes(affine_network([0.2, 2.0]))
+    model = str(home / "photo-check.yaml")
+    for change, says in [({"network": {**second["network"], "file": "not-a-network.onnx"}}, "OpenCV cannot load"),
+                         ({"network": {**second["network"], "output": 2}}, "has no output number 2 (it has 2)"),
+                         ({"network": {**second["network"], "file": "not-a-probability.onnx"}},
+                          "output 1 is outside 0-1 (2 on a grey photo)"),
+                         ({"reading": "item_area", "confidence": {"bias": 0.0, "weights": {"item_area": 1.0}}},
+                          "reading item_area is a measurement's name")]:
+        broken = copy.deepcopy(data)
+        broken["aspects"]["background"]["problems"]["cluttered"]["second_look"] = {**second, **change}
+        with pytest.raises(PhotoTipsError) as err:
+            check_measurements(build_judgement(broken, model), model)
+        assert "background.problems.cluttered.second_look: " in err.value.message and says in err.value.message
+    # Two looks may not share a reading: the one would overwrite the other where both are taken.
+    twice = copy.deepcopy(data)
+    twice["aspects"]["visibility"]["problems"]["cut_off"]["second_look"] = {**second, "network": {
+        **second["network"], "output": 0}}
+    with pytest.raises(PhotoTipsError) as err:
+        check_measurements(build_judgement(twice, model), model)
+    assert "reading pretrained_cluttered is another second look's" in err.value.message
+    check_measurements(build_judgement(copy.deepcopy(data), model), model)
+
+
+def affine_network(bias: list[float]) -> bytes:
+    """An ONNX network of a backbone's input and shape whose outputs are `bias` whatever the photo."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+         helper.make_node("MatMul", ["f", "W"], ["m"]), helper.make_node("Add", ["m", "b"], ["y"])],
+        "affine", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, len(bias)])],
+        [numpy_helper.from_array(np.zeros((3, len(bias)), np.float32), "W"),
+         numpy_helper.from_array(np.array([bias], np.float32), "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model.SerializeToString()
     # The calibration file's second-look model overrides the written one, as a problem's own does.
     apply_calibration(data, {"second_looks": {"background.cluttered": {"bias": 1.25, "weights": {
         "pretrained_cluttered": 2.0}}}})

@@ -309,6 +309,8 @@ def _second_look(spec, path: str) -> tuple[SecondLook | None, str]:
                       "confidence {bias, weights}")
     if not 0 <= lo < hi <= 1:
         return None, f"band must rise within 0-1; got {spec['band']}"
+    if second.side < 1 or second.output < 0:
+        return None, f"network side must be positive and output not negative; got {net['side']}, {net['output']}"
     if second.reading not in second.weights:
         return None, f"confidence must weigh its own reading, {second.reading}"
     return second, ""

@@ -11,7 +11,7 @@ from ..errors import PhotoTipsError
 from ..photocheck.geometry import locate
 from ..photocheck.judge import load_judgement
 from ..photocheck.measure import measure
-from ..photocheck.second_look import network_reading
+from ..photocheck.second_look import fault, network_reading
 from ..tips.catalog import load_catalog
 from ..tips.select import describe
 from .learned_model import LearnedModel, features
@@ -63,7 +63,8 @@ class PhotoCheckScorer:
 
 def check_measurements(judgement, model_path: str) -> None:
     """Fail at start-up, naming them, if the model file refers to measurements the photo check does not make, or
-    to a second look's network that is not there."""
+    to a second look whose network cannot read photos or whose reading would take the name of a measurement or of
+    another second look's reading."""
     known, _ = measure(np.full((64, 64, 3), 128, np.uint8), 64, 64)
     used = {spec["value"] for spec in judgement.aspects.values()}
     for spec in judgement.aspects.values():
@@ -75,10 +76,24 @@ def check_measurements(judgement, model_path: str) -> None:
     if unknown:
         raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
                                            f"known: {', '.join(sorted(known))}")
-    missing = [str(p.second.network) for _, p in judgement.second_looks if not p.second.network.is_file()]
-    if missing:
-        raise PhotoTipsError("bad_config", f"photo-check model {model_path}: no network file {', '.join(missing)} "
-                                           "for a second look")
+    # A reading named as a measurement, or as another look's reading, would overwrite it on the photos looked at
+    # again, and only there.
+    faults, readings = [], set()
+    for aspect, spec in judgement.aspects.items():
+        for p in spec["problems"]:
+            if p.second is None:
+                continue
+            if p.second.reading in known:
+                why = f"reading {p.second.reading} is a measurement's name"
+            elif p.second.reading in readings:
+                why = f"reading {p.second.reading} is another second look's"
+            else:
+                why = fault(p.second)
+            readings.add(p.second.reading)
+            if why:
+                faults.append(f"{aspect}.problems.{p.name}.second_look: {why}")
+    if faults:
+        raise PhotoTipsError("bad_config", f"photo-check model {model_path}: " + "; ".join(faults))
 
 
 def _learned_file(settings) -> str:
