@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# As edge_net: one network a process, loaded at start-up (fault) or on its first photo; one forward pass at a time.
+# As edge_net: one network a process, loaded on its first photo; one forward pass at a time.
 _nets: dict[Path, cv2.dnn.Net] = {}
 _lock = threading.Lock()
 
@@ -34,17 +34,17 @@ def fault(second) -> str:
     """What stops a second look's network from reading photos (judge.SecondLook), or "" where it reads: the file is
     loaded and reads one grey photo at start-up, so that a file OpenCV cannot load, a network without the output
     named, or an output outside 0-1 on that photo is found then rather than on the first photo in the band. The
-    network loaded is kept for the process's photos."""
+    network is not kept: it holds about 36 MB, and a web process whose photos the CPU workers check need not
+    read one (network_reading loads it where a photo needs it)."""
     path = second.network
     if not path.is_file():
         return f"no network file {path}"
     try:
-        net = _net(path)
+        net = _read(path)
     except cv2.error as e:
         return f"OpenCV cannot load network {path.name}: {_last_line(e)}"
-    grey = np.ascontiguousarray(backbone_input(np.full((16, 16, 3), 128, np.uint8), second.side)[None])
     try:
-        out = _forward(net, grey)
+        out = _forward(net, _batch(np.full((16, 16, 3), 128, np.uint8), second.side))
     except cv2.error as e:
         return f"network {path.name} does not read a {second.side}-px photo: {_last_line(e)}"
     if second.output >= out.size:
@@ -54,27 +54,30 @@ def fault(second) -> str:
     return ""
 
 
-def _last_line(e: cv2.error) -> str:
-    return str(e).strip().splitlines()[-1]
-
-
-def _net(path: Path) -> cv2.dnn.Net:
-    with _lock:
-        if path not in _nets:
-            # OpenCV's default engine: faster for this network than the classic one (4.8 against 8.0 ms a pass,
-            # one thread, as read on 2026-12-01), unlike the small edge network (edge_net._read).
-            _nets[path] = cv2.dnn.readNetFromONNX(str(path))
-        return _nets[path]
-
-
-def _forward(net: cv2.dnn.Net, x: np.ndarray) -> np.ndarray:
-    with _lock:
-        net.setInput(x)
-        return np.asarray(net.forward(), dtype=np.float64).reshape(-1)
-
-
 def network_reading(rgb: np.ndarray, second) -> float:
     """A second look's reading (judge.SecondLook: its network's output number `output`, a probability) of an RGB
     photo (the check's analysis copy)."""
-    x = np.ascontiguousarray(backbone_input(rgb, second.side)[None])
-    return float(_forward(_net(second.network), x)[second.output])
+    x = _batch(rgb, second.side)
+    with _lock:
+        if second.network not in _nets:
+            _nets[second.network] = _read(second.network)
+        return float(_forward(_nets[second.network], x)[second.output])
+
+
+def _read(path: Path) -> cv2.dnn.Net:
+    # OpenCV's default engine: faster for this network than the classic one (4.8 against 8.0 ms a pass, one
+    # thread, as read on 2026-12-01), unlike the small edge network (edge_net._read).
+    return cv2.dnn.readNetFromONNX(str(path))
+
+
+def _batch(rgb: np.ndarray, side: int) -> np.ndarray:
+    return np.ascontiguousarray(backbone_input(rgb, side)[None])
+
+
+def _forward(net: cv2.dnn.Net, x: np.ndarray) -> np.ndarray:
+    net.setInput(x)
+    return np.asarray(net.forward(), dtype=np.float64).reshape(-1)
+
+
+def _last_line(e: cv2.error) -> str:
+    return str(e).strip().splitlines()[-1]
