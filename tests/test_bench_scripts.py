@@ -126,6 +126,25 @@ def test_phash_benchmark_compares_the_hero_hash_with_imagehashs_on_real_photos(t
     assert res["near_copies_within"] == {"imagehash": 18, "hero": 18}
 
 
+def test_hero_benchmark_ranks_real_listings_with_the_shipped_rules_and_by_score_alone(tmp_path):
+    from hero import product
+
+    assert product("grocery-shop-arla-standard-milk_003.jpg") == "grocery-shop-arla-standard-milk"
+    assert product("abo-b0799ck52k-95f7ee92.jpg") == "abo-b0799ck52k"
+    assert product("clothing-16269b50.jpg") is None and product("trashnet-glass7.jpg") is None
+    out = tmp_path / "hero.json"
+    run = subprocess.run([sys.executable, "bench/hero.py", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    res = json.loads(out.read_text())
+    # 26 products with two or more photos across both real sets, 77 photos in all.
+    assert (res["listings"], res["photos"]) == (26, 77)
+    for way in ("shipped", "score_alone"):
+        r = res[way]
+        assert 0 <= r["hero_has_the_best_rating"] <= 26 and 0 <= r["heroes_labelled_visibility_problem"] <= 26
+        assert 1 <= r["mean_hero_rating"] <= 5 and r["mean_shortfall"] >= 0
+
+
 def test_reading_swap_times_the_check_with_the_candidates_reading_in_place_of_the_shipped_one(tmp_path):
     # A candidate that reads as the shipped network does, 150 ms slower: only a real swap shows it, on any machine.
     candidate = tmp_path / "slow.py"

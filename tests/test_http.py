@@ -8,6 +8,7 @@ import sys
 import pytest
 import requests
 
+from phototips import paths
 import photos
 
 
@@ -131,6 +132,22 @@ def test_hero_ranks_photos_and_reports_bad_ones_without_losing_the_rest(server, 
     assert ranking[-1] is dupes[0]  # duplicates do not crowd the ranking
     scores = [e["hero_score"] for e in ranking if "duplicate_of" not in e]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_the_whole_bag_is_the_hero_of_a_real_listing_not_a_close_up_of_its_lining(server):
+    """Three real photos of one bag (data/realset, Amazon Berkeley Objects): people rate the whole bag 5 and the
+    close-up of its lining 3, cut off. The whole bag's unsure cut-off (under the tip line) used to cost it the
+    hero's penalty, and the close-up was first with a "Highest score" it did not have."""
+    real = paths.HOME / "data" / "realset" / "photos"
+    names = ["abo-b0799ck52k-95f7ee92.jpg", "abo-b0799ck52k-d80a51d3.jpg", "abo-b0799ck52k-528c608a.jpg"]
+    r = requests.post(server.url + "/v1/hero", timeout=60,
+                      files=[("photos", (n, (real / n).read_bytes())) for n in names])
+    assert r.status_code == 200, r.text
+    ranking = r.json()["ranking"]
+    assert r.json()["hero"] == "abo-b0799ck52k-d80a51d3.jpg"
+    assert ranking[-1]["file"] == "abo-b0799ck52k-95f7ee92.jpg"
+    best = max(e["score"] for e in ranking)
+    assert ranking[0]["score"] == best and ranking[0]["reasons"][0] == f"Highest score ({best:.1f}/5)."
 
 
 def test_hero_with_only_bad_photos_is_422(server):

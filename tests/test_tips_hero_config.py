@@ -94,9 +94,39 @@ def test_hero_ranking_prefers_whole_item_and_drops_near_duplicates():
     assert keys[0] == "cat-again"
     assert keys[-1] == "cat" and ranked[-1]["duplicate_of"] == "cat-again"
     assert keys.index("cup-cut") < keys.index("astro")
-    assert ranked[0]["reasons"][0].startswith("Highest score")
-    assert any("visibility" in r for r in ranked[0]["reasons"])
+    # Not "Highest score": the cut-off cup scores higher, and its sure cut-off is why it is not first.
+    assert ranked[0]["reasons"][0] == "Chosen over a higher-scoring photo (its problem: visibility)."
+    assert "Better visibility than the next photo." in ranked[0]["reasons"]
     assert "cut off" in " ".join(ranked[1]["reasons"])
+    # A duplicate's reason shows no id (the seller sees photos); duplicate_of says which one it repeats.
+    assert ranked[-1]["reasons"] == [CATALOG.hero_reasons["duplicate"]["en"]] and "cat" not in ranked[-1]["reasons"][0]
+
+
+def test_a_cut_off_under_the_tip_line_costs_no_hero_penalty():
+    """A finding the seller is not told of does not push a photo down the ranking: the check's score already
+    weighs it by its confidence. On the real set a close-up of a bag's lining (rated 3) came before the whole bag
+    (rated 5), whose unsure cut-off (0.69) cost it the whole penalty."""
+    cup, astro = photos.sample("coffee"), photos.sample("astronaut")
+    whole, closeup = result(4.1, visibility=1.0), result(3.8)
+    whole.aspects["visibility"].confidence = 0.69
+    ranked = rank([Candidate("closeup", closeup, hashed(astro)), Candidate("whole", whole, hashed(cup))],
+                  RULES, CATALOG, "en", 0.8)
+    assert [r["key"] for r in ranked] == ["whole", "closeup"]
+    assert ranked[0]["hero_score"] == 4.1 and ranked[0]["reasons"] == ["Highest score (4.1/5)."]
+    # As sure as a tip, the same cut-off costs the penalty and decides the order, and is the reason.
+    whole.aspects["visibility"].confidence = 0.9
+    ranked = rank([Candidate("closeup", closeup, hashed(astro)), Candidate("whole", whole, hashed(cup))],
+                  RULES, CATALOG, "fr", 0.8)
+    assert [r["key"] for r in ranked] == ["closeup", "whole"]
+    assert ranked[0]["reasons"][0] == "Préférée à une photo mieux notée (son problème : visibilité)."
+
+
+def test_a_hero_whose_other_photos_are_duplicates_is_not_called_the_only_photo():
+    cat = photos.sample("chelsea")
+    ranked = rank([Candidate("one", result(4.0), hashed(cat)), Candidate("two", result(3.9), hashed(cat))],
+                  RULES, CATALOG, "de", 0.8)
+    assert ranked[0]["reasons"] == [CATALOG.hero_reasons["others_duplicates"]["de"]]
+    assert ranked[1]["duplicate_of"] == "one"
 
 
 def test_the_hero_is_not_credited_with_an_aspect_the_check_could_not_judge_on_it():

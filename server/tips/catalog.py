@@ -114,5 +114,5 @@ def check_catalog(path: str) -> tuple[Catalog | None, list[str]]:
     headings = {h: texts(f"headings.{h}", heads.get(h)) for h in ("improve", "good")}
     reasons = mapping("hero_reasons", data.get("hero_reasons"))
     hero_reasons = {r: texts(f"hero_reasons.{r}", reasons.get(r))
-                    for r in ("only_photo", "best_score", "better_aspect", "duplicate")}
+                    for r in ("only_photo", "others_duplicates", "best_score", "preferred_over", "better_aspect", "duplicate")}
     return Catalog(locales, aspect_names, phrases, tips, all_good, headings, hero_reasons), problems
