@@ -10,10 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
+from phototips import paths
 from phototips.config import load_settings
+from phototips.errors import PhotoTipsError
 from phototips.imaging.decode import decode_photo
 from phototips.photocheck.frame_edge import edge_likeness
-from phototips.photocheck.judge import ramp
+from phototips.photocheck.judge import load_judgement, ramp
 from phototips.photocheck.subject import small_copy
 from phototips.scoring import create_scorer
 from phototips.scoring.result import ASPECTS, ScoreRequest, rating_of
@@ -139,6 +141,34 @@ def test_result_shape_and_ranges():
         assert (f.problem is not None) == (f.verdict == "improve")
         assert (f.verdict == "improve") == (f.confidence >= SCORER.judgement.report_at)
     assert r.justification
+
+
+@pytest.mark.parametrize("name, tone", [("pocket", 8), ("white", 255), ("grey", 128)])
+def test_a_frame_that_shows_nothing_scores_1_with_its_tips(name, tone):
+    """A pocket shot (near black, with sensor noise) or a frame of one flat tone: nothing a buyer could judge.
+    The linear costs gave such frames 3.5-4.3; the model file's nothing_to_see caps them at 1."""
+    frame = np.clip(np.random.default_rng(1).normal(tone, 3, (900, 1200, 3)), 0, 255).astype(np.uint8)
+    r = SCORER.score(decode_photo(photos.encode(frame), max_pixels=60_000_000, analysis_side=1000), ScoreRequest())
+    assert r.score == 1.0 and r.rating == 1
+    assert r.aspects["lighting"].problem == ("too_dark" if tone < 50 else "flat")
+    assert r.aspects["lighting"].confidence >= SCORER.judgement.tip_confidence
+
+
+def test_the_cap_touches_no_real_photo_and_is_refused_when_malformed(tmp_path):
+    at_most, below = SCORER.judgement.nothing_to_see
+    assert at_most == 1.0 and dict(below) == {"bright_p95": 0.15, "contrast": 0.03}
+    # A real photo of a dark item (the set's darkest, rated 4 by people) keeps its fitted score.
+    r, m = SCORER.score_measured(decode_photo((REALSET_PHOTOS / "clothing-48fb5ab3.jpg").read_bytes(),
+                                              max_pixels=60_000_000, analysis_side=1000), ScoreRequest())
+    assert m["bright_p95"] > 0.4 and r.score > 1.0
+    assert SCORER.judgement.capped(3.2, {"bright_p95": 0.5, "contrast": 0.02}) == 1.0
+    assert SCORER.judgement.capped(3.2, {"bright_p95": 0.5, "contrast": 0.2}) == 3.2
+    text = (paths.MODELS / "photo-check.yaml").read_text()
+    bad = tmp_path / "photo-check.yaml"
+    bad.write_text(text.replace("nothing_to_see: {at_most: 1.0,", "nothing_to_see: {at_most: 9,"))
+    with pytest.raises(PhotoTipsError) as exc:
+        load_judgement(str(bad))
+    assert exc.value.code == "bad_config" and "score.nothing_to_see must be" in exc.value.message
 
 
 def test_ramp_and_rating_rounding():

@@ -14,6 +14,9 @@ benchmark both filter on it). The score is `base − Σ weight × confidence` ov
 the aspects (confidence of the aspect's likeliest problem, reported or not), with
 base and weights fitted on the overall labels: a photo with no likely problem
 scores `base`, and each problem costs its aspect's weight as it becomes certain.
+The score's `nothing_to_see` ({at_most, below: {measurement: bound}}) caps it where a measurement is below
+its bound: a frame black or of one flat tone shows nothing a buyer could judge, and the linear costs, fitted
+on real photos that all show something, left a pocket shot at 4 of 5.
 
 An aspect's `prefer` list names a specific problem over a likelier, general one (shake is a kind of blur)
 when the specific one is sure enough to be shown and its own evidence says so: a measurement below a
@@ -131,6 +134,8 @@ class Judgement:
     aspects: dict[str, dict]
     base: float
     weights: dict[str, float]  # aspect -> score weight
+    # (at most, ((measurement, bound), ...)): the score's cap where any measurement is below its bound
+    nothing_to_see: tuple[float, tuple[tuple[str, float], ...]] = (5.0, ())
 
     def findings(self, m: dict[str, float]) -> dict[str, Finding]:
         out = {}
@@ -183,6 +188,11 @@ class Judgement:
     def score(self, findings: dict[str, Finding]) -> float:
         return min(5.0, max(1.0, self.base - sum(self.penalties(findings).values())))
 
+    def capped(self, score: float, m: dict[str, float]) -> float:
+        """`score`, or the `nothing_to_see` cap where the photo shows nothing (whichever model made the score)."""
+        at_most, below = self.nothing_to_see
+        return min(score, at_most) if any(m[measure] < bound for measure, bound in below) else score
+
 
 def _judged(spec: dict, m: dict[str, float]) -> bool:
     """Whether the photo check can judge an aspect on these measurements (its three gates)."""
@@ -217,7 +227,8 @@ def apply_calibration(data: dict, calibration: dict) -> None:
         if conf and conf.get("fit"):
             conf["bias"], conf["weights"] = fitted["bias"], dict(fitted["weights"])
     if calibration.get("score"):
-        data["score"] = dict(calibration["score"])
+        # The fit's base and weights; the rest of the score (its nothing_to_see cap) stays the model file's.
+        data["score"] = dict(data.get("score") or {}) | dict(calibration["score"])
 
 
 @lru_cache(maxsize=8)
@@ -284,13 +295,19 @@ def build_judgement(data: dict, path: str) -> Judgement:
             problems.append(f"score.weights.{aspect} must be a non-negative number")
     if not isinstance(score.get("base"), (int, float)):
         problems.append("score.base must be a number")
+    nothing = score.get("nothing_to_see") or {"at_most": 5.0}
+    below = _bounds(nothing.get("below")) if isinstance(nothing, dict) else None
+    at_most = nothing.get("at_most") if isinstance(nothing, dict) else None
+    if below is None or isinstance(at_most, bool) or not isinstance(at_most, (int, float)) or not 1 <= at_most <= 5:
+        problems.append("score.nothing_to_see must be {at_most: a number from 1 to 5, below: {measurement: bound}}")
     for key in ("report_at", "tip_confidence"):
         if not isinstance(data.get(key), (int, float)) or not 0 <= data[key] <= 1:
             problems.append(f"{key} must be a number between 0 and 1")
     if problems:
         raise PhotoTipsError("bad_config", f"photo-check model {path}:\n  " + "\n  ".join(problems))
     return Judgement(data["id"], int(data["version"]), float(data["report_at"]), float(data["tip_confidence"]),
-                     aspects, float(score["base"]), {a: float(w) for a, w in weights.items()})
+                     aspects, float(score["base"]), {a: float(w) for a, w in weights.items()},
+                     (float(at_most), below))
 
 
 def _second_look(spec, path: str) -> tuple[SecondLook | None, str]:

@@ -51,6 +51,7 @@ class PhotoCheckScorer:
             score = self.learned.predict(features(measurements))
         else:
             score = self.judgement.score(findings)
+        score = self.judgement.capped(score, measurements)
         return ScoreResult(
             score=score,
             aspects=findings,
@@ -72,6 +73,7 @@ def check_measurements(judgement, model_path: str) -> None:
             used |= p.measurements
         used |= {pref.measure for pref in spec["prefer"]}
         used |= {measure for measure, _ in spec["unless_below"]}
+    used |= {measure for measure, _ in judgement.nothing_to_see[1]}
     unknown = sorted(used - set(known))
     if unknown:
         raise PhotoTipsError("bad_config", f"photo-check model {model_path}: unknown measurements {', '.join(unknown)}; "
