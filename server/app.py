@@ -16,6 +16,7 @@ from .api.limits import RateLimits
 from .api.live import register_live
 from .api.uploads import BODY_OVERHEAD, UploadRequest
 from .api.websockets import tune_websockets
+from .auth.gate import through_proxy
 from .config import Settings
 from .memory import return_freed_memory
 from .service import PhotoService
@@ -48,7 +49,7 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     @app.before_request
     def _open_mode_guard():
         svc.gate.check_request_origin(request.host, request.headers.get("Origin"),
-                                      "X-Forwarded-For" in request.headers)
+                                      through_proxy(request.headers))
 
     limits = RateLimits(app, settings)
     app.extensions["phototips_limits"] = limits

@@ -16,7 +16,10 @@ from pathlib import Path
 
 from . import paths
 from .errors import PhotoTipsError
+from .yamlfile import read_yaml
 
+# The shortest token secret accepted, in settings and by the gate (auth/gate.py).
+MIN_SECRET = 32
 ENV_PREFIX = "PHOTOTIPS_"
 DEFAULT_HERO_MB = 64.0
 
@@ -240,9 +243,19 @@ def _problems(s: Settings, unread: frozenset[str] = frozenset()) -> list[str]:
         try:
             from limits import parse_many
 
-            parse_many(getattr(s, name))
+            if any(item.amount < 1 for item in parse_many(getattr(s, name))):
+                # 0/minute refuses every call for ever, each answered "retry in 60 s".
+                out.append(f"{ENV_PREFIX}{name.upper()} must allow at least 1 a period, got {getattr(s, name)!r}")
         except ValueError:
             out.append(f"{ENV_PREFIX}{name.upper()} must look like 30/minute, got {getattr(s, name)!r}")
+    if s.token_secret and len(s.token_secret) < MIN_SECRET:
+        # Whether a secret is needed at all depends on the keys in the database; a short one is wrong either way.
+        out.append(f"{ENV_PREFIX}TOKEN_SECRET must be a random string of at least {MIN_SECRET} characters, "
+                   f"got {len(s.token_secret)}")
+    locales = _tips_locales(s.tips_file) if known("tips_file") else None
+    if locales is not None and s.default_locale not in locales:
+        out.append(f"{ENV_PREFIX}DEFAULT_LOCALE must be one of the tips' locales ({', '.join(locales)}), "
+                   f"got {s.default_locale!r}")
     if s.token_ttl_s < 60 or (known("token_ttl_s", "token_max_ttl_s") and s.token_ttl_s > s.token_max_ttl_s):
         out.append(f"{ENV_PREFIX}TOKEN_TTL_S must be between 60 and TOKEN_MAX_TTL_S")
     if s.key_cache_s < 0:
@@ -250,6 +263,15 @@ def _problems(s: Settings, unread: frozenset[str] = frozenset()) -> list[str]:
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         out.append(f"{ENV_PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     return out
+
+
+def _tips_locales(path: str) -> list[str] | None:
+    """The locales the tip catalog lists, or None where it cannot be read (the catalog's own check says why)."""
+    try:
+        locales = read_yaml(path, "tip catalog").get("locales")
+    except PhotoTipsError:
+        return None
+    return [str(x) for x in locales] if isinstance(locales, list) else None
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:

@@ -114,9 +114,13 @@ class PhotoService:
         return key
 
     def owned_listing(self, principal: Principal, listing_id: str) -> str:
-        """The stored id of an existing listing the calling seller owns (no claim); else 403."""
+        """The stored id of an existing listing the calling seller owns (no claim); 404 where no seller of the
+        client has it, 403 where another has."""
         key = self._seller_listing(principal, listing_id)
-        if self._owner(lambda: self.owners.owner(key)) != principal.seller_key:
+        owner = self._owner(lambda: self.owners.owner(key))
+        if owner is None:
+            raise PhotoTipsError("not_found", f"no listing {listing_id!r}: a listing begins with its first photo", 404)
+        if owner != principal.seller_key:
             raise PhotoTipsError("forbidden", f"listing {listing_id!r} is not one of this seller's listings", 403)
         return key
 

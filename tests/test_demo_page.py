@@ -353,7 +353,7 @@ def test_a_french_seller_reads_the_whole_page_in_french(server, browser, photo_f
     # German on demand: the words change in place, the photo stays.
     page.select_option("#locale", "de")
     expect(page.locator("h1")).to_have_text("Artikel einstellen")
-    expect(page.locator('[data-ui="item_question"]')).to_have_text("Was verkaufen Sie?")
+    expect(page.locator('[data-ui="item_question"]')).to_have_text("Was verkaufst du?")
     # The checklist names all seven aspects in the page's language; aspects with a tip are marked.
     checklist = tile.locator(".checklist li")
     expect(checklist).to_have_count(7)

@@ -32,6 +32,9 @@ def test_events_are_validated(server):
         ({"event_id": "x", "seller_id": "s", "type": "retake", "time": "yesterday"}, "bad_field"),
         ({"event_id": "x", "seller_id": "s", "type": "retake", "colour": "red"}, "unknown_field"),
         ({"event_id": "x", "seller_id": "s", "type": "improved"}, "bad_field"),  # only the server records it
+        # A hero event says which listing and which photo (content/experiments.yaml, event_fields).
+        ({"event_id": "x", "seller_id": "s", "type": "hero_kept", "listing_id": "L"}, "missing_field"),
+        ({"event_id": "x", "seller_id": "s", "type": "hero_changed", "photo_id": "p1"}, "missing_field"),
         ([], "bad_payload"),
     ]
     for body, code in cases:
@@ -39,6 +42,15 @@ def test_events_are_validated(server):
         assert r.status_code == 400 and r.json()["error"]["code"] == code, (body, r.text)
     r = post(server, {"events": [{"event_id": f"b{i}", "seller_id": "s", "type": "retake"} for i in range(501)]})
     assert r.status_code == 413
+    # Over 1 MiB, with a length or chunked (no length: a review got one past the limit that way).
+    big = b'{"event_id": "x", "seller_id": "s", "type": "retake"' + b" " * (2 * 1024 * 1024) + b"}"
+    for body in (big, iter([big[:1000], big[1000:]])):
+        r = requests.post(server.url + "/v1/events", data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        assert (r.status_code, r.json()["error"]["code"]) == (413, "body_too_large"), r.text
+    r = post(server, {"event_id": "h", "seller_id": "s", "type": "hero_kept", "listing_id": "L"})
+    assert r.json()["error"]["message"] == "events[0].photo_id is required for a hero_kept event"
+    r = post(server, {"event_id": "h", "seller_id": "s", "type": "hero_kept", "listing_id": "L", "photo_id": "p1"})
+    assert r.status_code == 200 and r.json()["stored"] == 1
 
 
 def test_the_same_event_id_twice_is_stored_once(server):

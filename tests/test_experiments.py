@@ -60,6 +60,21 @@ def test_bad_experiment_files_are_refused_with_the_reason(tmp_path, change, mess
     assert message in exc.value.message
 
 
+@pytest.mark.parametrize("fields, message", [
+    ({"publish": ["photo_id"]}, "event_fields.publish: not one of event_types"),
+    ({"retake": ["colour"]}, "event_fields.retake: a list of experiment, listing_id, photo_id, tip_id, variant"),
+    ({"retake": "photo_id"}, "event_fields.retake: a list of"),
+    (["retake"], "event_fields: map an event type to the fields its events must carry"),
+])
+def test_the_fields_an_event_type_needs_are_checked_at_start_up(tmp_path, fields, message):
+    with pytest.raises(PhotoTipsError) as exc:
+        load_experiments(write(tmp_path, {"event_types": ["retake"], "event_fields": fields, "experiments": []}), CATALOG)
+    assert message in exc.value.message
+    ok = load_experiments(write(tmp_path, {"event_types": ["retake"], "event_fields": {"retake": ["photo_id"]},
+                                           "experiments": []}), CATALOG)
+    assert ok.event_fields == {"retake": ("photo_id",)}
+
+
 def test_overlapping_experiments_on_one_tip_are_refused(tmp_path):
     data = {"event_types": ["retake"], "experiments": [base_experiment(), base_experiment(id="e2")]}
     with pytest.raises(PhotoTipsError) as exc:

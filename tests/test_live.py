@@ -250,7 +250,7 @@ def test_a_photo_whose_phone_left_during_the_check_is_not_filed(server):
     time.sleep(0.5)  # what follows the check (filing, or not) is done
     r = requests.get(server.url + f"/v1/listings/{listing}/hero",
                      headers={"Authorization": "Bearer " + dev_token(server.url, name)}, timeout=10)
-    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), r.text  # never claimed: nothing filed
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found"), r.text  # never claimed: nothing filed
 
 
 def test_a_live_connection_needs_a_seller_token_even_on_a_development_server(server):

@@ -102,6 +102,27 @@ def test_hero_ranking_prefers_whole_item_and_drops_near_duplicates():
     assert ranked[-1]["reasons"] == [CATALOG.hero_reasons["duplicate"]["en"]] and "cat" not in ranked[-1]["reasons"][0]
 
 
+def test_the_german_words_address_the_seller_one_way():
+    """The tips say "du"; the screen said "Sie" until an independent review saw both on one screen."""
+    import re
+    import yaml
+
+    def german(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from ([v] if k == "de" and isinstance(v, str) else german(v))
+        elif isinstance(node, list):
+            for v in node:
+                yield from german(v)
+
+    texts = [t for name in ("tips.yaml", "ui.yaml", "experiments.yaml")
+             for t in german(yaml.safe_load((paths.CONTENT / name).read_text()))]
+    assert len(texts) >= 100
+    formal = [t for t in texts if re.search(r"\b(Sie|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres|Ihnen)\b", t)]
+    assert formal == []
+    assert any(re.search(r"\b(du|dein|deine|deinen)\b", t) for t in texts)
+
+
 def test_a_cut_off_under_the_tip_line_costs_no_hero_penalty():
     """A finding the seller is not told of does not push a photo down the ranking: the check's score already
     weighs it by its confidence. On the real set a close-up of a bag's lining (rated 3) came before the whole bag
@@ -208,6 +229,15 @@ def test_bad_settings_are_all_reported_at_once():
     with pytest.raises(PhotoTipsError, match="(?s)REDIS_URL must be a redis://.*MESSAGE_QUEUE must be a redis://"):
         load_settings({"PHOTOTIPS_REDIS_URL": "garbage", "PHOTOTIPS_MESSAGE_QUEUE": "unix:///run/redis.sock"})
     assert load_settings({"PHOTOTIPS_REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url
+    # Found by a review: these three were refused one at a time after the banner, or not at all (0/minute).
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_PORT": "abc", "PHOTOTIPS_DEFAULT_LOCALE": "es", "PHOTOTIPS_TOKEN_SECRET": "short",
+                       "PHOTOTIPS_RATE_UPLOADS": "0/minute"})
+    for said in ("PORT must be int", "DEFAULT_LOCALE must be one of the tips' locales (en, fr, de), got 'es'",
+                 "TOKEN_SECRET must be a random string of at least 32 characters, got 5",
+                 "RATE_UPLOADS must allow at least 1 a period, got '0/minute'"):
+        assert said in exc.value.message
+    assert load_settings({"PHOTOTIPS_DEFAULT_LOCALE": "de", "PHOTOTIPS_TOKEN_SECRET": "x" * 32}).default_locale == "de"
 
 
 def test_a_command_lines_overrides_are_checked_as_the_environment_is():

@@ -132,6 +132,10 @@ def test_a_task_over_its_time_is_cut_off_and_its_worker_replaced():
             pool.call("check", photos.encode(np.zeros((3000, 4000, 3), np.uint8), "PNG"), ScoreRequest(), False)
         assert err.value.code == "check_failed"
         assert pool.stats()["replaced"] == 1
+        # While its successor starts, a photo that waits longer than a task may is told busy, and counted.
+        with pool.admitted(), pytest.raises(PhotoTipsError) as err:
+            pool.call("check", JPEG, ScoreRequest(), False)
+        assert err.value.code == "busy" and pool.stats()["busy"] == 1
     finally:
         pool.close()
 

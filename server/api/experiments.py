@@ -86,6 +86,9 @@ def parse_events(body, experiments: Experiments, who: Principal) -> tuple[list[d
             raise PhotoTipsError("missing_field", f"events[{i}].seller_id is required", 400)
         if row["type"] not in event_types:
             raise PhotoTipsError("bad_field", f"events[{i}].type must be one of {', '.join(event_types)}", 400)
+        for needed in experiments.event_fields.get(row["type"], ()):
+            if not row[needed]:
+                raise PhotoTipsError("missing_field", f"events[{i}].{needed} is required for a {row['type']} event", 400)
         exp = experiments.experiments.get(row["experiment"]) if row["experiment"] else None
         if row["experiment"] and exp is None:
             raise PhotoTipsError("bad_field", f"events[{i}].experiment {row['experiment']!r} is not a known experiment", 400)

@@ -55,7 +55,11 @@ def json_body(max_bytes: int = MAX_JSON_BYTES):
         raise PhotoTipsError("bad_json", "the body must be JSON (Content-Type: application/json)", 400)
     if request.content_length is not None and request.content_length > max_bytes:
         raise PhotoTipsError("body_too_large", f"the JSON body is over {max_bytes // 1024} KiB", 413)
-    return parse_json(request.get_data(cache=False))
+    # A chunked body declares no length: read one byte past the limit, never the whole stream.
+    data = request.stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PhotoTipsError("body_too_large", f"the JSON body is over {max_bytes // 1024} KiB", 413)
+    return parse_json(data)
 
 
 def _form(allowed: set[str], repeatable: frozenset[str] = frozenset()) -> dict:

@@ -23,6 +23,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 from socketio.exceptions import ConnectionRefusedError
 
+from ..auth.gate import through_proxy
 from ..errors import PhotoTipsError
 from ..service import PhotoService, new_photo_id
 from ..validate import duplicate_key
@@ -43,7 +44,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     callers: dict[str, str] = {}
     lock = threading.Lock()
 
-    reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo'").to_dict()
+    reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo', 'resume' or 'fix'").to_dict()
 
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -54,7 +55,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         token = token if isinstance(token, str) else None
         try:
             svc.gate.check_request_origin(request.host, request.headers.get("Origin"),
-                                          "X-Forwarded-For" in request.headers)
+                                          through_proxy(request.headers))
             who = svc.gate.principal(token)
             if who is None or who.kind != "seller":
                 # An API key, or the open mode's caller, is not a seller: a live connection is one seller's.
@@ -100,7 +101,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     @socketio.on("*")
     def on_anything_else(event, *_args):
-        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; emit 'photo'").to_dict()}
+        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; emit 'photo', 'resume' or 'fix'").to_dict()}
 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""

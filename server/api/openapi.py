@@ -104,6 +104,8 @@ _APP, _SELLER, _PRODUCT = [{"apiKey": []}], [{"sellerToken": []}], [{"apiKey": [
 
 
 def _errors(*codes: int) -> dict:
+    """The route's error answers; 500 on the routes that check a photo (`check_failed`), though any route can
+    answer 500 `internal_error` on a fault of its own."""
     return {str(c): {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c in codes}
 
@@ -141,7 +143,7 @@ def openapi_spec() -> dict:
                                       "listing_id": text, "scorer": text}, ["photo"]),
                 "responses": {"200": {"description": "the score", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Score"}}}}}
-                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
+                | _errors(400, 401, 403, 409, 413, 415, 422, 429, 500, 502, 503, 504),
             }},
             "/v1/hero": {"post": {
                 "summary": "Rank a listing's photos and suggest the hero (app role or seller token)",
@@ -150,7 +152,7 @@ def openapi_spec() -> dict:
                                       "item_type": text, "locale": text}, ["photos"]),
                 "responses": {"200": {"description": "the ranking", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Hero"}}}}}
-                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
+                | _errors(400, 401, 403, 413, 415, 422, 429, 500, 503),
             }},
             "/v1/fix": {"post": {
                 "summary": "Corrected previews (straighten, crop, lift) that the photo check scores higher than the "
@@ -168,7 +170,7 @@ def openapi_spec() -> dict:
                             "gain": {"type": "number"}, "rating_after": {"type": "integer"},
                             "degrees": {"type": "number"}, "box": {"type": "array", "items": {"type": "number"}},
                             "image": {"type": "string", "description": "data:image/jpeg;base64,…"}}}}}}}}}}
-                | _errors(400, 401, 403, 413, 415, 422, 429, 503),
+                | _errors(400, 401, 403, 413, 415, 422, 429, 500, 503),
             }},
             "/v1/listings/{listing_id}/hero": {"get": {
                 "summary": "The hero ranking of one of the calling seller's live listings (seller token)",
@@ -176,7 +178,7 @@ def openapi_spec() -> dict:
                 "parameters": [{"name": "listing_id", "in": "path", "required": True, "schema": text},
                                {"name": "locale", "in": "query", "schema": {"type": "string", "enum": ["en", "fr", "de"]}}],
                 "responses": {"200": {"description": "the ranking, photo_id for each photo", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}} | _errors(400, 401, 403, 503),
+                    "application/json": {"schema": {"type": "object"}}}}} | _errors(400, 401, 403, 404, 503),
             }},
             "/v1/events": {"post": {
                 "summary": "Report seller outcomes (idempotent by event_id; acknowledged once stored; app role or "
@@ -191,7 +193,7 @@ def openapi_spec() -> dict:
                 "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"stored": {"type": "integer"}, "duplicates": {"type": "integer"},
                                                       "results": {"type": "array", "items": {"type": "object"}}}}}}}}
-                | _errors(400, 401, 403, 413, 429, 503),
+                | _errors(400, 401, 403, 404, 413, 429, 503),
             }},
             "/v1/experiments": {"get": {"summary": "The A/B experiments (product role)", "security": _PRODUCT,
                                         "responses": {"200": {"description": "experiments", "content": {

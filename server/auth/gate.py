@@ -11,12 +11,11 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
+from ..config import MIN_SECRET
 from ..errors import PhotoTipsError
 from .keys import PREFIX, KeyStore
 from .principal import OPEN, Principal
 from .tokens import TokenIssuer
-
-MIN_SECRET = 32
 
 
 def is_loopback(host: str) -> bool:
@@ -80,6 +79,15 @@ class Gate:
             ok = is_loopback(oname)
         if not ok:
             raise PhotoTipsError("forbidden", "this development server (no API key) answers its own machine only", 403)
+
+
+# Any of these says a proxy passed the request on (the standard Forwarded, the de facto X-Forwarded-* and
+# X-Real-IP, and Via): open mode answers none of them.
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "Via")
+
+
+def through_proxy(headers) -> bool:
+    return any(name in headers for name in PROXY_HEADERS)
 
 
 def credential_from_headers(headers) -> str | None:

@@ -28,7 +28,7 @@ class Checked:
 def _check_size(data: bytes, settings) -> None:
     if len(data) > settings.max_upload_bytes:
         raise PhotoTipsError(
-            "file_too_large", f"the file is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MiB", 413)
+            "file_too_large", f"the file is {len(data) / 2**20:.1f} MiB; the limit is {settings.max_upload_mb:g} MiB", 413)
 
 
 def probe_upload(data: bytes, settings) -> None:

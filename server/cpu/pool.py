@@ -187,6 +187,7 @@ class WorkerPool:
         with self._lock:
             if waiter.worker is None:
                 self._waiters.remove(waiter)
+                self.counts["busy"] += 1  # /healthz counts every caller told busy, this way too
                 raise busy()
         return waiter.worker
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 
@@ -18,6 +18,9 @@ from ..errors import PhotoTipsError
 from ..tips.catalog import Catalog, Tip
 from ..tips.select import Wording, default_variant
 from ..yamlfile import read_yaml
+
+# Fields of an event that event_fields may require of a type (the others are always required or never).
+REQUIRABLE_FIELDS = {"listing_id", "photo_id", "tip_id", "experiment", "variant"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Experiment:
 class Experiments:
     event_types: tuple[str, ...]
     experiments: dict[str, Experiment]
+    # event type -> the fields an event of that type must carry (event_fields in the file)
+    event_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_tip(self, tip_id: str, now: datetime) -> Experiment | None:
         return next((e for e in self.experiments.values() if tip_id in e.tips and e.active(now)), None)
@@ -107,6 +112,18 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
     event_types = tuple(str(t) for t in listed_types) if isinstance(listed_types, list) else ()
     if not event_types:
         problems.append("event_types: list the outcome events the app may report")
+    needed = data.get("event_fields") or {}
+    event_fields: dict[str, tuple[str, ...]] = {}
+    if not isinstance(needed, dict):
+        problems.append("event_fields: map an event type to the fields its events must carry")
+        needed = {}
+    for kind, fields in needed.items():
+        if kind not in event_types:
+            problems.append(f"event_fields.{kind}: not one of event_types")
+        elif not isinstance(fields, list) or not set(map(str, fields)) <= REQUIRABLE_FIELDS:
+            problems.append(f"event_fields.{kind}: a list of {', '.join(sorted(REQUIRABLE_FIELDS))}")
+        else:
+            event_fields[kind] = tuple(map(str, fields))
     experiments: dict[str, Experiment] = {}
     listed = data.get("experiments") or []
     if not isinstance(listed, list):
@@ -181,7 +198,7 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
             shared = set(a.tips) & set(b.tips)
             if shared and a.start < b.end and b.start < a.end:
                 problems.append(f"experiments {a.id} and {b.id} both test {', '.join(sorted(shared))} at the same time")
-    return Experiments(event_types, experiments), problems
+    return Experiments(event_types, experiments, event_fields), problems
 
 
 def load_experiments(path: str, catalog: Catalog) -> Experiments:

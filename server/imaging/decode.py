@@ -118,6 +118,8 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
         img = ImageOps.exif_transpose(img, in_place=True) or img
     except (OSError, SyntaxError, ValueError) as exc:
         raise PhotoTipsError("corrupt_image", f"the image data is truncated or corrupt: {exc}", 422) from None
+    if fmt == "JPEG" and _grey_tail(img):
+        raise PhotoTipsError("corrupt_image", "the image data is truncated or corrupt: its last rows are missing", 422)
 
     img = _to_rgb(img)
     # A 4032-px phone photo comes out of libjpeg at 1008 px, and resampling it to 1000 costs 7 ms, a tenth of
@@ -129,6 +131,20 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
     if swaps:
         width, height = height, width
     return DecodedPhoto(rgb=np.asarray(img), width=width, height=height, format=fmt, pil=img)
+
+
+def _grey_tail(img: Image.Image) -> bool:
+    """Whether a decoded JPEG ends in rows libjpeg made up: a file cut short and closed with an end-of-image
+    marker (or one whose header claims more rows than it holds) decodes with only a warning, which Pillow does
+    not pass on, and every missing block comes out exactly mid-grey. The last rows (at least two, or 1% of the
+    height) all 128 over a photo that is not itself one flat grey."""
+    if img.mode not in ("RGB", "L"):
+        return False
+    a = np.asarray(img)
+    rows = max(2, a.shape[0] // 100)
+    if a.shape[0] <= rows or not (a[-rows:] == 128).all():
+        return False
+    return not (a == 128).all()
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -297,7 +297,8 @@ def test_without_keys_the_server_runs_open_on_loopback_only(tmp_path):
         assert score(srv.url, {"Authorization": "Bearer " + token}, listing_id="L").status_code == 200
         # Only the developer's own machine: not a rebound host name, not a page of another site, not a proxy.
         for headers in ({"Host": f"attacker.example:{srv.port}"}, {"Origin": "http://evil.example"},
-                        {"X-Forwarded-For": "203.0.113.9"}):
+                        {"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9;host=evil.example"},
+                        {"X-Real-IP": "203.0.113.9"}, {"X-Forwarded-Host": "evil.example"}, {"Via": "1.1 proxy"}):
             r = requests.get(srv.url + "/dev/token", headers=headers, timeout=10)
             assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), headers
             assert score(srv.url, headers).status_code == 403
@@ -384,6 +385,9 @@ def test_a_listings_hero_is_read_by_its_own_seller_only(keyed):
                           (keyed.auth("shop"), "send the seller's token")):  # an app key is no seller
         r = hero(headers)
         assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden") and says in r.json()["error"]["message"]
+    # A listing no seller has yet is not found, for its would-be owner as for anyone (found by a review: it was 403).
+    r = requests.get(f"{keyed.url}/v1/listings/never-{listing}/hero", headers=keyed.seller("alice-hero"), timeout=10)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found") and "first photo" in r.json()["error"]["message"]
 
 
 def test_tokens_end_with_the_key_that_issued_them(keyed):
