@@ -187,3 +187,29 @@ def test_another_sellers_or_a_full_listing_is_refused_before_any_work(counted):
     finally:
         phone.sio.disconnect()
     assert worker_tasks(counted.url) == before
+
+
+def test_a_request_the_rate_limit_could_never_let_through_is_413_not_a_429_to_retry():
+    """Five photos in one /v1/hero request under 3 a minute: waiting never helps (a review saw such a request told
+    429, retryable, for ever). Three pass; the next one is an ordinary 429."""
+    from flask import Flask
+
+    from phototips.api.limits import RateLimits
+    from phototips.auth.principal import Principal
+    from phototips.config import load_settings
+    from phototips.errors import PhotoTipsError
+
+    limits = RateLimits(Flask(__name__), load_settings({"PHOTOTIPS_RATE_UPLOADS": "3/minute",
+                                                        "PHOTOTIPS_RATE_EVENTS": "100/minute"}))
+    seller = Principal("seller", "shop", seller=f"s-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(PhotoTipsError) as exc:
+        limits.check("uploads", seller, cost=5)
+    assert (exc.value.code, exc.value.status, exc.value.retryable) == ("too_many_photos", 413, False)
+    assert "more than the limit (3 per 1 minute) allows" in exc.value.message
+    with pytest.raises(PhotoTipsError) as exc:
+        limits.check("events", seller, cost=101)
+    assert exc.value.code == "too_many_events"
+    limits.check("uploads", seller, cost=3)  # nothing was counted for the refused five
+    with pytest.raises(PhotoTipsError) as exc:
+        limits.check("uploads", seller)
+    assert (exc.value.code, exc.value.status, exc.value.retryable) == ("rate_limited", 429, True)

@@ -26,6 +26,10 @@ from ..errors import PhotoTipsError
 log = logging.getLogger(__name__)
 
 
+# The code of a request whose count alone is over a limit (413, as for a request over a size limit).
+TOO_MANY = {"uploads": "too_many_photos", "events": "too_many_events"}
+
+
 class RateLimited(PhotoTipsError):
     def __init__(self, what: str, retry_after: int):
         super().__init__("rate_limited", f"too many {what}; retry in {retry_after} s", 429, retry_after)
@@ -49,6 +53,11 @@ class RateLimits:
         own, whole_client = self.rules[what]
         checks = [(item, principal.rate_key) for item in own]
         checks += [(item, "client:" + principal.client) for item in whole_client]
+        for item, _ in checks:
+            if cost > item.amount and what in TOO_MANY:
+                # Never within the limit, however long the caller waits: not a 429 to retry.
+                raise PhotoTipsError(TOO_MANY[what], f"{cost} {what} in one request are more than the limit "
+                                                     f"({item}) allows; send fewer", 413)
         for item, who in checks:
             try:
                 self._hit(self.limiter.limiter, item, what, who, cost)
