@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import imagehash
 
-from .scoring.result import ScoreResult
+from .errors import PhotoTipsError
+from .scoring.result import ASPECTS, ScoreResult
 from .tips.catalog import Catalog
 from .yamlfile import read_yaml
 
@@ -33,7 +34,16 @@ class HeroRules:
 @lru_cache(maxsize=4)
 def load_hero_rules(path: str) -> HeroRules:
     data = read_yaml(path, "hero rules")
-    return HeroRules(dict(data["penalties"]), int(data["duplicate_distance"]))
+    penalties = data.get("penalties")
+    if not isinstance(penalties, dict) or not all(
+            a in ASPECTS and isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
+            for a, w in penalties.items()):
+        raise PhotoTipsError("bad_config", f"hero rules {path}: penalties must map aspects ({', '.join(ASPECTS)}) "
+                                           f"to numbers 0 or more")
+    distance = data.get("duplicate_distance")
+    if isinstance(distance, bool) or not isinstance(distance, int) or not 0 <= distance <= 64:
+        raise PhotoTipsError("bad_config", f"hero rules {path}: duplicate_distance must be a whole number of bits, 0-64")
+    return HeroRules(dict(penalties), distance)
 
 
 def perceptual_hash(pil_image) -> imagehash.ImageHash:
@@ -72,7 +82,7 @@ def rank(candidates: list[Candidate], rules: HeroRules, catalog: Catalog, locale
     out = []
     for i, c in enumerate(kept):
         nxt = kept[i + 1] if i + 1 < len(kept) else None
-        reasons = _reasons(c, nxt, i == 0, bool(dupes), kept, rules, catalog, locale, min_confidence)
+        reasons = _reasons(c, nxt, i == 0, bool(dupes), candidates, rules, catalog, locale, min_confidence)
         out.append(_entry(c, reasons, rules, min_confidence))
     for c, twin in dupes:
         # The seller sees photos, not ids: the reason says what happened, `duplicate_of` says which photo.
@@ -91,7 +101,7 @@ def _entry(c: Candidate, reasons: list[str], rules: HeroRules, min_confidence: f
     }
 
 
-def _reasons(c: Candidate, nxt: Candidate | None, first: bool, has_duplicates: bool, kept: list[Candidate],
+def _reasons(c: Candidate, nxt: Candidate | None, first: bool, has_duplicates: bool, everyone: list[Candidate],
              rules: HeroRules, catalog: Catalog, locale: str, min_confidence: float) -> list[str]:
     """Why the hero wins (against the runner-up), or what keeps another photo behind."""
     phrases = catalog.hero_reasons
@@ -99,14 +109,16 @@ def _reasons(c: Candidate, nxt: Candidate | None, first: bool, has_duplicates: b
         return [phrases["others_duplicates" if has_duplicates else "only_photo"][locale]]
 
     if first:
-        # "Highest score" only where it is: a photo with a sure cut-off can score higher and still lose on the
-        # hero's penalty, and then that problem is the reason.
-        top = max(kept, key=lambda k: k.result.score)
+        # "Highest score" only where it is, among every photo of the listing (its near-duplicates too): a photo
+        # with a sure cut-off can score higher and still lose on the hero's penalty, and then that problem is the
+        # reason. The hero is first of all, so that photo's penalty is over the difference: it has such a problem.
+        top = max(everyone, key=lambda k: k.result.score)
         if top.result.score > c.result.score:
-            worst = max((a for a in rules.penalties if a in top.result.aspects
-                         and sure(top.result.aspects[a], min_confidence)),
-                        key=lambda a: rules.penalties[a] * top.result.aspects[a].severity)
-            reasons = [phrases["preferred_over"][locale].format(aspect=catalog.aspect_names[worst][locale])]
+            found = top.result.aspects
+            penalised = [a for a in rules.penalties if a in found and sure(found[a], min_confidence)]
+            worst = found[max(penalised, key=lambda a: rules.penalties[a] * found[a].severity)]
+            said = catalog.problem_phrases.get(worst.problem, {}).get(locale)
+            reasons = [phrases["preferred_over"][locale].format(problem=said)] if said else []
         else:
             reasons = [phrases["best_score"][locale].format(score=f"{c.result.score:.1f}")]
         # Better where the runner-up has a problem its seller is told of. Not an aspect the check could not judge

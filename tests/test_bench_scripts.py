@@ -143,6 +143,8 @@ def test_hero_benchmark_ranks_real_listings_with_the_shipped_rules_and_by_score_
         r = res[way]
         assert 0 <= r["hero_has_the_best_rating"] <= 26 and 0 <= r["heroes_labelled_visibility_problem"] <= 26
         assert 1 <= r["mean_hero_rating"] <= 5 and r["mean_shortfall"] >= 0
+    # The hero's penalties must not pick worse heroes than the score alone (before 2026-12-02 they did: 20 to 22).
+    assert res["shipped"]["hero_has_the_best_rating"] >= res["score_alone"]["hero_has_the_best_rating"] - 1
 
 
 def test_reading_swap_times_the_check_with_the_candidates_reading_in_place_of_the_shipped_one(tmp_path):

@@ -89,16 +89,36 @@ def test_a_jpeg_cut_short_but_closed_or_claiming_more_rows_than_it_holds_is_corr
     import struct
 
     full = encode(sample("coffee"))
-    with pytest.raises(PhotoTipsError, match="last rows are missing") as exc:
-        decode_photo(full[: len(full) // 2] + b"\xff\xd9", **LIMITS)
-    assert (exc.value.code, exc.value.status) == ("corrupt_image", 422)
+    for cut in (len(full) // 3, len(full) // 2, len(full) * 4 // 5):
+        with pytest.raises(PhotoTipsError, match="last part is missing") as exc:
+            decode_photo(full[:cut] + b"\xff\xd9", **LIMITS)
+        assert (exc.value.code, exc.value.status) == ("corrupt_image", 422)
     small = bytearray(encode(np.random.default_rng(0).integers(0, 255, (100, 100, 3), dtype=np.uint8)))
     sof = small.find(b"\xff\xc0")
     small[sof + 5: sof + 9] = struct.pack(">HH", 3000, 3000)
-    with pytest.raises(PhotoTipsError, match="last rows are missing"):
+    with pytest.raises(PhotoTipsError, match="last part is missing"):
         decode_photo(bytes(small), **LIMITS)
-    # A photo that is itself one flat grey is a photo (the check scores it 1: nothing to see), not a broken file.
+    # A phone's portrait photo: the missing rows are the last ones as stored, before the photo is turned upright.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.fromarray(sample("coffee")).save(out, "JPEG", exif=exif.tobytes())
+    turned = out.getvalue()
+    assert decode_photo(turned, **LIMITS).width < decode_photo(turned, **LIMITS).height
+    with pytest.raises(PhotoTipsError, match="last part is missing"):
+        decode_photo(turned[: len(turned) // 2] + b"\xff\xd9", **LIMITS)
+    # Exact mid-grey that is the photo's own: one flat grey (scored 1: nothing to see), a band along the bottom
+    # of any height, in colour or grey, and a frame all round are photos, not broken files.
     assert decode_photo(encode(np.full((600, 800, 3), 128, np.uint8)), **LIMITS).rgb.shape == (600, 800, 3)
+    photo = sample("coffee")
+    for rows in (1, 7, 16, 31, 52, 100):
+        band = photo.copy()
+        band[-rows:] = 128
+        decode_photo(encode(band), **LIMITS)
+        decode_photo(encode(np.ascontiguousarray(band[..., 0])), **LIMITS)
+    frame = photo.copy()
+    frame[:24], frame[-24:], frame[:, :24], frame[:, -24:] = 128, 128, 128, 128
+    decode_photo(encode(frame), **LIMITS)
     assert decode_photo(full, **LIMITS).rgb.shape[0] > 0
 
 

@@ -165,10 +165,13 @@ def test_the_cap_touches_no_real_photo_and_is_refused_when_malformed(tmp_path):
     assert SCORER.judgement.capped(3.2, {"bright_p95": 0.5, "contrast": 0.2}) == 3.2
     text = (paths.MODELS / "photo-check.yaml").read_text()
     bad = tmp_path / "photo-check.yaml"
-    bad.write_text(text.replace("nothing_to_see: {at_most: 1.0,", "nothing_to_see: {at_most: 9,"))
-    with pytest.raises(PhotoTipsError) as exc:
-        load_judgement(str(bad))
-    assert exc.value.code == "bad_config" and "score.nothing_to_see must be" in exc.value.message
+    # Too high a cap; no `below`, which would cap nothing.
+    for wrong in ("nothing_to_see: {at_most: 9, below:", "nothing_to_see: {at_most: 1.0, unused:"):
+        bad.write_text(text.replace("nothing_to_see: {at_most: 1.0, below:", wrong))
+        load_judgement.cache_clear()
+        with pytest.raises(PhotoTipsError) as exc:
+            load_judgement(str(bad))
+        assert exc.value.code == "bad_config" and "score.nothing_to_see must be" in exc.value.message
 
 
 def test_ramp_and_rating_rounding():

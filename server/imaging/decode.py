@@ -115,11 +115,12 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img.load()
+        # Before the turn: the missing rows are the last ones as stored, whatever way the phone was held.
+        if fmt == "JPEG" and _cut_short(img, img.size[1] / height):
+            raise PhotoTipsError("corrupt_image", "the image data is truncated or corrupt: its last part is missing", 422)
         img = ImageOps.exif_transpose(img, in_place=True) or img
     except (OSError, SyntaxError, ValueError) as exc:
         raise PhotoTipsError("corrupt_image", f"the image data is truncated or corrupt: {exc}", 422) from None
-    if fmt == "JPEG" and _grey_tail(img):
-        raise PhotoTipsError("corrupt_image", "the image data is truncated or corrupt: its last rows are missing", 422)
 
     img = _to_rgb(img)
     # A 4032-px phone photo comes out of libjpeg at 1008 px, and resampling it to 1000 costs 7 ms, a tenth of
@@ -133,18 +134,48 @@ def decode_photo(data: bytes, *, max_pixels: int, analysis_side: int,
     return DecodedPhoto(rgb=np.asarray(img), width=width, height=height, format=fmt, pil=img)
 
 
-def _grey_tail(img: Image.Image) -> bool:
-    """Whether a decoded JPEG ends in rows libjpeg made up: a file cut short and closed with an end-of-image
+PARTIAL_ROWS = 24  # a 16-px row of blocks and the smoothing either side of it
+MIN_RUN = 8  # pixels: a block at full size; a cut in a row's last block at 1/8 scale is missed
+
+
+def _cut_short(img: Image.Image, scale: float) -> bool:
+    """Whether a decoded JPEG ends where its data ran out. A file cut short and closed with an end-of-image
     marker (or one whose header claims more rows than it holds) decodes with only a warning, which Pillow does
-    not pass on, and every missing block comes out exactly mid-grey. The last rows (at least two, or 1% of the
-    height) all 128 over a photo that is not itself one flat grey."""
+    not pass on, and every block after the cut comes out exactly mid-grey (128). Read as libjpeg leaves it: the
+    bottom rows all 128, under one row of blocks that is 128 from some column to the right edge, the block the
+    data ran out in, under rows that are not. A grey border is not a cut: along the bottom it has no such
+    partial row of blocks above it (the cut falls on a block row's first block about once in a row's width of
+    blocks, and that cut is missed), and a frame all round is grey at the right edge of every row."""
     if img.mode not in ("RGB", "L"):
         return False
     a = np.asarray(img)
-    rows = max(2, a.shape[0] // 100)
-    if a.shape[0] <= rows or not (a[-rows:] == 128).all():
+    grey = a == 128 if a.ndim == 2 else (a == 128).all(axis=2)
+    h, w = grey.shape
+    # Per row, how many pixels from the right edge are 128 without a break.
+    trailing = np.where(grey.all(axis=1), w, np.argmin(grey[:, ::-1], axis=1))
+    full = trailing == w
+    tail = h - 1 - np.flatnonzero(~full)[-1] if not full.all() else h
+    if tail == 0 or tail == h:
         return False
-    return not (a == 128).all()
+    # The row of blocks the data ran out in: at most 16 px high, and libjpeg's smoothing of colour blends a row
+    # or two each side of it. Where it is the top row (a header claiming many more rows than the data holds), the
+    # made-up rows must be most of the photo.
+    above = trailing[: h - tail][::-1]
+    partial = int(np.argmin(above > 0)) if not (above > 0).all() else len(above)
+    if not 1 <= partial <= PARTIAL_ROWS or (partial == len(above) and tail < 4 * partial):
+        return False
+    # The grey runs from the block the data ran out in, the same in at least half the rows of a row of blocks
+    # (and two) and at least a block wide; left of it the photo as it was, hardly ever exactly 128. Where a grey
+    # border's top edge cuts through a row of blocks, a row or two of it come out 128 in places, not a block's
+    # height of rows in one run.
+    rows = np.flatnonzero(np.abs(above[:partial] - np.median(above[:partial])) <= 2)
+    # A row of blocks is 8 px high per vertical sampling step (16 for a phone's 4:2:0), times the draft's scale.
+    block_rows = 8 * max((layer[2] for layer in getattr(img, "layer", None) or ()), default=2) * scale
+    if len(rows) < max(2, block_rows / 2):
+        return False
+    run = int(np.median(above[rows]))
+    lines = grey[h - tail - 1 - rows, : w - run]
+    return run >= MIN_RUN and w - run >= MIN_RUN and float(lines.mean()) < 0.1
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

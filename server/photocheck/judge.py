@@ -295,10 +295,11 @@ def build_judgement(data: dict, path: str) -> Judgement:
             problems.append(f"score.weights.{aspect} must be a non-negative number")
     if not isinstance(score.get("base"), (int, float)):
         problems.append("score.base must be a number")
-    nothing = score.get("nothing_to_see") or {"at_most": 5.0}
-    below = _bounds(nothing.get("below")) if isinstance(nothing, dict) else None
+    nothing = score.get("nothing_to_see", {"at_most": 5.0, "below": {}})
+    below = _bounds(nothing.get("below") or None) if isinstance(nothing, dict) else None
     at_most = nothing.get("at_most") if isinstance(nothing, dict) else None
-    if below is None or isinstance(at_most, bool) or not isinstance(at_most, (int, float)) or not 1 <= at_most <= 5:
+    if ("nothing_to_see" in score and not below) or below is None or isinstance(at_most, bool) \
+            or not isinstance(at_most, (int, float)) or not 1 <= at_most <= 5:
         problems.append("score.nothing_to_see must be {at_most: a number from 1 to 5, below: {measurement: bound}}")
     for key in ("report_at", "tip_confidence"):
         if not isinstance(data.get(key), (int, float)) or not 0 <= data[key] <= 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,6 +48,11 @@ class Catalog:
                 "unknown_locale", f"locale {locale!r} is not supported; use one of {', '.join(self.locales)}", 400
             )
         return locale
+
+
+# The hero's reasons and the placeholders each may name (hero.py fills them in).
+HERO_REASON_FIELDS = {"only_photo": set(), "others_duplicates": set(), "best_score": {"score"},
+                      "preferred_over": {"problem"}, "better_aspect": {"aspect"}, "duplicate": set()}
 
 
 @lru_cache(maxsize=8)
@@ -113,6 +120,14 @@ def check_catalog(path: str) -> tuple[Catalog | None, list[str]]:
     heads = mapping("headings", data.get("headings"))
     headings = {h: texts(f"headings.{h}", heads.get(h)) for h in ("improve", "good")}
     reasons = mapping("hero_reasons", data.get("hero_reasons"))
-    hero_reasons = {r: texts(f"hero_reasons.{r}", reasons.get(r))
-                    for r in ("only_photo", "others_duplicates", "best_score", "preferred_over", "better_aspect", "duplicate")}
+    hero_reasons = {r: texts(f"hero_reasons.{r}", reasons.get(r)) for r in HERO_REASON_FIELDS}
+    for r, by_locale in hero_reasons.items():
+        for locale, words in by_locale.items():
+            try:
+                named = {f for _, f, _, _ in string.Formatter().parse(words) if f is not None}
+            except ValueError:
+                named = {"an unclosed {"}
+            if named - HERO_REASON_FIELDS[r]:
+                allowed = ", ".join(f"{{{f}}}" for f in sorted(HERO_REASON_FIELDS[r])) or "none"
+                problems.append(f"hero_reasons.{r}.{locale}: names {', '.join(sorted(named))}; it may name {allowed}")
     return Catalog(locales, aspect_names, phrases, tips, all_good, headings, hero_reasons), problems
