@@ -12,6 +12,7 @@ import os
 import tomllib
 import typing
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import paths
@@ -265,13 +266,14 @@ def _problems(s: Settings, unread: frozenset[str] = frozenset()) -> list[str]:
     return out
 
 
-def _tips_locales(path: str) -> list[str] | None:
+@lru_cache(maxsize=8)  # a parse of the whole catalog (about 20 ms), once a file as tips/catalog.py's load_catalog
+def _tips_locales(path: str) -> tuple[str, ...] | None:
     """The locales the tip catalog lists, or None where it cannot be read (the catalog's own check says why)."""
     try:
         locales = read_yaml(path, "tip catalog").get("locales")
     except PhotoTipsError:
         return None
-    return [str(x) for x in locales] if isinstance(locales, list) else None
+    return tuple(str(x) for x in locales) if isinstance(locales, list) else None
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:

@@ -15,6 +15,7 @@ import imagehash
 from .errors import PhotoTipsError
 from .scoring.result import ASPECTS, ScoreResult
 from .tips.catalog import Catalog
+from .tips.select import shown
 from .yamlfile import read_yaml
 
 
@@ -50,18 +51,13 @@ def perceptual_hash(pil_image) -> imagehash.ImageHash:
     return imagehash.phash(pil_image)
 
 
-def sure(finding, min_confidence: float) -> bool:
-    """A problem the seller is told of: found, and as sure as a tip."""
-    return finding.verdict == "improve" and finding.confidence >= min_confidence
-
-
 def hero_score(result: ScoreResult, rules: HeroRules, min_confidence: float) -> float:
     """The score less the hero's extra penalties, each for a problem as sure as a tip only. The score already
     weighs every finding by its confidence; a finding under the tip line cost a whole penalty on top before
     2026-12-02, and put a close-up of a bag's lining (rated 3 by people) before the whole bag (rated 5)."""
     return result.score - sum(
         w * result.aspects[a].severity for a, w in rules.penalties.items()
-        if a in result.aspects and sure(result.aspects[a], min_confidence)
+        if a in result.aspects and shown(result.aspects[a], min_confidence)
     )
 
 
@@ -115,7 +111,7 @@ def _reasons(c: Candidate, nxt: Candidate | None, first: bool, has_duplicates: b
         top = max(everyone, key=lambda k: k.result.score)
         if top.result.score > c.result.score:
             found = top.result.aspects
-            penalised = [a for a in rules.penalties if a in found and sure(found[a], min_confidence)]
+            penalised = [a for a in rules.penalties if a in found and shown(found[a], min_confidence)]
             worst = found[max(penalised, key=lambda a: rules.penalties[a] * found[a].severity)]
             said = catalog.problem_phrases.get(worst.problem, {}).get(locale)
             reasons = [phrases["preferred_over"][locale].format(problem=said)] if said else []
@@ -125,13 +121,13 @@ def _reasons(c: Candidate, nxt: Candidate | None, first: bool, has_duplicates: b
         # on the hero: its severity 0 says nothing of it.
         better = [
             a for a, f in c.result.aspects.items()
-            if a in nxt.result.aspects and sure(nxt.result.aspects[a], min_confidence)
+            if a in nxt.result.aspects and shown(nxt.result.aspects[a], min_confidence)
             and f.severity + 0.1 < nxt.result.aspects[a].severity and f.source != "not_judged"
         ]
         better.sort(key=lambda a: c.result.aspects[a].severity - nxt.result.aspects[a].severity)
         reasons += [_cap(phrases["better_aspect"][locale].format(aspect=catalog.aspect_names[a][locale])) for a in better[:3]]
         return reasons
-    todo = sorted((f for f in c.result.aspects.values() if sure(f, min_confidence)), key=lambda f: -f.severity)
+    todo = sorted((f for f in c.result.aspects.values() if shown(f, min_confidence)), key=lambda f: -f.severity)
     reasons = []
     for f in todo[:2]:
         text = catalog.problem_phrases.get(f.problem, {}).get(locale)

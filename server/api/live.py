@@ -32,6 +32,8 @@ from ..validate import ref as check_ref
 from ..validate import text
 from .limits import RateLimits
 
+EMIT = "emit 'photo', 'resume' or 'fix'"  # the events a phone may send
+
 log = logging.getLogger(__name__)
 PHOTO_FIELDS = {"listing_id", "image", "item_type", "locale", "ref"}
 FIX_FIELDS = {"image", "item_type", "locale", "ref"}
@@ -44,7 +46,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
     callers: dict[str, str] = {}
     lock = threading.Lock()
 
-    reserved = PhotoTipsError("unknown_event", "'connect' and 'disconnect' are reserved; emit 'photo', 'resume' or 'fix'").to_dict()
+    reserved = PhotoTipsError("unknown_event", f"'connect' and 'disconnect' are reserved; {EMIT}").to_dict()
 
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -101,7 +103,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     @socketio.on("*")
     def on_anything_else(event, *_args):
-        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; emit 'photo', 'resume' or 'fix'").to_dict()}
+        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; {EMIT}").to_dict()}
 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""

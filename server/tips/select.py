@@ -24,6 +24,11 @@ def default_variant(tip: Tip) -> Wording:
     return Wording(tip.default_variant, tip.variants[tip.default_variant])
 
 
+def shown(finding: Finding, min_confidence: float) -> bool:
+    """A problem the seller is told of: found, and at least as sure as the tip line."""
+    return finding.verdict == "improve" and finding.confidence >= min_confidence
+
+
 def select_tips(
     findings: dict[str, Finding],
     catalog: Catalog,
@@ -36,7 +41,7 @@ def select_tips(
 
     A finding below `min_confidence` stays in the result's JSON but is never shown as a tip.
     """
-    todo = [(a, f) for a, f in findings.items() if f.verdict == "improve" and f.confidence >= min_confidence]
+    todo = [(a, f) for a, f in findings.items() if shown(f, min_confidence)]
     todo.sort(key=lambda af: weights.get(af[0], 1.0) * af[1].severity, reverse=True)
     out = []
     for aspect, finding in todo:
@@ -57,8 +62,7 @@ def select_tips(
 def describe(findings: dict[str, Finding], score: float, catalog: Catalog, locale: str,
              min_confidence: float = 0.0) -> str:
     """A short justification in the seller's language, built from the findings sure enough to tell."""
-    todo = sorted(((a, f) for a, f in findings.items() if f.verdict == "improve" and f.confidence >= min_confidence),
-                  key=lambda af: -af[1].severity)
+    todo = sorted(((a, f) for a, f in findings.items() if shown(f, min_confidence)), key=lambda af: -af[1].severity)
     good = [catalog.aspect_names[a][locale] for a, f in findings.items()
             if f.verdict == "good" and f.source != "not_judged"]
     if not todo:
