@@ -7,6 +7,7 @@ with the variable's name, so a bad deployment fails before serving anything.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import tomllib
@@ -22,6 +23,12 @@ from .yamlfile import read_yaml
 # The shortest token secret accepted, in settings and by the gate (auth/gate.py).
 MIN_SECRET = 32
 ENV_PREFIX = "PHOTOTIPS_"
+# Variables of our prefix that are not settings: read by paths.py, load_settings itself and the study's cost
+# table (study/costs.py), and by the project's own tests and scripts (which start servers with them set). Any other
+# unknown name is refused, since a misspelt setting (PHOTOTIPS_RATE_UPLOAD) would otherwise leave its default in
+# force without a word.
+NOT_SETTINGS = frozenset({"CONFIG", "HOME", "GPU_HOUR_USD", "REQUIRE_SERVICES", "TEST_POSTGRES_URL", "TEST_REDIS_URL",
+                          "SCREENS_DIR", "SCREENSHOT", "CHROMIUM"})
 DEFAULT_HERO_MB = 64.0
 
 
@@ -276,6 +283,12 @@ def _tips_locales(path: str) -> tuple[str, ...] | None:
     return tuple(str(x) for x in locales) if isinstance(locales, list) else None
 
 
+def _unknown_variable(key: str, fields) -> str:
+    near = difflib.get_close_matches(key[len(ENV_PREFIX):].lower(), list(fields), n=1, cutoff=0.8)
+    hint = f"did you mean {ENV_PREFIX}{near[0].upper()}?" if near else "docs/configuration.md lists the settings"
+    return f"{key} is not a setting ({hint})"
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
     """Settings from defaults < TOML file (PHOTOTIPS_CONFIG) < environment < explicit overrides."""
     env = os.environ if env is None else env
@@ -302,10 +315,12 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
         problems += [f"{key!r} is a setting's name, not an environment variable: pass it as {key}=..., or as "
                      f"{ENV_PREFIX}{key.upper()}" for key in env if key in fields]
     for key, value in env.items():
-        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG" and key != ENV_PREFIX + "HOME":
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):] not in NOT_SETTINGS:
             name = key[len(ENV_PREFIX):].lower()
             if name in fields:
                 raw[name] = value
+            else:
+                problems.append(_unknown_variable(key, fields))
     raw.update({k: v for k, v in overrides.items() if v is not None})
 
     values = {}

@@ -1,11 +1,15 @@
 """Tip catalog, tip ordering, hero ranking with near-duplicates, and start-up configuration."""
 
+import dataclasses
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from phototips import paths
-from phototips.config import load_settings
+from phototips.config import NOT_SETTINGS, Settings, load_settings
 from phototips.errors import PhotoTipsError
 from phototips.hero import Candidate, load_hero_rules, perceptual_hash, rank
 from phototips.scoring.result import ASPECTS, Finding, ScoreResult
@@ -286,6 +290,37 @@ def test_a_setting_name_passed_as_an_environment_key_is_refused_not_ignored():
         load_settings({"cpu_workers": 0})
     assert load_settings({}, cpu_workers=0).cpu_workers == 0
     assert load_settings({"PHOTOTIPS_CPU_WORKERS": "0"}).cpu_workers == 0
+
+
+def test_a_misspelt_variable_is_refused_with_the_setting_it_resembles():
+    # It was ignored, leaving the default in force: a deployment limiting uploads to 5 would have allowed 30.
+    with pytest.raises(PhotoTipsError) as exc:
+        load_settings({"PHOTOTIPS_RATE_UPLOAD": "5/minute", "PHOTOTIPS_CPU_WORKER": "2", "PHOTOTIPS_COLOUR": "red"})
+    for said in ("PHOTOTIPS_RATE_UPLOAD is not a setting (did you mean PHOTOTIPS_RATE_UPLOADS?)",
+                 "PHOTOTIPS_CPU_WORKER is not a setting (did you mean PHOTOTIPS_CPU_WORKERS?)",
+                 "PHOTOTIPS_COLOUR is not a setting (docs/configuration.md lists the settings)"):
+        assert said in exc.value.message
+    # The project's own tools' variables are not settings, and are let be; the ones beside them are still read.
+    tools = {"PHOTOTIPS_" + name: "1" for name in NOT_SETTINGS if name != "CONFIG"}
+    assert load_settings({**tools, "PHOTOTIPS_PORT": "9001"}).port == 9001
+
+
+# A variable read with os.environ, or set by a script or in a test's environment.
+PROJECT_VARIABLE = re.compile(r"""(?:environ(?:\.get\(|\[)|getenv\(|setenv\()["']PHOTOTIPS_([A-Z_]+)"""
+                              r"""|\bPHOTOTIPS_([A-Z_]+)=|["']PHOTOTIPS_([A-Z_]+)["']:""")
+
+
+def test_every_variable_the_project_reads_or_sets_would_be_let_through():
+    # One that is neither a setting nor one of NOT_SETTINGS would stop every server started with it set.
+    known = {f.name.upper() for f in dataclasses.fields(Settings)} | NOT_SETTINGS
+    files = [f for d in ("server", "bench", "scripts", "tests", ".ci", "deploy") for f in (paths.HOME / d).rglob("*")
+             if f.is_file() and f.suffix in ("", ".py", ".sh", ".conf", ".yaml")
+             and f != Path(__file__)]  # this file misspells on purpose
+    files += [paths.HOME / "Dockerfile", paths.HOME / "compose.yaml"]
+    found = {name for f in files for m in PROJECT_VARIABLE.finditer(f.read_text(errors="ignore"))
+             for name in m.groups() if name}
+    assert {"PORT", "REQUIRE_SERVICES", "GPU_HOUR_USD"} <= found  # the pattern sees settings and the others
+    assert found <= known, sorted(found - known)
 
 
 def test_unknown_scorer_in_chain_fails_at_start():
