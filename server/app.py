@@ -14,6 +14,8 @@ from .api.experiments import bp as experiments_bp
 from .api.http import bp, dev_token, register_errors
 from .api.limits import RateLimits
 from .api.live import register_live
+from .api.metrics import bp as metrics_bp
+from .api.metrics import register_request_counts
 from .api.uploads import BODY_OVERHEAD, UploadRequest
 from .api.websockets import tune_websockets
 from .auth.gate import through_proxy
@@ -45,7 +47,9 @@ def create_app(settings: Settings) -> tuple[Flask, SocketIO]:
     app.extensions["phototips"] = svc
     app.register_blueprint(bp)
     app.register_blueprint(experiments_bp)
+    app.register_blueprint(metrics_bp)
     register_errors(app)
+    register_request_counts(app)
     @app.before_request
     def _open_mode_guard():
         svc.gate.check_request_origin(request.host, request.headers.get("Origin"),

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["add", "list", "revoke"])
     s.add_argument("name", nargs="?", help="add: the client's name (keys of one client share its sellers); "
                                              "revoke: the key id")
-    s.add_argument("--roles", default="app", help="add: comma-separated, of app, product, admin (default app)")
+    s.add_argument("--roles", default="app", help=f"add: comma-separated, of {', '.join(ROLES)} (default app)")
 
     s = sub.add_parser("score", help="score photos; one result per photo")
     s.add_argument("paths", nargs="+", metavar="PATH")
@@ -213,7 +213,7 @@ def _keys(settings, args) -> int:
     keys = KeyStore(engine)
     if args.action == "add":
         if not args.name:
-            raise PhotoTipsError("bad_arguments", "keys add NAME [--roles app,product,admin]")
+            raise PhotoTipsError("bad_arguments", f"keys add NAME [--roles {','.join(ROLES)}]")
         key, info = keys.add(args.name, [r.strip() for r in args.roles.split(",") if r.strip()])
         print(f"{key}\n  id {info.key_id}, client {info.client}, roles {', '.join(info.roles)} — "
               "shown once: store it in the client's secret store", flush=True)

@@ -23,6 +23,7 @@ from .cpu.pool import WorkerPool
 from .hero import Candidate, load_hero_rules, rank
 from .listings import make_listing_store
 from .listings.memory import listing_full
+from .metrics import count_score
 from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
 from .scoring.registry import create_scorer
@@ -229,7 +230,9 @@ class PhotoService:
 
     def _check(self, data: bytes, request: ScoreRequest, keep_photo: bool | None = None,
                hashed: bool = True) -> Checked:
-        return self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo, hashed)
+        checked = self._run("check", data, request, self.keep_photo if keep_photo is None else keep_photo, hashed)
+        count_score(checked.result.scorer, checked.result.latency_ms)
+        return checked
 
     def _run(self, task: str, data: bytes, request: ScoreRequest, keep_photo: bool, *options):
         """One CPU task (cpu/checking.TASKS) in a worker process, or in this thread when there are none."""
@@ -264,8 +267,12 @@ class PhotoService:
         if scorer == LAST_RESORT or (scorer is None and not self.keep_photo):
             return checked.result
         if scorer:
-            return self.scorer_named(scorer).score(checked.photo, request)
-        return self.chain.score(checked.photo, request, last_resort=checked.result)
+            result = self.scorer_named(scorer).score(checked.photo, request)
+        else:
+            result = self.chain.score(checked.photo, request, last_resort=checked.result)
+        if result.scorer != LAST_RESORT:  # the photo check's answer was counted with the check
+            count_score(result.scorer, result.latency_ms)
+        return result
 
     def present(self, result: ScoreResult, locale: str, *, seller_key: str | None = None,
                 listing_key: str | None = None, record: bool = True, **extra) -> dict:

@@ -174,6 +174,41 @@ def test_health_and_openapi(server):
     validate(spec)
 
 
+def scraped(server) -> dict[tuple, float]:
+    """GET /metrics read as Prometheus reads it: {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    r = requests.get(server.url + "/metrics", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(r.text) for s in family.samples}
+
+
+def test_metrics_count_requests_errors_scores_and_the_workers(server, photo_files):
+    before = scraped(server)
+    assert post_score(server, photo_files["coffee"].read_bytes()).status_code == 200
+    assert post_score(server, b"").status_code == 400
+    assert requests.get(server.url + "/no/such/path/42", timeout=5).status_code == 404
+    after = scraped(server)
+
+    def moved(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert moved("phototips_http_requests_total", route="/v1/score", method="POST", status="200") == 1
+    assert moved("phototips_http_requests_total", route="/v1/score", method="POST", status="400") == 1
+    # An unknown path is counted under one name: scanners' paths must not grow the metrics without end.
+    assert moved("phototips_http_requests_total", route="unmatched", method="GET", status="404") == 1
+    assert not any("no/such" in str(key) for key in after)
+    assert moved("phototips_errors_total", door="http", code="empty_file") == 1
+    assert moved("phototips_scored_total", scorer="photo-check") == 1
+    assert moved("phototips_score_seconds_count", scorer="photo-check") == 1
+    assert moved("phototips_http_request_seconds_count", route="/v1/score") == 2
+    assert moved("phototips_worker_tasks_total") >= 1
+    assert after[("phototips_workers", (("state", "all"),))] == len(os.sched_getaffinity(0))
+    assert ("phototips_lost_writes_total", ()) in after and ("phototips_live_connections", ()) in after
+
+
 def test_cli_scores_json_lines_and_exits_nonzero_after_a_failure(photo_files, tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(photos.truncated_jpeg())

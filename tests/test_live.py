@@ -107,6 +107,39 @@ def test_bad_photos_are_refused_and_the_listing_keeps_its_photos(server, photo_f
     assert server.alive()
 
 
+def test_live_events_connections_and_their_errors_are_in_the_metrics(server, photo_files):
+    from test_http import scraped
+
+    before = scraped(server)
+    seller = Seller(server.url)
+    try:
+        assert scraped(server)[("phototips_live_connections", ())] == before[("phototips_live_connections", ())] + 1
+        ack = seller.send(listing_id="LM", image=photo_files["coffee"].read_bytes())
+        seller.wait_for(lambda n, m: n == "hero" and m["hero"] == ack["photo_id"])
+        assert seller.send(listing_id="LM", image=b"")["error"]["code"] == "empty_file"
+        assert seller.sio.call("colour", {}, timeout=10)["error"]["code"] == "unknown_event"
+    finally:
+        seller.sio.disconnect()
+    deadline = time.monotonic() + 10  # the server sees the close a moment after the client
+    while scraped(server)[("phototips_live_connections", ())] != before[("phototips_live_connections", ())]:
+        assert time.monotonic() < deadline, "the closed connection is still counted"
+        time.sleep(0.1)
+    after = scraped(server)
+
+    def moved(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert moved("phototips_live_events_total", event="connect", outcome="ok") == 1
+    assert moved("phototips_live_events_total", event="photo", outcome="ok") == 1
+    assert moved("phototips_live_events_total", event="photo", outcome="empty_file") == 1
+    # A made-up event name is counted under one name, never its own.
+    assert moved("phototips_live_events_total", event="unknown", outcome="unknown_event") == 1
+    assert not any("colour" in str(key) for key in after)
+    assert moved("phototips_errors_total", door="live", code="empty_file") == 1
+    assert moved("phototips_scored_total", scorer="photo-check") == 1
+
+
 def test_listings_are_separate_and_concurrent_sellers_are_served(server, photo_files):
     sellers = [Seller(server.url) for _ in range(4)]
     try:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ..auth.gate import credential_from_headers
 from ..auth.principal import Principal, require
 from ..errors import PhotoTipsError
+from ..metrics import ERRORS
 from ..service import PhotoService, new_photo_id
 from ..validate import parse_json, text
 from .limits import RateLimits
@@ -44,6 +45,7 @@ def principal() -> Principal | None:
 
 
 def error_response(err: PhotoTipsError):
+    ERRORS.labels("http", err.code).inc()
     response = jsonify({"error": err.to_dict()})
     if err.retry_after is not None:
         response.headers["Retry-After"] = str(err.retry_after)

@@ -25,6 +25,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from ..auth.gate import through_proxy
 from ..errors import PhotoTipsError
+from ..metrics import ERRORS, LIVE_CONNECTIONS, LIVE_EVENTS
 from ..service import PhotoService, new_photo_id
 from ..validate import duplicate_key
 from ..validate import listing_id as valid_listing_id
@@ -40,19 +41,30 @@ FIX_FIELDS = {"image", "item_type", "locale", "ref"}
 RESUME_FIELDS = {"listing_id", "photos", "locale"}
 
 
+def _count(event: str, code: str | None = None) -> None:
+    LIVE_EVENTS.labels(event, code or "ok").inc()
+    if code:
+        ERRORS.labels("live", code).inc()
+
+
+def _error(event: str, exc: PhotoTipsError) -> dict:
+    _count(event, exc.code)
+    return {"error": exc.to_dict()}
+
+
 def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> None:
     # The seller token each connection came with, read again at every event and by the sweep: a key revoked since
     # (KEY_CACHE_S) or a token expired ends the connection, as it ends the token's HTTP calls.
     callers: dict[str, str] = {}
     lock = threading.Lock()
 
-    reserved = PhotoTipsError("unknown_event", f"'connect' and 'disconnect' are reserved; {EMIT}").to_dict()
+    reserved = PhotoTipsError("unknown_event", f"'connect' and 'disconnect' are reserved; {EMIT}")
 
     @socketio.on("connect")
     def on_connect(auth=None):
         with lock:
             if request.sid in callers:  # not a connection: the client emitted an event named "connect"
-                return {"error": reserved}
+                return _error("unknown", reserved)
         token = auth.get("token") if isinstance(auth, dict) else None
         token = token if isinstance(token, str) else None
         try:
@@ -63,29 +75,36 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
                 # An API key, or the open mode's caller, is not a seller: a live connection is one seller's.
                 raise PhotoTipsError("unauthorized", "connect with {auth: {token: <seller token>}}", 401)
         except PhotoTipsError as exc:
+            _count("connect", exc.code)
             # The client's connect_error gets {message, data: {code, message, retryable}}.
             raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
         with lock:
             callers[request.sid] = token
+        _count("connect")
+        LIVE_CONNECTIONS.inc()
 
     @socketio.on("disconnect")
     def on_disconnect(*_args):
         # During a real disconnection the socket no longer counts as connected; an event the client
         # named "disconnect" arrives on a live socket.
         if socketio.server.manager.is_connected(request.sid, "/"):
-            return {"error": reserved}
+            return _error("unknown", reserved)
         with lock:
-            callers.pop(request.sid, None)
+            gone = callers.pop(request.sid, None)
+        if gone is not None:
+            LIVE_CONNECTIONS.dec()
 
     def answered(handle, payload, event: str) -> dict:
         """Every emit gets an ack: the handler's answer, or its error."""
         try:
-            return handle(payload)
+            answer = handle(payload)
         except PhotoTipsError as exc:
-            return {"error": exc.to_dict()}
+            return _error(event, exc)
         except Exception:
             log.exception("%s event failed", event)
-            return {"error": PhotoTipsError("internal_error", "the server failed on this photo", 500).to_dict()}
+            return _error(event, PhotoTipsError("internal_error", "the server failed on this photo", 500))
+        _count(event)
+        return answer
 
     @socketio.on("photo")
     def on_photo(payload=None):
@@ -103,7 +122,8 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
 
     @socketio.on("*")
     def on_anything_else(event, *_args):
-        return {"error": PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; {EMIT}").to_dict()}
+        # Counted under one name: a client's made-up event names must not grow the metrics without end.
+        return _error("unknown", PhotoTipsError("unknown_event", f"unknown event {str(event)[:40]!r}; {EMIT}"))
 
     def _calling_seller(payload, event: str, fields: set[str]):
         """The calling seller (token checked), once their event's object has only known fields; else an error."""
@@ -233,6 +253,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             try:
                 result = svc.full(checked, req)
             except PhotoTipsError as exc:
+                ERRORS.labels("live", exc.code).inc()
                 socketio.emit("score", {**ids, "error": exc.to_dict()}, to=listing_key)
                 return
             svc.refile_photo(listing_key, ids["photo_id"], result, checked, req.locale)
@@ -241,6 +262,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         try:
             ranking = svc.listing_ranking(listing_key, req.locale)
         except PhotoTipsError as exc:
+            ERRORS.labels("live", exc.code).inc()
             socketio.emit("hero", {"listing_id": ids["listing_id"], "error": exc.to_dict()}, to=listing_key)
             return
         socketio.emit("hero", {"listing_id": ids["listing_id"], **ranking}, to=listing_key)

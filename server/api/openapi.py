@@ -248,6 +248,13 @@ def openapi_spec() -> dict:
                                   "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
             "/healthz": {"get": {"summary": "Liveness and the scorer chain", "responses": {"200": {
                 "description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/metrics": {"get": {
+                "summary": "This process's counts for Prometheus: requests, live events, errors, scorers, the "
+                           "worker pool (metrics or admin role)",
+                "security": _APP,
+                "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {
+                    "schema": {"type": "string"}}}}} | _errors(400, 401, 403),
+            }},
         },
         "components": {
             "schemas": {"Error": _ERROR, "Finding": _FINDING, "Tip": _TIP, "Score": _SCORE, "Hero": _HERO,

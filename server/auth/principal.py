@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import PhotoTipsError
 
-ROLES = ("app", "product", "admin")
+ROLES = ("app", "product", "metrics", "admin")
 DEV_CLIENT = "dev"
 
 
@@ -39,7 +39,7 @@ class Principal:
 
 # Open mode (no API key, loopback only): a developer's calls. Not admin: no page in the developer's browser
 # may choose a paid scorer (the command line still can).
-OPEN = Principal("open", DEV_CLIENT, frozenset({"app", "product"}))
+OPEN = Principal("open", DEV_CLIENT, frozenset({"app", "product", "metrics"}))
 
 
 def require(principal: Principal | None, *roles: str, seller: bool = False) -> Principal:

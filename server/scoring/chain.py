@@ -15,6 +15,7 @@ import threading
 import time
 
 from ..errors import PhotoTipsError
+from ..metrics import SKIPPED
 from .registry import Scorer, create_scorer
 from .result import ScoreRequest, ScoreResult
 
@@ -82,11 +83,11 @@ class ScorerChain:
             last = scorer.name == LAST_RESORT
             breaker = self.breakers[scorer.name]
             if not last and time.monotonic() >= request.deadline:
-                skipped.append({"scorer": scorer.name, "reason": "deadline passed"})
+                skipped.append(_skip(scorer.name, "deadline", "deadline passed"))
                 continue
             if not last and not breaker.allows():
-                skipped.append({"scorer": scorer.name,
-                                "reason": f"circuit open after repeated failures; retry in {breaker.retry_in:.0f} s"})
+                skipped.append(_skip(scorer.name, "circuit_open",
+                                     f"circuit open after repeated failures; retry in {breaker.retry_in:.0f} s"))
                 continue
             if last and last_resort is not None:
                 return dataclasses.replace(last_resort, skipped=skipped)
@@ -94,13 +95,18 @@ class ScorerChain:
                 result = scorer.score(photo, request)
             except PhotoTipsError as exc:
                 breaker.record(False)
-                skipped.append({"scorer": scorer.name, "reason": str(exc)})
+                skipped.append(_skip(scorer.name, "failed", str(exc)))
             except Exception as exc:  # a scorer's own failure must not fail the photo
                 log.exception("scorer %s failed", scorer.name)
                 breaker.record(False)
-                skipped.append({"scorer": scorer.name, "reason": f"{type(exc).__name__}: {exc}"})
+                skipped.append(_skip(scorer.name, "failed", f"{type(exc).__name__}: {exc}"))
             else:
                 breaker.record(True)
                 result.skipped = skipped
                 return result
         raise PhotoTipsError("no_scorer", "every scorer failed: " + "; ".join(s["reason"] for s in skipped), 503)
+
+
+def _skip(scorer: str, why: str, reason: str) -> dict:
+    SKIPPED.labels(scorer, why).inc()
+    return {"scorer": scorer, "reason": reason}

@@ -18,7 +18,7 @@ import requests
 import socketio
 from sqlalchemy import create_engine, select
 
-from keyed import SECRET, jpeg, keyed  # noqa: F401 - fixture
+from keyed import SECRET, add_key, jpeg, keyed  # noqa: F401 - fixture
 from pg import postgres_url  # noqa: F401 - fixture
 from phototips.storage.tables import events
 from test_live import Seller
@@ -90,6 +90,18 @@ def test_experiment_reports_need_the_product_role(keyed):
         assert requests.get(keyed.url + path, headers=keyed.auth("shop"), timeout=10).status_code == 403
         assert requests.get(keyed.url + path, headers=keyed.seller("s"), timeout=10).status_code == 403
         assert requests.get(keyed.url + path, headers=keyed.auth("product"), timeout=30).status_code == 200
+
+
+def test_metrics_need_the_metrics_or_admin_role_and_that_role_alone_scores_nothing(keyed):
+    assert requests.get(keyed.url + "/metrics", timeout=10).status_code == 401
+    for who in ("shop", "product"):
+        assert requests.get(keyed.url + "/metrics", headers=keyed.auth(who), timeout=10).status_code == 403
+    assert requests.get(keyed.url + "/metrics", headers=keyed.seller("s"), timeout=10).status_code == 403
+    assert "phototips_http_requests_total" in requests.get(keyed.url + "/metrics", headers=keyed.auth("admin"),
+                                                           timeout=10).text
+    scraper = {"Authorization": "Bearer " + add_key(keyed.env, "prometheus", "metrics")}
+    assert requests.get(keyed.url + "/metrics", headers=scraper, timeout=10).status_code == 200
+    assert score(keyed.url, scraper).status_code == 403
 
 
 def test_a_listing_cannot_be_joined_read_or_filled_by_another_seller(keyed, photo_files):
