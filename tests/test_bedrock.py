@@ -5,6 +5,7 @@ import time
 
 import pytest
 from PIL import Image
+from prometheus_client import REGISTRY
 
 from fake_bedrock import FakeBedrock
 from phototips.config import load_settings
@@ -106,11 +107,17 @@ def test_circuit_breaker_skips_a_failing_scorer_then_probes_again(fake, photo):
     fake.script = [("error", 400, "ValidationException", "bad")]
     s = settings(scorers="bedrock", breaker_failures=2, breaker_cooldown_s=0.5)
     chain = ScorerChain.from_names(s.scorers, s)
+
+    def skips(reason):  # what /metrics reports: the operator's alert on a failing model
+        return REGISTRY.get_sample_value("phototips_scorer_skipped_total", {"scorer": "bedrock", "reason": reason}) or 0
+
+    failed, opened = skips("failed"), skips("circuit_open")
     for _ in range(2):
         assert chain.score(photo, ScoreRequest()).scorer == "photo-check"
     sent = len(fake.requests)
     skipped = chain.score(photo, ScoreRequest()).skipped
     assert "circuit open" in skipped[0]["reason"] and len(fake.requests) == sent
+    assert (skips("failed") - failed, skips("circuit_open") - opened) == (2, 1)
     fake.script = [("ok", '{"score": 4, "justification": "Good."}')]
     time.sleep(0.6)
     assert chain.score(photo, ScoreRequest()).scorer == "bedrock"
