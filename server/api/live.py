@@ -78,6 +78,12 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             _count("connect", exc.code)
             # The client's connect_error gets {message, data: {code, message, retryable}}.
             raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
+        except Exception:
+            # Refused with a reason: an exception of any other kind left the client waiting for its time-out.
+            log.exception("live connection not checked")
+            exc = PhotoTipsError("internal_error", "the server failed to check this connection; retry", 500)
+            _count("connect", exc.code)
+            raise ConnectionRefusedError(exc.message, exc.to_dict()) from None
         with lock:
             callers[request.sid] = token
         _count("connect")
@@ -102,7 +108,7 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             return _error(event, exc)
         except Exception:
             log.exception("%s event failed", event)
-            return _error(event, PhotoTipsError("internal_error", "the server failed on this photo", 500))
+            return _error(event, PhotoTipsError("internal_error", "the server failed on this event", 500))
         _count(event)
         return answer
 
@@ -133,9 +139,11 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
             raise PhotoTipsError("unauthorized", "live photos need a seller token in the connection's auth", 401)
         try:
             who = svc.gate.principal(token)
-        except PhotoTipsError:
-            # The connection lasts no longer than its token and its key: answer, then close it (after the ack).
-            socketio.start_background_task(_close_later, request.sid)
+        except PhotoTipsError as exc:
+            # The connection lasts no longer than its token and its key: answer, then close it (after the ack);
+            # not when the key store is down (retryable), which says nothing against the token.
+            if not exc.retryable:
+                socketio.start_background_task(_close_later, request.sid)
             raise
         if duplicate_key(payload):
             raise PhotoTipsError("duplicate_field", f"the field {duplicate_key(payload)!r} appears twice", 400)
@@ -231,7 +239,9 @@ def register_live(socketio: SocketIO, svc: PhotoService, limits: RateLimits) -> 
         for i, (sid, token) in enumerate(held):
             try:
                 svc.gate.principal(token, active)
-            except PhotoTipsError:
+            except PhotoTipsError as exc:
+                if exc.retryable:  # the key store is down: nothing says the token is bad, keep the seller
+                    continue
                 try:
                     socketio.server.disconnect(sid)
                 except Exception:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import threading
@@ -22,11 +23,14 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import PhotoTipsError
 from ..storage.events import utcnow
 from ..storage.tables import api_keys
 from .principal import ROLES, Principal
+
+log = logging.getLogger(__name__)
 
 PREFIX = "ptk_"
 _KEY = re.compile(r"^ptk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -109,8 +113,13 @@ class KeyStore:
             if hit is not None:
                 self._cache.move_to_end(key_id)
         if hit is None or hit[0] < now:
-            with self.engine.connect() as conn:
-                row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+            try:
+                with self.engine.connect() as conn:
+                    row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+            except SQLAlchemyError as exc:
+                # A caller whose key cannot be read is neither let in nor told their key is wrong: retry later.
+                log.warning("API key %s not checked, the database failed: %s", key_id, type(exc).__name__)
+                raise PhotoTipsError("storage_unavailable", "the credential could not be checked; retry", 503) from None
             entry = None
             if row is not None and row["revoked_at"] is None:
                 entry = (row["secret_sha256"], Principal("key", row["client"], frozenset(row["roles"].split(",")),

@@ -555,6 +555,51 @@ def test_rate_limits_survive_a_redis_outage(tmp_path):
         k.srv.stop()
 
 
+def test_a_database_outage_answers_503_and_keeps_live_sellers_connected(postgres_url, tmp_path):  # noqa: F811
+    # Found by an operator's review: with PostgreSQL gone, a key's check raised the driver's error, so sign-in was
+    # 500 internal_error and a new live connection waited 20 s for an answer that never came.
+    from sqlalchemy.engine import make_url
+
+    from keyed import start_keyed
+    from tcp_proxy import CuttableProxy
+
+    name = f"outage_{uuid.uuid4().hex[:8]}"
+    with create_engine(postgres_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    real = make_url(postgres_url).set(database=name)
+    proxy = CuttableProxy((real.host, real.port))
+    k = start_keyed(tmp_path, real.set(port=proxy.port).render_as_string(hide_password=False))
+    try:
+        phone = k.seller("outage")  # KEY_CACHE_S=0: every call reads its key
+        staying = Seller(k.url, token=phone["Authorization"].split()[1])
+        proxy.cut()
+        r = requests.post(k.url + "/v1/tokens", json={"seller_id": "x"}, headers=k.auth("shop"), timeout=30)
+        assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["retryable"]) == \
+            (503, "storage_unavailable", True)
+        assert requests.get(k.url + "/v1/listings/L/hero", headers=phone, timeout=30).status_code == 503
+        refused = socketio.Client()
+        reasons = []
+        refused.on("connect_error", reasons.append)
+        started = time.monotonic()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            refused.connect(k.url, transports=["websocket"], wait_timeout=15,
+                            auth={"token": phone["Authorization"].split()[1]})
+        assert reasons and reasons[0]["data"]["code"] == "storage_unavailable" and reasons[0]["data"]["retryable"]
+        assert time.monotonic() - started < 10
+        ack = staying.send(listing_id="L", image=jpeg(200))
+        assert ack["error"]["code"] == "storage_unavailable"
+        time.sleep(6)  # past a sweep of live connections (every 5 s at KEY_CACHE_S=0): no key said bad, none ended
+        assert staying.sio.connected
+        proxy.mend()
+        r = requests.post(k.url + "/v1/tokens", json={"seller_id": "x"}, headers=k.auth("shop"), timeout=30)
+        assert r.status_code == 200, r.text
+        assert "photo_id" in staying.send(listing_id="L", image=jpeg(200))
+        assert k.srv.alive()
+    finally:
+        proxy.cut()
+        k.srv.stop()
+
+
 def test_the_cache_of_checked_keys_is_bounded(tmp_path):
     from phototips.auth.keys import KeyStore
     from phototips.errors import PhotoTipsError
