@@ -42,6 +42,12 @@ def test_compose_has_the_topology_and_runs_real_commands():
     parser.parse_args(["model-server", "--port", "8100"])
     site = services["nginx"]["volumes"][0].split(":")[0]
     assert (ROOT / site).is_file()
+    # An operator's review: `up` before any key left every replica stopped for good (open mode binds loopback
+    # only). The documented order adds the key first, and what stops is started again.
+    for text in ((ROOT / "compose.yaml").read_text(), (ROOT / "docs" / "deploy.md").read_text()):
+        assert text.index("keys add my-app") < text.index("up -d"), "the first key must come before `up`"
+    assert all(services[name].get("restart") == "unless-stopped" for name in ("web", "model", "nginx", "redis", "postgres"))
+    assert "restart" not in services["migrate"]
     for src in re.findall(r"^COPY (\S+) ", (ROOT / "Dockerfile").read_text(), re.M):
         assert (ROOT / src).exists(), src
 

@@ -208,6 +208,8 @@ def healthz():
 def dev_token():
     """Open mode only (no API key configured, loopback): a seller token for the demo page."""
     strict_query()  # a route of the app's own, not of the blueprint
+    if not service().gate.open:  # a key was added since the start
+        raise PhotoTipsError("not_found", "no development tokens: this server has API keys", 404)
     seller = text("seller", request.args.get("seller")) or "demo-" + secrets.token_hex(4)
     token, expires = service().gate.tokens.issue("dev", seller)
     return jsonify({"token": token, "seller_id": seller, "expires_at": expires})

@@ -3,19 +3,24 @@
 Open mode: with no API key in the store the service runs for local development,
 bound to a loopback address only (checked at start-up), and a caller without a
 credential gets every role. Seller tokens are then signed with a key made at
-start-up, valid for this process only.
+start-up, valid for this process only. Open mode ends, without a restart, once a
+key is added (read again every KEY_CACHE_S).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
+import time
 
 from ..config import MIN_SECRET
 from ..errors import PhotoTipsError
 from .keys import PREFIX, KeyStore
 from .principal import OPEN, Principal
 from .tokens import TokenIssuer
+
+log = logging.getLogger(__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -30,14 +35,33 @@ def is_loopback(host: str) -> bool:
 class Gate:
     def __init__(self, keys: KeyStore, settings):
         self.keys = keys
-        self.open = keys.active_count() == 0
+        self._open = keys.active_count() == 0
+        self._looked = time.monotonic()
+        self._look_every_s = max(1.0, settings.key_cache_s)
         secret = settings.token_secret
-        if self.open:
+        if self._open:
             secret = secret or secrets.token_urlsafe(32)
         elif len(secret) < MIN_SECRET:
             raise PhotoTipsError("bad_config", f"API keys are configured: set PHOTOTIPS_TOKEN_SECRET to a random "
                                                f"string of at least {MIN_SECRET} characters, the same in every process")
         self.tokens = TokenIssuer(secret, settings.token_ttl_s, settings.token_max_ttl_s)
+
+    @property
+    def open(self) -> bool:
+        """No API key yet. Once one is added (`phototips keys add`), callers need a credential from the next look
+        on: an operator who adds the first key to a running development server is not left with it open."""
+        if self._open and time.monotonic() - self._looked >= self._look_every_s:
+            self._looked = time.monotonic()
+            try:
+                found = self.keys.active_count() > 0
+            except Exception:  # the store is unreachable: still loopback only, look again next time
+                log.exception("could not look for API keys")
+                found = False
+            if found:
+                self._open = False
+                log.warning("an API key was added: open mode has ended, every call now needs a key or a seller "
+                            "token (restart with PHOTOTIPS_TOKEN_SECRET set for tokens that other processes accept)")
+        return self._open
 
     def check_bind(self, host: str) -> None:
         if self.open and not is_loopback(host):
@@ -54,6 +78,9 @@ class Gate:
             return self.keys.check(credential)
         who = self.tokens.check(credential)
         if not self.open and not self._key_active(who.key_id, active):
+            if who.key_id is None:
+                raise PhotoTipsError("unauthorized", "this seller token is a development server's, from before API "
+                                                     "keys were added: get one from POST /v1/tokens", 401)
             raise PhotoTipsError("unauthorized", "the key that issued this seller token was revoked", 401)
         return who
 

@@ -324,6 +324,30 @@ def test_without_keys_the_server_runs_open_on_loopback_only(tmp_path):
         srv.stop()
 
 
+def test_open_mode_ends_once_a_key_is_added_without_a_restart(tmp_path):
+    # An operator's review: a key added to a running development server left it open (decided at start-up).
+    import os
+
+    from conftest import ServerProcess
+
+    db = f"sqlite:///{tmp_path / 'late.db'}"
+    srv = ServerProcess({"PHOTOTIPS_DATABASE_URL": db, "PHOTOTIPS_KEY_CACHE_S": "1", "PHOTOTIPS_TOKEN_SECRET": SECRET},
+                        tmp_path)
+    try:
+        dev = requests.get(srv.url + "/dev/token", params={"seller": "me"}, timeout=10).json()["token"]
+        assert score(srv.url, {}).status_code == 200
+        key = add_key({**os.environ, "PHOTOTIPS_DATABASE_URL": db, "PHOTOTIPS_TOKEN_SECRET": SECRET}, "late", "app")
+        time.sleep(1.5)
+        assert score(srv.url, {}).status_code == 401
+        assert requests.get(srv.url + "/dev/token", timeout=10).status_code == 404
+        r = score(srv.url, {"Authorization": "Bearer " + dev})
+        assert r.status_code == 401 and "development server" in r.json()["error"]["message"]
+        assert score(srv.url, {"Authorization": "Bearer " + key}).status_code == 200
+        assert "open mode has ended" in srv.log.read_text()
+    finally:
+        srv.stop()
+
+
 def test_with_keys_there_is_no_development_route(keyed):
     assert requests.get(keyed.url + "/dev/token", timeout=10).status_code == 404
     assert score(keyed.url, {}).status_code == 401
