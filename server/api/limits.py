@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 # The code of a request whose count alone is over a limit (413, as for a request over a size limit).
 TOO_MANY = {"uploads": "too_many_photos", "events": "too_many_events"}
+# A rate check is one round trip to Redis: a Redis that stops answering costs each request this long at most, and
+# once it has failed, requests count in this process for a while before Redis is tried again (a Redis host that
+# accepts connections and never answers had added 10 s to every request).
+SHARED_TIMEOUT_S = 1.0
+SHARED_RETRY_S = 15.0
 
 
 class RateLimited(PhotoTipsError):
@@ -39,9 +44,13 @@ class RateLimits:
     def __init__(self, app: Flask, settings):
         self.limiter = Limiter(key_func=lambda: request.remote_addr or "?", app=app,
                                storage_uri=settings.redis_url or "memory://", strategy="moving-window",
-                               key_prefix="phototips", in_memory_fallback_enabled=bool(settings.redis_url))
+                               key_prefix="phototips", in_memory_fallback_enabled=bool(settings.redis_url),
+                               storage_options={"socket_timeout": SHARED_TIMEOUT_S,
+                                                "socket_connect_timeout": SHARED_TIMEOUT_S}
+                               if settings.redis_url else {})
         # While the shared storage (Redis) is unreachable, each process counts on its own rather than failing.
         self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._shared_down_until = 0.0
         self.rules = {
             "uploads": (parse_many(settings.rate_uploads), parse_many(settings.rate_uploads_client)),
             "events": (parse_many(settings.rate_events), ()),
@@ -59,12 +68,17 @@ class RateLimits:
                 raise PhotoTipsError(TOO_MANY[what], f"{cost} {what} in one request are more than the limit "
                                                      f"({item}) allows; send fewer", 413)
         for item, who in checks:
+            if time.monotonic() < self._shared_down_until:
+                self._hit(self.fallback, item, what, who, cost)
+                continue
             try:
                 self._hit(self.limiter.limiter, item, what, who, cost)
             except RateLimited:
                 raise
             except Exception as exc:  # the shared storage is down: count here, keep serving
-                log.warning("rate-limit storage unavailable (%s); counting in this process", exc)
+                self._shared_down_until = time.monotonic() + SHARED_RETRY_S
+                log.warning("rate-limit storage unavailable (%s); counting in this process for %g s", exc,
+                            SHARED_RETRY_S)
                 self._hit(self.fallback, item, what, who, cost)
 
     def uploads(self, principal: Principal):

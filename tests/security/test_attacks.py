@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, select
 
 from keyed import SECRET, add_key, jpeg, keyed  # noqa: F401 - fixture
 from pg import postgres_url  # noqa: F401 - fixture
+from phototips.errors import PhotoTipsError
 from phototips.storage.tables import events
 from test_live import Seller
 import photos
@@ -622,6 +623,37 @@ def test_a_database_outage_answers_503_and_keeps_live_sellers_connected(postgres
     finally:
         proxy.cut()
         k.srv.stop()
+
+
+def test_a_redis_that_never_answers_costs_one_short_wait_not_every_request():
+    # An operator's review: a Redis host that accepts connections and never answers added 5-10 s to every request.
+    import socket
+
+    from flask import Flask
+
+    from phototips.api.limits import SHARED_TIMEOUT_S, RateLimits
+    from phototips.auth.principal import Principal
+    from phototips.config import load_settings
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        limits = RateLimits(Flask(__name__), load_settings(
+            {}, redis_url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0", rate_uploads="3/minute"))
+        phone = Principal("seller", "shop", seller="s1", key_id="k")
+        waits = []
+        for _ in range(3):
+            started = time.monotonic()
+            limits.check("uploads", phone)
+            waits.append(time.monotonic() - started)
+        assert waits[0] < 3 * SHARED_TIMEOUT_S + 1 and max(waits[1:]) < 0.2, waits
+        # Still counted, in this process: the fourth upload of the minute is refused.
+        with pytest.raises(PhotoTipsError) as exc:
+            limits.check("uploads", phone)
+        assert exc.value.code == "rate_limited"
+    finally:
+        silent.close()
 
 
 def test_the_cache_of_checked_keys_is_bounded(tmp_path):
