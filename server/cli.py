@@ -206,16 +206,15 @@ def _hero(svc, args) -> int:
 
 def _keys(settings, args) -> int:
     from .auth.keys import KeyStore
-    from .storage.db import make_engine, migrate
+    from .storage.db import open_database, where
 
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = open_database(settings.database_url, settings.migrate_on_start)
     keys = KeyStore(engine)
     if args.action == "add":
         if not args.name:
             raise PhotoTipsError("bad_arguments", f"keys add NAME [--roles {','.join(ROLES)}]")
         key, info = keys.add(args.name, [r.strip() for r in args.roles.split(",") if r.strip()])
-        print(f"{key}\n  id {info.key_id}, client {info.client}, roles {', '.join(info.roles)} — "
+        print(f"{key}\n  id {info.key_id}, client {info.client}, roles {', '.join(info.roles)}, in {where(engine)} — "
               "shown once: store it in the client's secret store", flush=True)
     elif args.action == "list":
         for k in keys.list():
@@ -226,17 +225,17 @@ def _keys(settings, args) -> int:
             raise PhotoTipsError("bad_arguments", "keys revoke KEY_ID (see `phototips keys list`)")
         if not keys.revoke(args.name):
             raise PhotoTipsError("unknown_key", f"no active key {args.name!r}")
-        print(f"revoked {args.name}; every server stops accepting it within {settings.key_cache_s:g} s")
+        print(f"revoked {args.name} in {where(engine)}; every server stops accepting it within its "
+              f"PHOTOTIPS_KEY_CACHE_S (here {settings.key_cache_s:g} s)")
     return 0
 
 
 def _db(settings, args) -> int:
-    from .storage.db import current_revision, make_engine, migrate
+    from .storage.db import current_revision, open_database, where
 
-    engine = make_engine(settings.database_url)
-    if args.action == "upgrade":
-        migrate(engine)
-    print(f"{engine.url.render_as_string(hide_password=True)}: revision {current_revision(engine)}")
+    upgrade = args.action == "upgrade"
+    engine = open_database(settings.database_url, migrate_now=upgrade, check_schema=False)
+    print(f"{where(engine)}: revision {current_revision(engine)}")
     return 0
 
 
@@ -257,9 +256,12 @@ def _experiments(svc, args) -> int:
         return 0
     print(f"{rep['experiment']}: {rep['verdict']}")
     metrics = list(rep["variants"][0]["rates"])
-    print("variant".ljust(12) + "sellers".rjust(9) + "".join(m.rjust(11) for m in metrics) + "  score Δ")
+    # Each column as wide as its name (hero_changed is 12): a name of 11 or more ran into the next.
+    width = {m: max(10, len(m)) + 1 for m in metrics}
+    print("variant".ljust(12) + "sellers".rjust(9) + "".join(m.rjust(width[m]) for m in metrics) + "  score Δ")
     for v in rep["variants"]:
-        rates = "".join((f"{v['rates'][m]:.1%}" if v["rates"][m] is not None else "—").rjust(11) for m in metrics)
+        rates = "".join((f"{v['rates'][m]:.1%}" if v["rates"][m] is not None else "—").rjust(width[m])
+                        for m in metrics)
         delta = f"{v['mean_score_change']:+.2f}" if v["mean_score_change"] is not None else "—"
         print(f"{v['variant'][:12]:12}{v['sellers']:9d}{rates}  {delta}")
         for m, d in (v.get("vs_control") or {}).items():

@@ -283,10 +283,16 @@ def _tips_locales(path: str) -> tuple[str, ...] | None:
     return tuple(str(x) for x in locales) if isinstance(locales, list) else None
 
 
+def _resembles(name: str, fields, prefix: str) -> str:
+    """The setting a misspelt name most resembles, written as it would be (`prefix`: the environment's)."""
+    near = difflib.get_close_matches(name.lower(), list(fields), n=1, cutoff=0.8)
+    if not near:
+        return "docs/configuration.md lists the settings"
+    return f"did you mean {prefix}{near[0].upper()}?" if prefix else f"did you mean {near[0]!r}?"
+
+
 def _unknown_variable(key: str, fields) -> str:
-    near = difflib.get_close_matches(key[len(ENV_PREFIX):].lower(), list(fields), n=1, cutoff=0.8)
-    hint = f"did you mean {ENV_PREFIX}{near[0].upper()}?" if near else "docs/configuration.md lists the settings"
-    return f"{key} is not a setting ({hint})"
+    return f"{key} is not a setting ({_resembles(key[len(ENV_PREFIX):], fields, ENV_PREFIX)})"
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -306,7 +312,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
             raise PhotoTipsError("bad_config", f"{ENV_PREFIX}CONFIG={config_file}: {exc}") from exc
         for key, value in data.items():
             if key not in fields:
-                problems.append(f"{config_file}: unknown setting {key!r}")
+                problems.append(f"{config_file}: unknown setting {key!r} ({_resembles(key, fields, '')})")
             else:
                 raw[key] = value
     if env is not os.environ:

@@ -28,7 +28,7 @@ from .photocheck.judge import load_judgement
 from .scoring.chain import LAST_RESORT, ScorerChain
 from .scoring.registry import create_scorer
 from .scoring.result import ScoreRequest, ScoreResult
-from .storage.db import make_engine, migrate
+from .storage.db import open_database
 from .storage.events import EventStore
 from .storage.owners import ListingOwners
 from .tips.catalog import load_catalog
@@ -78,10 +78,7 @@ class PhotoService:
     # -- event store (opened on first use: scoring files from the CLI never needs it) ----
     @cached_property
     def engine(self):
-        engine = make_engine(self.settings.database_url)
-        if self.settings.migrate_on_start:
-            migrate(engine)
-        return engine
+        return open_database(self.settings.database_url, self.settings.migrate_on_start)
 
     @cached_property
     def events(self) -> EventStore:

@@ -103,7 +103,7 @@ def test_access_denied_is_not_retried(fake, photo):
     assert len(fake.requests) == 1
 
 
-def test_circuit_breaker_skips_a_failing_scorer_then_probes_again(fake, photo):
+def test_circuit_breaker_skips_a_failing_scorer_then_probes_again(fake, photo, caplog):
     fake.script = [("error", 400, "ValidationException", "bad")]
     s = settings(scorers="bedrock", breaker_failures=2, breaker_cooldown_s=0.5)
     chain = ScorerChain.from_names(s.scorers, s)
@@ -118,6 +118,9 @@ def test_circuit_breaker_skips_a_failing_scorer_then_probes_again(fake, photo):
     skipped = chain.score(photo, ScoreRequest()).skipped
     assert "circuit open" in skipped[0]["reason"] and len(fake.requests) == sent
     assert (skips("failed") - failed, skips("circuit_open") - opened) == (2, 1)
+    # The operator hears of it: a line a failure, none while the circuit is open.
+    said = [r.getMessage() for r in caplog.records if r.name == "phototips.scoring.chain"]
+    assert len(said) == 2 and all("scorer bedrock failed" in m and "ValidationException" in m for m in said), said
     fake.script = [("ok", '{"score": 4, "justification": "Good."}')]
     time.sleep(0.6)
     assert chain.score(photo, ScoreRequest()).scorer == "bedrock"

@@ -223,6 +223,40 @@ def test_cli_scores_json_lines_and_exits_nonzero_after_a_failure(photo_files, tm
         assert {"score", "rating", "aspects", "tips", "justification", "scorer"} <= set(line)
 
 
+def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path):
+    # An operator's review: an unreachable database, or one never migrated, printed the driver's traceback.
+    def keys_list(**env):
+        return subprocess.run([sys.executable, "-m", "phototips", "keys", "list"], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, **env})
+
+    out = keys_list(PHOTOTIPS_DATABASE_URL="postgresql+psycopg://postgres:hunter2@127.0.0.1:1/nowhere")
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "the database at postgresql+psycopg://postgres:***@127.0.0.1:1/nowhere cannot be used" in out.stderr
+    assert "hunter2" not in out.stderr
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    out = keys_list(PHOTOTIPS_DATABASE_URL=empty, PHOTOTIPS_MIGRATE_ON_START="0")
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "not at this version's schema (revision None): run `phototips db upgrade`" in out.stderr
+    # Migrating is the server's and `db upgrade`'s to do: with MIGRATE_ON_START=0 `keys` left the schema alone.
+    db = subprocess.run([sys.executable, "-m", "phototips", "db", "current"], capture_output=True, text=True,
+                        timeout=60, env={**os.environ, "PHOTOTIPS_DATABASE_URL": empty})
+    assert db.returncode == 0 and db.stdout.strip().endswith("revision None"), db.stdout + db.stderr
+    added = subprocess.run([sys.executable, "-m", "phototips", "keys", "add", "shop"], capture_output=True, text=True,
+                           timeout=60, env={**os.environ, "PHOTOTIPS_DATABASE_URL": empty})
+    assert added.returncode == 0 and f"in {empty}" in added.stdout  # which database got the key
+
+
+def test_cli_experiment_report_columns_stand_apart(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "phototips", "experiments", "report", "dark-photos-2026-12"],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PHOTOTIPS_DATABASE_URL": f"sqlite:///{tmp_path / 'exp.db'}"})
+    assert out.returncode == 0, out.stderr
+    header = out.stdout.splitlines()[1].split()
+    # A review found "hero_kepthero_changed": each outcome its own column, as many values as names under it.
+    assert {"hero_kept", "hero_changed", "retake"} <= set(header)
+    assert all(len(line.split()) == len(header) - 1 for line in out.stdout.splitlines()[2:4])  # "score Δ": two words
+
+
 def test_cli_hero_json(photo_files):
     paths = [str(photo_files[n]) for n in ("coffee", "astronaut")]
     run = subprocess.run([sys.executable, "-m", "phototips", "hero", *paths, "--json"],

@@ -292,7 +292,7 @@ def test_a_setting_name_passed_as_an_environment_key_is_refused_not_ignored():
     assert load_settings({"PHOTOTIPS_CPU_WORKERS": "0"}).cpu_workers == 0
 
 
-def test_a_misspelt_variable_is_refused_with_the_setting_it_resembles():
+def test_a_misspelt_variable_is_refused_with_the_setting_it_resembles(tmp_path):
     # It was ignored, leaving the default in force: a deployment limiting uploads to 5 would have allowed 30.
     with pytest.raises(PhotoTipsError) as exc:
         load_settings({"PHOTOTIPS_RATE_UPLOAD": "5/minute", "PHOTOTIPS_CPU_WORKER": "2", "PHOTOTIPS_COLOUR": "red"})
@@ -300,6 +300,10 @@ def test_a_misspelt_variable_is_refused_with_the_setting_it_resembles():
                  "PHOTOTIPS_CPU_WORKER is not a setting (did you mean PHOTOTIPS_CPU_WORKERS?)",
                  "PHOTOTIPS_COLOUR is not a setting (docs/configuration.md lists the settings)"):
         assert said in exc.value.message
+    cfg = tmp_path / "phototips.toml"
+    cfg.write_text('rate_upload = "5/minute"\n')
+    with pytest.raises(PhotoTipsError, match="unknown setting 'rate_upload' \\(did you mean 'rate_uploads'\\?\\)"):
+        load_settings({"PHOTOTIPS_CONFIG": str(cfg)})
     # The project's own tools' variables are not settings, and are let be; the ones beside them are still read.
     tools = {"PHOTOTIPS_" + name: "1" for name in NOT_SETTINGS if name != "CONFIG"}
     assert load_settings({**tools, "PHOTOTIPS_PORT": "9001"}).port == 9001

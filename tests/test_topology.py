@@ -88,6 +88,21 @@ class Nginx:
         self.proc.wait(10)
 
 
+def test_nginx_answers_its_own_refusals_as_json_like_the_api(tmp_path):
+    # An operator's review: nginx's 413 and 502 came back as its HTML pages, where docs/api.md says JSON.
+    proxy = Nginx(tmp_path, [f"127.0.0.1:{free_port()}"])  # nothing listens there
+    try:
+        down = requests.get(proxy.url + "/healthz", timeout=10)
+        assert down.status_code == 502 and down.headers["Content-Type"].startswith("application/json")
+        assert down.json()["error"] == {"code": "upstream_unavailable", "retryable": True,
+                                        "message": "no server process could be reached; retry"}
+        big = requests.post(proxy.url + "/v1/score", files={"photo": ("p.jpg", bytes(22 * 1024 * 1024))}, timeout=30)
+        assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
+        assert big.json()["error"]["retryable"] is False
+    finally:
+        proxy.stop()
+
+
 def kill_machine(srv: ServerProcess) -> None:
     """SIGKILL the server and every process it started, at once: no handler runs, no connection is closed."""
     root = psutil.Process(srv.proc.pid)

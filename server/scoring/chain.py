@@ -94,6 +94,9 @@ class ScorerChain:
             try:
                 result = scorer.score(photo, request)
             except PhotoTipsError as exc:
+                # Logged (the breaker bounds it to a few lines a cool-down): a misconfigured model server, a wrong
+                # token say, was otherwise seen only in each answer's `skipped`.
+                log.warning("scorer %s failed, the next one answers: %s", scorer.name, exc)
                 breaker.record(False)
                 skipped.append(_skip(scorer.name, "failed", str(exc)))
             except Exception as exc:  # a scorer's own failure must not fail the photo

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import PhotoTipsError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,10 +62,7 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine):
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg = alembic_config_for_scripts()
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg
 
@@ -81,3 +81,42 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config_for_scripts()).get_current_head()
+
+
+def alembic_config_for_scripts():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def where(engine: Engine) -> str:
+    """The database's URL without its password: what messages and the CLI name."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def open_database(url: str, migrate_now: bool = True, check_schema: bool = True) -> Engine:
+    """The engine, its schema brought up to date (or, without `migrate_now`, checked to be, unless not
+    `check_schema`: the database only reached). A database that cannot be used stops a start or a command with
+    one line saying which and why, not the driver's traceback."""
+    engine = make_engine(url)
+    try:
+        if migrate_now:
+            migrate(engine)
+        else:
+            revision = current_revision(engine)
+            if check_schema and revision != head_revision():
+                raise PhotoTipsError("bad_config", f"the database at {where(engine)} is not at this version's schema "
+                                                   f"(revision {revision}): run `phototips db upgrade`")
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        raise PhotoTipsError("storage_unavailable", f"the database at {where(engine)} cannot be used: {reason}",
+                             503) from None
+    return engine
