@@ -349,6 +349,8 @@ def _eval(settings, args) -> int:
     from .study.ratings import read_ratings
     from .study.split import stratified_split
 
+    if args.bootstrap < 100:
+        raise PhotoTipsError("bad_arguments", f"--bootstrap must be at least 100 resamples, got {args.bootstrap}")
     rated = read_ratings(args.ratings)
     if args.split != "all":
         train, test = stratified_split(rated, seed=args.seed)

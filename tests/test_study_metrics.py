@@ -56,6 +56,23 @@ def test_bad_ratings_are_refused_with_the_line(tmp_path, rows, message):
     assert message in exc.value.message
 
 
+def test_ratings_files_as_spreadsheets_save_them_are_read_or_refused_in_words(tmp_path):
+    # A review: a byte-order mark hid the first column, a short row or a Windows file was a traceback.
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("image,rater,score\r\na.jpg,r1,4\r\n".encode("utf-8-sig"))
+    assert [r.majority for r in read_ratings(bom)] == [4]
+    for name, data, said in (
+            ("short.csv", b"image,rater,score\na.jpg,r1\n", "short.csv:2: score '' is not a whole number"),
+            ("latin.csv", "image,rater,score\nä.jpg,r1,4\n".encode("cp1252"), "is not UTF-8 text"),
+            ("semi.csv", b"image;rater;score\na.jpg;r1;4\n", "separated by ';'"),
+            ("gone.csv", b"image,rater,score\na.jpg,r1,4\nnone.jpg,r1,3\n", "gone.csv:3: unknown image none.jpg")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(PhotoTipsError) as exc:
+            read_ratings(tmp_path / name)
+        assert said in exc.value.message, exc.value.message
+
+
 def test_metrics_match_hand_computed_values():
     human = [1, 2, 3, 4, 5, 3, 4, 2, 5, 1]
     score = [1.2, 2.4, 3.0, 3.6, 4.4, 3.2, 4.1, 2.9, 4.6, 2.0]
@@ -186,6 +203,21 @@ def test_split_is_seeded_stratified_and_60_40():
     assert not {r.image for r in train} & {r.image for r in test}
 
 
+def test_a_group_stays_on_one_side_of_the_split():
+    # A review: a quarter of the synthetic copies are left undegraded, the very source photo; split photo by photo,
+    # 33 of the 96 test photos were copies of training photos, and the learned scorer's figures were inflated.
+    from phototips.study.ratings import Rated
+    from pathlib import Path
+
+    rng = np.random.default_rng(1)
+    rated = [Rated(f"s{g:02d}-{k:02d}", Path("x"), "bag", (int(rng.integers(1, 6)),), ("r",), f"s{g:02d}")
+             for g in range(20) for k in range(12)]
+    train, test = stratified_split(rated, seed=0)
+    assert not {r.group for r in train} & {r.group for r in test}
+    assert 0.3 < len(test) / len(rated) < 0.5
+    assert [r.image for r in stratified_split(rated, seed=0)[1]] == [r.image for r in test]
+
+
 def test_synthetic_set_is_labelled_and_matches_the_studys_spread(tmp_path):
     import subprocess
     import sys
@@ -199,6 +231,7 @@ def test_synthetic_set_is_labelled_and_matches_the_studys_spread(tmp_path):
     csv_path = tmp_path / "syn" / "ratings.csv"
     assert is_synthetic(csv_path) and "nothing about agreement with real buyers" in (tmp_path / "syn" / "SYNTHETIC.md").read_text()
     rated = read_ratings(csv_path)
+    assert {r.group for r in rated} == {r.image[len("images/"):].rsplit("-", 1)[0] for r in rated}  # its source
     per = ratings_per_image(rated)
     assert len(rated) == 120 and abs(per["mean"] - 9.5) < 1.0 and abs(per["sd"] - 3.8) < 1.0
     assert abs(human_ceiling(rated)["leave_one_out_agreement"] - 0.5426) < 0.06

@@ -67,6 +67,60 @@ def test_eval_resumes_after_an_interruption_and_writes_the_report(synthetic, tmp
         assert (out / png).stat().st_size > 5000
 
 
+FLAKY = {"down": True, "model": "model-a", "calls": 0}
+
+
+@register_scorer("flaky-test")
+def _flaky(settings):
+    from phototips.errors import PhotoTipsError
+
+    inner = create_scorer("photo-check-rules", settings)
+
+    class Flaky:
+        name = "flaky-test"
+        uses_prompts = False
+        model = FLAKY["model"]
+
+        def score(self, photo, request):
+            FLAKY["calls"] += 1
+            if FLAKY["down"]:
+                raise PhotoTipsError("scorer_unavailable", "endpoint down", 502)
+            return inner.score(photo, request)
+
+    return Flaky()
+
+
+def test_eval_asks_again_after_failures_keys_its_cache_by_model_and_refuses_a_wrong_name_first(synthetic, tmp_path):
+    # A review: failures were cached for ever, and another model behind the same name was served the first's answers.
+    from phototips.errors import PhotoTipsError
+
+    settings = load_settings({})
+    out = tmp_path / "eval"
+    photos = len(read_ratings(synthetic))
+    FLAKY.update(down=True, model="model-a", calls=0)
+    first = run_eval(synthetic, ["flaky-test"], ["generic"], out, settings, n_resamples=200, progress=False)
+    assert first["results"][0]["errors"] == photos
+    FLAKY.update(down=False, calls=0)
+    again = run_eval(synthetic, ["flaky-test"], ["generic"], out, settings, n_resamples=200, progress=False)
+    distinct = FLAKY["calls"]  # an undegraded copy is the same bytes as its source: asked once
+    assert again["results"][0]["errors"] == 0 and distinct == again["cache"]["computed"]
+    assert again["cache"]["from_cache"] == photos - distinct and distinct > photos / 2
+    FLAKY.update(calls=0)
+    run_eval(synthetic, ["flaky-test"], ["generic"], out, settings, n_resamples=200, progress=False)
+    assert FLAKY["calls"] == 0  # answered from the cache now
+    FLAKY.update(model="model-b")
+    run_eval(synthetic, ["flaky-test"], ["generic"], out, settings, n_resamples=200, progress=False)
+    assert FLAKY["calls"] == distinct  # another model: asked afresh
+    # A misspelt scorer is refused before any photo is scored, and a name given twice is scored once.
+    FLAKY.update(calls=0)
+    with pytest.raises(PhotoTipsError, match="photo-chek"):
+        run_eval(synthetic, ["flaky-test", "photo-chek"], ["generic"], tmp_path / "x", settings, progress=False)
+    assert FLAKY["calls"] == 0
+    twice = run_eval(synthetic, ["flaky-test", "flaky-test"], ["generic"], out, settings, n_resamples=200,
+                     progress=False)
+    assert [e["n"] for e in twice["results"]] == [photos]
+
+
 def test_learned_onnx_scorer_beats_the_untrained_photo_check_on_the_test_split(synthetic, tmp_path):
     rated = read_ratings(synthetic)
     train, test = stratified_split(rated, seed=0)

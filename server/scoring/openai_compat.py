@@ -30,6 +30,7 @@ class OpenAICompatScorer:
 
     def __init__(self, settings):
         self.settings = settings
+        self.model = settings.openai_model
         self.url = settings.openai_base_url.rstrip("/") + "/chat/completions"
         self.http = urllib3.PoolManager(maxsize=32)
 
@@ -38,7 +39,7 @@ class OpenAICompatScorer:
         system, user = prompt.render(request.item_type)
         image = base64.b64encode(jpeg_for_model(photo.pil, max_side=1280)).decode()
         body = {
-            "model": self.settings.openai_model,
+            "model": self.model,
             "temperature": 0,
             "max_tokens": 300,
             "messages": [

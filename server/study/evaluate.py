@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, select
 from tqdm import tqdm
 
 from ..errors import PhotoTipsError
@@ -88,25 +89,33 @@ def run_eval(ratings: str | Path, scorers: list[str], prompts: list[str], out: s
     rated = subset if subset is not None else read_ratings(ratings)
     for p in prompts:
         get_prompt(p)  # unknown prompt: fail before any work
+    scorers = list(dict.fromkeys(scorers))  # a name twice would count its photos twice
+    if not scorers:
+        raise PhotoTipsError("bad_arguments", "no scorer to evaluate: --scorers photo-check-rules,learned,...")
+    made = {name: _make(name, settings) for name in scorers}  # an unknown or unset scorer: before any work too
     engine = create_engine(f"sqlite:///{out / 'cache.db'}")
     _meta.create_all(engine)
     shas = {r.image: hashlib.sha256(r.path.read_bytes()).hexdigest() for r in rated}
     rows: list[Row] = []
     stats = {"computed": 0, "from_cache": 0}
-    for name in scorers:
-        scorer = create_scorer(name, settings)
-        model = getattr(scorer, "model", None) or name
+    for name, scorer in made.items():
+        # The model in the cache's key: another model behind the same scorer name is not served the first's answers.
+        model = getattr(scorer, "model", None) or getattr(scorer, "model_id", None) or name
         for prompt_id in (prompts if getattr(scorer, "uses_prompts", True) else [NO_PROMPT]):
             version = 0 if prompt_id == NO_PROMPT else get_prompt(prompt_id).version
             group = dict(scorer=name, model=str(model), prompt=prompt_id, prompt_version=version)
-            with engine.connect() as conn:
+            with engine.begin() as conn:
+                # A failure is not an answer: a rerun after an outage asks again (a cache of an earlier version
+                # may still hold failures).
+                conn.execute(delete(cache).filter_by(**group).where(cache.c.error != ""))
                 cached = {row["photo_sha"]: row for row in conn.execute(select(cache).filter_by(**group)).mappings()}
             for r in tqdm(rated, desc=f"{name} × {prompt_id}", disable=not progress, leave=False):
                 hit = cached.get(shas[r.image])
                 if hit is None:
                     hit = {**group, "photo_sha": shas[r.image], **_score_one(scorer, r, prompt_id, settings)}
-                    with engine.begin() as conn:  # committed one by one: an interruption keeps what is done
-                        conn.execute(insert_ignore(engine, cache, CACHE_KEY), hit)
+                    if not hit["error"]:
+                        with engine.begin() as conn:  # committed one by one: an interruption keeps what is done
+                            conn.execute(insert_ignore(engine, cache, CACHE_KEY), hit)
                     cached[hit["photo_sha"]] = hit  # an identical photo later in the set is a cache hit
                     stats["computed"] += 1
                 else:
@@ -118,6 +127,16 @@ def run_eval(ratings: str | Path, scorers: list[str], prompts: list[str], out: s
     results = summarise(rows, rated, ratings, settings, stats, n_resamples)
     write_outputs(out, rows, results)
     return results
+
+
+def _make(name: str, settings):
+    try:
+        return create_scorer(name, settings)
+    except PhotoTipsError:
+        raise
+    except Exception as exc:  # e.g. botocore's NoRegionError: the scorer is not set up on this machine
+        raise PhotoTipsError("scorer_unavailable", f"the {name} scorer cannot be created here: "
+                                                   f"{type(exc).__name__}: {exc}") from None
 
 
 def _score_one(scorer, r: Rated, prompt_id: str, settings) -> dict:
@@ -176,7 +195,21 @@ def write_outputs(out: Path, rows: list[Row], results: dict) -> None:
             w.writerow([r.image, r.human, r.scorer, r.prompt, "" if r.score is None else round(r.score, 4),
                         "" if r.rating is None else r.rating, round(r.latency_ms, 1), r.input_tokens, r.output_tokens,
                         r.error])
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+    # Strict JSON: an interval that could not be computed (too few photos) is null, not NaN.
+    (out / "results.json").write_text(json.dumps(_no_nan(results), indent=2, default=float, allow_nan=False),
+                                      encoding="utf-8")
     from .report import write_report
 
     write_report(out, rows, results)
+
+
+def _no_nan(value):
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _no_nan(value.item())
+    return value

@@ -88,11 +88,13 @@ def make_synthetic(out_dir: str | Path, *, per_photo: int = 40, seed: int = 0, r
             n = int(np.clip(round(rng.normal(9.5, 3.8)), 2, 25))
             for r in rng.choice(raters, size=n, replace=False):
                 score = int(np.clip(np.floor(quality + bias[r] + rng.normal(0, RATER_NOISE) + 0.5), 1, 5))
-                rows.append((name, f"rater-{r:04d}", score, "item"))
+                rows.append((name, f"rater-{r:04d}", score, "item", source))
     csv_path = out / "ratings.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["image", "rater", "score", "item_type"])
+        # The copies of one source photo are a group: kept on one side of a train/test split (a copy left
+        # undegraded is the very photo, and one in each half would be tested on what was trained on).
+        w.writerow(["image", "rater", "score", "item_type", "group"])
         w.writerows(rows)
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
