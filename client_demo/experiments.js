@@ -152,9 +152,12 @@
       color: variantScale(rep),
       marks: [
         // Steps, not slopes: a day with no new seller stays flat, which is what a logging gap looks like.
-        Plot.lineY(rows, { x: "day", y: "sellers", stroke: "variant", curve: "step-after", strokeWidth: 2,
-                           className: "sellers",
+        // z named: on a test's first day each variant is one point, and Plot's guess of the series warned.
+        Plot.lineY(rows, { x: "day", y: "sellers", z: "variant", stroke: "variant", curve: "step-after",
+                           strokeWidth: 2, className: "sellers",
                            title: (d) => `${d.variant}: ${d.sellers} sellers by ${d.day.toISOString().slice(0, 10)}` }),
+        // A line needs two days; the dots show the first one too.
+        Plot.dot(rows, { x: "day", y: "sellers", fill: "variant", r: 3, className: "sellers-day" }),
       ],
     }));
   }

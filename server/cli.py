@@ -247,6 +247,8 @@ def _experiments(svc, args) -> int:
         for e in exps.values():
             print(f"{e.id}: {', '.join(e.tips)} — {', '.join(v.id for v in e.variants)} ({e.start:%Y-%m-%d} → {e.end:%Y-%m-%d})")
         return 0
+    if not args.experiment_id:
+        raise PhotoTipsError("bad_arguments", "experiments report EXPERIMENT_ID (see `phototips experiments list`)")
     if args.experiment_id not in exps:
         raise PhotoTipsError("unknown_experiment", f"no experiment {args.experiment_id!r}; see `phototips experiments list`")
     rep = experiment_report(svc.engine, exps[args.experiment_id], svc.experiments.event_types,

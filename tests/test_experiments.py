@@ -50,6 +50,13 @@ def base_experiment(**over):
     (dict(variants=[{"id": "c", "control": True, "wording": {"lighting.too_dark": "z"}},
                     {"id": "t", "wording": {"lighting.too_dark": "b"}}]), "has no catalog variant 'z'"),
     (dict(start="2027-01-01", end="2026-01-01"), "start must be before end"),
+    # Found by a review: each was accepted without a word.
+    (dict(id=None), "experiments[1]: needs an id"),
+    (dict(id="dark/photos"), "experiment dark/photos: an id is letters, digits"),
+    (dict(desciption="x"), "unknown key(s) 'desciption' (did you mean 'description'?)"),
+    (dict(variants=[{"id": "c", "control": True, "wieght": 5, "wording": {"lighting.too_dark": "a"}},
+                    {"id": "t", "weight": 1, "wording": {"lighting.too_dark": "b"}}]),
+     "variant c: unknown key(s) 'wieght' (did you mean 'weight'?)"),
     (dict(variants=[{"id": "c", "control": True, "weight": float("nan"), "wording": {"lighting.too_dark": "a"}},
                     {"id": "t", "weight": 1, "wording": {"lighting.too_dark": "b", 3: "x"}}]),
      "weight must be a positive number"),
@@ -73,6 +80,24 @@ def test_the_fields_an_event_type_needs_are_checked_at_start_up(tmp_path, fields
     ok = load_experiments(write(tmp_path, {"event_types": ["retake"], "event_fields": {"retake": ["photo_id"]},
                                            "experiments": []}), CATALOG)
     assert ok.event_fields == {"retake": ("photo_id",)}
+
+
+def test_the_files_own_keys_and_event_types_are_checked_and_a_key_written_twice_is_refused(tmp_path):
+    for data, message in (
+            ({"event_types": ["retake", "improved"], "experiments": []}, "'improved' is an outcome the server records"),
+            ({"event_type": ["retake"], "experiments": []}, "the file: unknown key(s) 'event_type' (did you mean"),
+    ):
+        with pytest.raises(PhotoTipsError) as exc:
+            load_experiments(write(tmp_path, data), CATALOG)
+        assert message in exc.value.message
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("event_types: [retake]\nexperiments: []\nevent_types: [publish]\n")
+    with pytest.raises(PhotoTipsError, match="the key 'event_types' is written twice"):
+        load_experiments(str(twice), CATALOG)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("event_types: [retake]\n# Lumière\nexperiments: []\n".encode("cp1252"))
+    with pytest.raises(PhotoTipsError, match="not UTF-8 text"):
+        load_experiments(str(latin), CATALOG)
 
 
 def test_overlapping_experiments_on_one_tip_are_refused(tmp_path):
@@ -204,6 +229,25 @@ def test_report_counts_sellers_rates_and_differences(engine):
     assert d["p_value"] == pytest.approx(0.1573, abs=1e-3)  # chi-square 2×2, no correction: z = 1.414
     assert rep["status"] == "ready" and rep["srm"]["mismatch"] is False
     assert experiment_report(engine, DARK, EXPERIMENTS.event_types, min_sellers=10)["status"] == "collecting"
+
+
+def test_the_score_change_is_averaged_per_seller_before_the_variants_are_compared(engine):
+    # A review: each next photo counted as a seller of its own, so one seller sending many photos moved the mean
+    # and narrowed the interval.
+    store = EventStore(engine)
+    control = [s for s in (f"sc-{i}" for i in range(200)) if DARK.assign(s).id == "control"][:3]
+
+    def next_photo(event_id, seller, value):
+        return {**app_event(event_id, seller, "next_photo"), "experiment": DARK.id, "variant": "control",
+                "value": value, "source": "server"}
+
+    store.add_events([next_photo("a1", control[0], 1.0), next_photo("b1", control[1], 2.0)]
+                     + [next_photo(f"c{k}", control[2], -1.0) for k in range(4)])
+    for s in control:
+        expose(store, s, f"{s}-p")
+    row = {r["variant"]: r for r in experiment_report(engine, DARK, EXPERIMENTS.event_types, 1)["variants"]}["control"]
+    assert (row["next_photos"], row["next_photo_sellers"]) == (6, 3)
+    assert row["mean_score_change"] == pytest.approx((1.0 + 2.0 - 1.0) / 3)  # not (1 + 2 - 4) / 6
 
 
 def test_report_says_so_when_there_is_no_data_or_a_sample_ratio_mismatch(engine):

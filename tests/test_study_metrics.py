@@ -187,6 +187,17 @@ def test_cost_per_1000_photos_from_the_catalog():
     assert {"gpt-4o-mini", "gpt-4o", "claude-3-haiku", "claude-3.5-sonnet", "nova-pro", "qwen2.5-vl-72b"} <= set(models)
 
 
+def test_a_local_model_is_sized_and_priced_by_its_name_or_measured_size_never_as_the_7b_by_default():
+    # A review: the tiny stand-in, or any checkpoint, was reported as the 7B.
+    from phototips.study.evaluate import catalog_key
+
+    assert catalog_key("qwen-local", "qwen2.5-vl:Qwen2.5-VL-72B-Instruct") == "qwen2.5-vl-72b"
+    assert catalog_key("qwen-local", "qwen2.5-vl:6b0f3c9e", params_b=8.29) == "qwen2.5-vl-7b"  # an HF snapshot dir
+    assert catalog_key("qwen-local", "qwen2.5-vl:tiny-qwen", params_b=0.0004) is None
+    assert catalog_key("qwen-local", "qwen-local") is None  # not loaded: no size known
+    assert catalog_key("bedrock", "amazon.nova-lite-v1:0") == "nova-lite"
+
+
 def test_split_is_seeded_stratified_and_60_40():
     from phototips.study.ratings import Rated
     from pathlib import Path

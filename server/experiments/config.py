@@ -8,8 +8,10 @@ get the control wording and are not counted.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,6 +23,14 @@ from ..yamlfile import read_yaml
 
 # Fields of an event that event_fields may require of a type (the others are always required or never).
 REQUIRABLE_FIELDS = {"listing_id", "photo_id", "tip_id", "experiment", "variant"}
+# The outcomes the server records itself: an app's events of these types would be counted with them.
+SERVER_OUTCOMES = ("improved", "next_photo")
+# An id is read back in a URL path (/v1/experiments/<id>/report): no '/', and a hash input that never changes.
+EXPERIMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# What a product person may write; any other key is most likely a misspelt one, whose value would be ignored.
+FILE_KEYS = {"event_types", "event_fields", "experiments"}
+EXPERIMENT_KEYS = {"id", "description", "tips", "start", "end", "variants"}
+VARIANT_KEYS = {"id", "control", "weight", "wording"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,14 @@ def _time(value, where: str, problems: list[str]) -> datetime:
         return datetime.min.replace(tzinfo=timezone.utc)
 
 
+def _unknown_keys(where: str, given: dict, known: set[str]) -> str:
+    said = []
+    for key in sorted(map(str, set(given) - known)):
+        near = difflib.get_close_matches(key, sorted(known), n=1)
+        said.append(f"{key!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    return f"{where}: unknown key(s) {', '.join(said)}; expected {', '.join(sorted(known))}"[:300]
+
+
 def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[str]]:
     """Everything that could be read from the file, and every problem found in it (empty when it is right).
 
@@ -107,11 +125,14 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
         data = read_yaml(path, "experiments file")
     except PhotoTipsError as exc:
         return Experiments((), {}), [exc.message]
-    problems: list[str] = []
+    problems: list[str] = [_unknown_keys("the file", data, FILE_KEYS)] if set(data) - FILE_KEYS else []
     listed_types = data.get("event_types") or []
     event_types = tuple(str(t) for t in listed_types) if isinstance(listed_types, list) else ()
     if not event_types:
         problems.append("event_types: list the outcome events the app may report")
+    for kind in set(event_types) & set(SERVER_OUTCOMES):
+        problems.append(f"event_types: {kind!r} is an outcome the server records itself; the app's would be "
+                        f"counted with it")
     needed = data.get("event_fields") or {}
     event_fields: dict[str, tuple[str, ...]] = {}
     if not isinstance(needed, dict):
@@ -135,8 +156,14 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
             continue
         eid = str(spec.get("id") or f"#{i + 1}")
         where = f"experiment {eid}"
+        if not spec.get("id"):
+            problems.append(f"experiments[{i + 1}]: needs an id (sellers are assigned by it: it must not change)")
+        elif not EXPERIMENT_ID.match(eid):
+            problems.append(f"{where}: an id is letters, digits, '.', '_' and '-' (it is part of the report's URL)")
         if eid in experiments:
             problems.append(f"{where}: id used twice")
+        if set(spec) - EXPERIMENT_KEYS:
+            problems.append(_unknown_keys(where, spec, EXPERIMENT_KEYS))
         raw_tips = spec.get("tips") or []
         tips = tuple(str(t) for t in (raw_tips if isinstance(raw_tips, list) else [raw_tips]))
         if not tips:
@@ -159,6 +186,8 @@ def check_experiments(path: str, catalog: Catalog) -> tuple[Experiments, list[st
                 continue
             vid = str(v.get("id", "?"))
             vwhere = f"{where}, variant {vid}"
+            if set(v) - VARIANT_KEYS:
+                problems.append(_unknown_keys(vwhere, v, VARIANT_KEYS))
             weight = v.get("weight", 1)
             if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight < math.inf:
                 problems.append(f"{vwhere}: weight must be a positive number, got {weight!r}")

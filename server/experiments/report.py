@@ -12,6 +12,7 @@ hybrid-score interval for the difference; the score change on the next photo wit
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from datetime import date, timedelta
 from itertools import accumulate
@@ -46,8 +47,12 @@ def _rate_diff(x1: int, n1: int, x0: int, n0: int) -> dict:
 def _mean_diff(a: list[float], b: list[float]) -> dict | None:
     if len(a) < 2 or len(b) < 2:
         return None
-    res = stats.ttest_ind(a, b, equal_var=False)
-    ci = res.confidence_interval(0.95)
+    with warnings.catch_warnings():
+        # Arms of (nearly) identical values: scipy warns of "catastrophic cancellation" on the reader's terminal;
+        # the answer is then not finite, and no interval is given (below).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.ttest_ind(a, b, equal_var=False)
+        ci = res.confidence_interval(0.95)
     if not all(math.isfinite(v) for v in (res.pvalue, ci.low, ci.high)):
         return None  # no spread in either arm: no interval to give (and JSON has no NaN)
     return {"diff": float(sum(a) / len(a) - sum(b) / len(b)), "ci95": [float(ci.low), float(ci.high)],
@@ -114,7 +119,7 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
         by_day = conn.execute(select(day, first.c.variant, func.count()).group_by(day, first.c.variant)
                               .order_by(day)).all()
         deltas = conn.execute(
-            select(events.c.variant, events.c.value)
+            select(events.c.variant, events.c.seller_id, events.c.value)
             .where(and_(events.c.experiment == exp.id, events.c.type == "next_photo"))).all()
 
     n_sellers = {v: int(c) for v, c, _ in sellers}
@@ -122,9 +127,16 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
     counts = defaultdict(dict)
     for v, t, c in hits:
         counts[v][t] = int(c)
-    score_change = defaultdict(list)
-    for v, value in deltas:
-        score_change[v].append(float(value))
+    # The unit is the seller, as for the rates: a seller's next photos are averaged first, so one seller who sends
+    # many photos weighs as one (counted photo by photo, their photos were taken as independent sellers', and the
+    # interval came out too narrow).
+    per_seller = defaultdict(lambda: defaultdict(list))
+    photos_after = defaultdict(int)
+    for v, seller, value in deltas:
+        per_seller[v][seller].append(float(value))
+        photos_after[v] += 1
+    score_change = {v: [sum(xs) / len(xs) for xs in sellers_.values()] for v, sellers_ in per_seller.items()}
+    score_change = defaultdict(list, score_change)
 
     metrics = tuple(event_types) + ("improved",)
     control = exp.control.id
@@ -137,7 +149,8 @@ def experiment_report(engine, exp: Experiment, event_types: tuple[str, ...], min
             "rates": {m: (counts[v.id].get(m, 0) / n if n else None) for m in metrics},
             "rate_ci95": {m: _rate_ci(counts[v.id].get(m, 0), n) for m in metrics},
             "sellers_with": {m: counts[v.id].get(m, 0) for m in metrics},
-            "next_photos": len(score_change[v.id]),
+            "next_photos": photos_after[v.id],
+            "next_photo_sellers": len(score_change[v.id]),
             "mean_score_change": (sum(score_change[v.id]) / len(score_change[v.id]) if score_change[v.id] else None),
         }
         if not v.control and n and n_sellers.get(control):

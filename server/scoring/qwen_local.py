@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 class QwenLocalScorer:
     name = "qwen-local"
 
+    @property
+    def params_b(self) -> float | None:
+        """Billions of parameters of the loaded model (None: not loaded)."""
+        engine = getattr(self, "engine", None)
+        return engine.params_b if engine is not None else None
+
     def __init__(self, settings):
         self.settings = settings
         self.mode = settings.qwen_mode

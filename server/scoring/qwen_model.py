@@ -82,6 +82,8 @@ class QwenEngine:
                 raise PhotoTipsError("bad_model", f"the tokenizer splits the digit {d!r}; expected-score mode needs one token", 503)
             self.digit_ids.append(ids[0])
         self.name = name
+        # Its size as loaded, for the study's size-and-cost table: a checkpoint's directory name need not say it.
+        self.params_b = sum(p.numel() for p in model.parameters()) / 1e9
         self.lock = threading.Lock()
 
     @classmethod

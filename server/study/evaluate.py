@@ -66,8 +66,10 @@ class Row:
         return None if self.score is None else int(min(5, max(1, int(self.score + 0.5))))
 
 
-def catalog_key(scorer_name: str, model: str) -> str | None:
-    """Which models/catalog.yaml entry prices this scorer's model."""
+def catalog_key(scorer_name: str, model: str, params_b: float | None = None) -> str | None:
+    """Which models/catalog.yaml entry prices this scorer's model: by name, or, for a model whose name does not
+    say (a checkpoint's directory), by its measured size, within 30% of an entry's. A model of no known size
+    (the tiny stand-in) has none: it was priced and sized as the 7B."""
     _, models = load_catalog()
     if scorer_name in models:
         return scorer_name
@@ -77,8 +79,10 @@ def catalog_key(scorer_name: str, model: str) -> str | None:
             return key
     if "nova-lite" in low:
         return "nova-lite"
-    if "qwen2.5-vl" in low or scorer_name == "qwen-local":
-        return "qwen2.5-vl-7b"
+    if params_b and "qwen" in low:
+        near = [k for k, f in models.items() if k.startswith("qwen") and f.params_b
+                and abs(f.params_b - params_b) <= 0.3 * f.params_b]
+        return near[0] if near else None
     return None
 
 
@@ -124,6 +128,7 @@ def run_eval(ratings: str | Path, scorers: list[str], prompts: list[str], out: s
                                 hit["error"] or "", hit["latency_ms"] or 0.0, hit["input_tokens"] or 0,
                                 hit["output_tokens"] or 0))
         stats.setdefault("models", {})[name] = str(model)
+        stats.setdefault("params_b", {})[name] = getattr(scorer, "params_b", None)
     results = summarise(rows, rated, ratings, settings, stats, n_resamples)
     write_outputs(out, rows, results)
     return results
@@ -160,7 +165,8 @@ def summarise(rows: list[Row], rated: list[Rated], ratings, settings, stats: dic
     for (scorer, prompt), rs in groups.items():
         ok = [r for r in rs if r.score is not None]
         model = stats.get("models", {}).get(scorer, scorer)
-        key = catalog_key(scorer, model)
+        measured = stats.get("params_b", {}).get(scorer)
+        key = catalog_key(scorer, model, measured)
         facts = models.get(key) if key else None
         mean_in = statistics.fmean(r.input_tokens for r in ok) if ok else 0.0
         mean_out = statistics.fmean(r.output_tokens for r in ok) if ok else 0.0
@@ -170,7 +176,7 @@ def summarise(rows: list[Row], rated: list[Rated], ratings, settings, stats: dic
                 aspects[a] = aspects.get(a, 0) + 1
         entries.append({
             "scorer": scorer, "prompt": prompt, "model": model, "catalog": key,
-            "params_b": facts.params_b if facts else None,
+            "params_b": facts.params_b if facts else (round(measured, 4) if measured else None),
             "n": len(rs), "errors": len(rs) - len(ok),
             "metrics": alignment([r.human for r in ok], [r.score for r in ok], n_resamples=n_resamples) if len(ok) >= 2 else None,
             "latency_ms_p50": statistics.median(r.latency_ms for r in ok) if ok else None,
@@ -182,7 +188,7 @@ def summarise(rows: list[Row], rated: list[Rated], ratings, settings, stats: dic
     return {
         "ratings": str(ratings), "synthetic": is_synthetic(ratings), "photos": len(rated),
         "ratings_per_image": ratings_per_image(rated), "human_ceiling": human_ceiling(rated),
-        "cache": {k: v for k, v in stats.items() if k != "models"}, "results": entries,
+        "cache": {k: v for k, v in stats.items() if k not in ("models", "params_b")}, "results": entries,
     }
 
 
