@@ -85,7 +85,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     res = run()
     write_json(args.out, res, indent=1)
-    print(res)
+    print(f"{res['listings']} real listings, {res['photos']} photos ({res['machine']}); written to {args.out}")
+    print(f"{'ranking':<14}{'best rating':>12}{'mean rating':>13}{'shortfall':>11}{'cut off (labels)':>18}")
+    for name, label in (("shipped", "shipped"), ("score_alone", "score alone")):
+        r = res[name]
+        print(f"{label:<14}{r['hero_has_the_best_rating']:>8} / {res['listings']}{r['mean_hero_rating']:>11.3f}"
+              f"{r['mean_shortfall']:>11.3f}{r['heroes_labelled_visibility_problem']:>18}")
     return 0
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The study, end to end on SYNTHETIC data, with one command (CPU, a few minutes):
-# synthetic rated photos → learned ONNX scorer trained on the 60% split → eval of the
+# synthetic rated photos → learned ONNX scorer trained on the training split (whole source scenes) → eval of the
 # rule-based photo check, the learned scorer and a tiny random Qwen2.5-VL standing in
-# for the real model, generic and guided prompts, on the 40% test split → report.
+# for the real model, generic and guided prompts, on the test split (the other scenes) → report.
 # Usage: scripts/study.sh [OUT_DIR]   (default var/study; the report is OUT_DIR/report/report.html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
